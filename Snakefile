@@ -1,0 +1,27 @@
+# xrayseg: raw X-ray tomography slices + labels -> trained models -> one comparison report.
+# Stages and data flow: ../shared/DESIGN.md and README.md. This file is the table of contents.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/synthetic.smk"
+include: "rules/ingest.smk"
+include: "rules/split.smk"
+include: "rules/patches.smk"
+include: "rules/train.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        "results/report.html",

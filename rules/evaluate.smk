@@ -1,0 +1,27 @@
+rule evaluate:
+    input:
+        checkpoint="results/models/{model}/model.pt",
+        volume="results/ingest/volume.h5",
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "evaluate.py"),
+    output:
+        metrics="results/eval/{model}/metrics.csv",
+        summary="results/eval/{model}/summary.json",
+        confusion="results/eval/{model}/confusion.csv",
+        predictions="results/eval/{model}/test_predictions.tif",
+        panel="results/eval/{model}/panel.png",
+    log:
+        "results/logs/evaluate/{model}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{model}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: config["threads"]["evaluate"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        settings=config["evaluate"],
+        device=config["device"],
+    script:
+        "../scripts/evaluate.py"

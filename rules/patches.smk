@@ -1,0 +1,22 @@
+rule patches:
+    input:
+        volume="results/ingest/volume.h5",
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "patches.py"),
+    output:
+        patches="results/patches/{size}px.h5",
+        counts="results/patches/{size}px.csv",
+    log:
+        "results/logs/patches/{size}px.log",
+    benchmark:
+        "results/benchmarks/patches/{size}px.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=config["patches"],
+    script:
+        "../scripts/patches.py"

@@ -1,0 +1,24 @@
+rule train:
+    input:
+        unpack(train_inputs),
+        code=package_modules(SCRIPTS / "train.py"),
+    output:
+        checkpoint="results/models/{model}/model.pt",
+        history="results/models/{model}/history.csv",
+    log:
+        "results/logs/train/{model}.log",
+    benchmark:
+        "results/benchmarks/train/{model}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=240,
+    params:
+        settings=train_params,
+        seed=config["seed"],
+        device=config["device"],
+    script:
+        "../scripts/train.py"

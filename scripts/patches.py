@@ -1,0 +1,14 @@
+"""Snakemake shim: build results/patches/{size}px.h5 and its counts table."""
+
+from xrayseg.logsetup import log_to
+from xrayseg.patches import build_patches
+
+with log_to(snakemake.log[0]):
+    build_patches(
+        volume_path=snakemake.input.volume,
+        split_csv=snakemake.input.split,
+        size=int(snakemake.wildcards.size),
+        seed=snakemake.params.settings["seed"],
+        out_h5=snakemake.output.patches,
+        out_csv=snakemake.output.counts,
+    )

@@ -1,0 +1,46 @@
+"""The threshold baseline: global grey thresholds fitted on the train slices.
+
+Classes are ordered by their median grey value; between each adjacent pair, the threshold is the
+grey value that misclassifies the fewest train pixels of those two classes. On the real data two
+such thresholds already score 96-97 % pixel accuracy, so every deep model is compared with this.
+"""
+
+import numpy as np
+
+from xrayseg.models.spec import ModelSpec
+
+HISTOGRAM_BINS = 2048
+
+
+def fit(raw_slices, label_slices, n_classes, seed=0, max_pixels=2_000_000):
+    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict."""
+    rng = np.random.default_rng(seed)
+    raw = np.concatenate([r.ravel() for r in raw_slices]).astype(np.float64)
+    labels = np.concatenate([lab.ravel() for lab in label_slices])
+    if raw.size > max_pixels:
+        pick = rng.choice(raw.size, max_pixels, replace=False)
+        raw, labels = raw[pick], labels[pick]
+    present = [c for c in range(n_classes) if (labels == c).any()]
+    if len(present) < n_classes:
+        missing = sorted(set(range(n_classes)) - set(present))
+        raise ValueError(f"threshold: classes {missing} never occur in the train slices")
+    order = sorted(range(n_classes), key=lambda c: float(np.median(raw[labels == c])))
+    edges = np.linspace(raw.min(), raw.max(), HISTOGRAM_BINS + 1)
+    thresholds = []
+    for darker, brighter in zip(order[:-1], order[1:], strict=True):
+        dark_hist, _ = np.histogram(raw[labels == darker], edges)
+        bright_hist, _ = np.histogram(raw[labels == brighter], edges)
+        # Cutting after bin i: dark pixels above it and bright pixels at or below it are wrong.
+        errors = (dark_hist.sum() - np.cumsum(dark_hist)) + np.cumsum(bright_hist)
+        thresholds.append(float(edges[int(np.argmin(errors)) + 1]))
+    return {"thresholds": sorted(thresholds), "order": [int(c) for c in order]}
+
+
+def predict_proba(params, image, n_classes):
+    """One-hot class scores (n_classes, H, W) for a 2-D normalised raw slice."""
+    rank = np.digitize(image, params["thresholds"])
+    classes = np.asarray(params["order"])[rank]
+    return np.eye(n_classes, dtype=np.float32)[classes].transpose(2, 0, 1)
+
+
+SPEC = ModelSpec(kind="pixel", fit=fit, predict_proba=predict_proba)

@@ -1,0 +1,1 @@
+"""Training: patch data, augmentation, the loop, checkpoints, and the per-model job."""
