@@ -15,7 +15,11 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG = {
     "seed": 1,
     "device": "cpu",
-    "data": {"source": "synthetic", "label_values": [0, 128, 255], "class_names": ["pore", "YSZ", "Ni"]},
+    "data": {
+        "source": "synthetic",
+        "label_values": [0, 128, 255],
+        "class_names": ["pore", "YSZ", "Ni"],
+    },
     "synthetic": {"shape": [24, 64, 64], "feature_size": 6, "seed": 3},
     "split": {"val_fraction": 0.2, "test_fraction": 0.25, "guard_slices": 1},
     "training": {"epochs": 12, "batch_size": 8, "lr": 0.005, "patience": 12},
@@ -39,8 +43,14 @@ def write_config(workdir, config):
 
 def run_snakemake(workdir, *args, check=True, timeout=900):
     """Run Snakemake on the repository's workflow in `workdir`; returns the CompletedProcess."""
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-               *args]
+    command = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:

@@ -13,7 +13,10 @@ def test_seed_unet_has_about_7_76_million_parameters():
 
 
 def test_networks_output_logits_of_input_size():
-    for arch, args, side in (("dnn", {"patch_size": 16}, 16), ("unet", {"width": 4, "depth": 2}, 32)):
+    for arch, args, side in (
+        ("dnn", {"patch_size": 16}, 16),
+        ("unet", {"width": 4, "depth": 2}, 32),
+    ):
         network = build_network(arch, 3, 1, args).eval()
         out = network(torch.randn(2, 1, side, side))
         assert out.shape == (2, 3, side, side)
@@ -32,7 +35,6 @@ def test_threshold_recovers_separated_classes():
 
 def test_schema_lists_exactly_the_registered_architectures():
     import yaml
-
     from conftest import REPO
 
     schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())

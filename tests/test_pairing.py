@@ -23,7 +23,9 @@ def test_pairs_by_number_not_by_listing_order():
 
 def test_unpaired_slice_is_named():
     with pytest.raises(ValueError, match="SOCprist0003.tiff"):
-        pair_slices(["SOCprist0001.tiff", "SOCprist0003.tiff"], ["slice__001.tif", "slice__002.tif"])
+        pair_slices(
+            ["SOCprist0001.tiff", "SOCprist0003.tiff"], ["slice__001.tif", "slice__002.tif"]
+        )
 
 
 def test_different_counts_are_reported():

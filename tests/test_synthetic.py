@@ -43,8 +43,16 @@ def test_imaging_gives_class_grey_levels_on_uint16():
 
 def test_dataset_has_the_real_layout(tmp_path):
     out = write_synthetic_dataset(
-        tmp_path / "synthetic", (5, 32, 32), [0.3, 0.43, 0.27], 3, [22700, 35000, 40900],
-        [2400, 1300, 1700], 1.0, 0.03, [0, 128, 255], seed=0,
+        tmp_path / "synthetic",
+        (5, 32, 32),
+        [0.3, 0.43, 0.27],
+        3,
+        [22700, 35000, 40900],
+        [2400, 1300, 1700],
+        1.0,
+        0.03,
+        [0, 128, 255],
+        seed=0,
     )
     raw_files = sorted((out / "raw").iterdir())
     label_files = sorted((out / "labels").iterdir())

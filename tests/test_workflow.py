@@ -4,7 +4,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import TINY_CONFIG, run_snakemake
 
 pytestmark = pytest.mark.workflow
