@@ -30,8 +30,8 @@ errors between two segmentations of one structure they largely cancel):
   phases meet at unequal angles). Measured on random straight lines (this package's rule, length
   counted in an inner box): 1.52 +- 0.01 (1,500 lines, 40^3 box) and 1.53 +- 0.01 (600 lines, 64^3)
   where three phases meet at 120 degrees; 1.60 +- 0.01 with unequal junction angles (30-180
-  degrees). TPB_EDGE_COUNT_OVERESTIMATE holds 1.53. (A figure of ~1.455 is sometimes quoted for
-  edge counting; its source could not be traced here and these measurements do not reproduce it for
+  degrees). TPB_EDGE_COUNT_OVERESTIMATE holds 1.53. (A factor of ~1.455 has been suggested for edge
+  counting; its source could not be traced here and these measurements do not reproduce it for
   straight lines.)
 - In 2-D, triple points per area are nearly unbiased (one counted corner per junction at 120
   degrees, 1.02 on average at unequal angles), and for isotropic structures 2 x (points per area
