@@ -13,7 +13,6 @@ from scipy import ndimage
 from xrayseg.context import IGNORE_INDEX
 from xrayseg.evaluate import evaluate_model
 from xrayseg.models import build_network
-from xrayseg.predictors import InferenceSettings, Predictor
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 LABEL_VALUES = [0, 128, 255]
@@ -23,7 +22,7 @@ SETTINGS = {
     "splits": ["train", "val", "test"],
     "overlap": 0.5,
     "batch_size": 4,
-    "window": 0,
+    "window": "patch",
     "flip_tta": False,
     "bf16": False,
     "channels_last": False,
@@ -216,7 +215,7 @@ def unet_run(data, tmp_path_factory):
 
 def test_an_untrained_network_gets_honest_intervals(unet_run):
     summary = json.loads(unet_run["summary"].read_text())
-    assert summary["context"] == 1 and summary["inference"]["window"] == 16
+    assert summary["context"] == 1 and summary["inference"]["window_px"] == 16
     assert summary["inference"]["flip_tta"] is True
     for scores in summary["splits"].values():
         for key in ("accuracy", "mean_iou"):
@@ -234,22 +233,6 @@ def test_probabilities_are_saved_for_the_test_slices(unet_run):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=3e-3)
     from_probabilities = np.asarray(LABEL_VALUES)[probabilities.argmax(axis=1)]
     assert (from_probabilities == stack).mean() > 0.99  # float16 may flip near-ties
-
-
-def test_context_models_see_only_their_own_split_block():
-    volume = np.arange(12, dtype=np.float32)[:, None, None] * np.ones((1, 4, 4), np.float32)
-    checkpoint = {
-        **base_checkpoint("unet", "unet"),
-        "in_channels": 5,
-        "context": 2,
-        "arch_args": {"width": 2, "depth": 1},
-        "patch_size": 4,
-    }
-    checkpoint["state_dict"] = build_network("unet", 3, 5, checkpoint["arch_args"]).state_dict()
-    predictor = Predictor(checkpoint, "cpu", InferenceSettings())
-    image = predictor.slice_input(volume, 9, [9, 10, 11])
-    assert image[:, 0, 0].tolist() == [9, 9, 9, 10, 11]
-    assert predictor.scores(image).shape == (3, 4, 4)
 
 
 def test_a_split_without_slices_is_a_clear_error(data, tmp_path):

@@ -73,7 +73,7 @@ def evaluate_model(
         results, test_predictions = predict_and_score(
             predictor, volume, blocks, settings, probabilities
         )
-        summary = summarise(predictor, settings, results, class_names)
+        summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         write_table(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
@@ -125,9 +125,11 @@ def predict_and_score(predictor, volume, blocks, settings, probabilities=None):
     return results, test_predictions
 
 
-def summarise(predictor, settings, results, class_names):
+def summarise(predictor, settings, results, class_names, slice_shape):
     """summary.json: the model, its size and timings, and pooled scores per split."""
     checkpoint = predictor.checkpoint
+    window = predictor.window_for(*slice_shape)
+    batch = predictor.batch_for(window) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
     for split in settings["splits"]:
@@ -158,11 +160,8 @@ def summarise(predictor, settings, results, class_names):
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
-        # How slices were predicted; window None: a pixel model predicts whole slices directly.
-        "inference": {
-            **vars(predictor.settings),
-            "window": predictor.window if predictor.forward is not None else None,
-        },
+        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
+        "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
         "confidence": settings["confidence"],
         "bootstrap_resamples": settings["bootstrap_resamples"],
         "boundary_tolerance": settings["boundary_tolerance"],

@@ -56,6 +56,6 @@ def inference_forward(network, device, bf16=False, channels_last=False, flip_tta
             torch.no_grad(),
             torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16),
         ):
-            return network(batch).float().contiguous()
+            return network(batch).float()
 
     return flip_averaged(forward) if flip_tta else forward

@@ -16,15 +16,22 @@ from xrayseg.fastforward import inference_forward
 from xrayseg.inference import sliding_window_logits
 from xrayseg.models import build_network, spec_for
 
+# Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
+# larger forward passes cut the per-op overhead that dominates small windows on a CPU.
+AUTO_BATCH_PIXELS = 2**20
+
 
 @dataclass(frozen=True)
 class InferenceSettings:
     """How whole slices are predicted (config section `evaluate`, same names)."""
 
     overlap: float = 0.5
-    batch_size: int = 8
-    # Window side in pixels; 0 uses the model's training patch size.
-    window: int = 0
+    # Windows per forward pass; 0 picks as many as make AUTO_BATCH_PIXELS.
+    batch_size: int = 0
+    # Window side: "patch" (the training patch size), "slice" (the whole slice in one window) or
+    # pixels. Networks built for one input size (patch_size among their architecture arguments,
+    # like the dense network) always use their patch size.
+    window: str | int = "patch"
     flip_tta: bool = False
     bf16: bool = False
     channels_last: bool = False
@@ -64,9 +71,23 @@ class Predictor:
                 flip_tta=self.settings.flip_tta,
             )
 
-    @property
-    def window(self):
-        return int(self.settings.window or self.checkpoint["patch_size"])
+    def window_for(self, height, width):
+        """Window side (px) used on a (height, width) slice; None for pixel models."""
+        if self.forward is None:
+            return None
+        patch = int(self.checkpoint["patch_size"])
+        setting = self.settings.window
+        if setting == "patch" or "patch_size" in self.spec.arch_keys:
+            return patch
+        if setting == "slice":
+            # The patch size's largest power-of-two factor: a size every pooling level divides.
+            multiple = patch & -patch
+            return -(-max(height, width) // multiple) * multiple
+        return int(setting)
+
+    def batch_for(self, window):
+        """Windows per forward pass."""
+        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // window**2)
 
     def slice_input(self, raw_volume, z, allowed):
         """The (C, H, W) float32 input of slice z: the slice itself, or its context stack."""
@@ -82,24 +103,25 @@ class Predictor:
                 self.spec.predict_proba(self.checkpoint["params"], image[0], self.n_classes),
                 dtype=np.float32,
             )
-        tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(self.device)
-        logits = sliding_window_logits(
-            tensor,
+        window = self.window_for(*image.shape[-2:])
+        return sliding_window_logits(
+            image,
             self.forward,
-            self.window,
+            window,
             self.n_classes,
             overlap=self.settings.overlap,
-            batch_size=self.settings.batch_size,
+            batch_size=self.batch_for(window),
             sigma_scale=self.settings.sigma_scale,
+            device=self.device,
         )
-        return logits.cpu().numpy()
 
     def probabilities_from(self, scores):
         """Class probabilities from scores(): softmax of network logits; a pixel model's scores
         are its probabilities already."""
         if self.forward is None:
             return scores
-        return torch.softmax(torch.from_numpy(scores), dim=0).numpy()
+        exp = np.exp(scores - scores.max(axis=0, keepdims=True))
+        return exp / exp.sum(axis=0, keepdims=True)
 
     def probabilities(self, image):
         """Class probabilities (n_classes, H, W) float32 of one (C, H, W) input."""
