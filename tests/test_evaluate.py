@@ -31,6 +31,7 @@ SETTINGS = {
     "bootstrap_resamples": 200,
     "confidence": 0.95,
     "bootstrap_seed": 0,
+    "bootstrap_block": 1,
     "save_probabilities": False,
 }
 # A test slice and the region of it under the ignore mask.

@@ -80,3 +80,23 @@ def test_no_slices_give_nan():
 def test_confidence_must_be_a_fraction():
     with pytest.raises(ValueError, match="confidence"):
         bootstrap_intervals(noisy_slices(3, 0), STATISTICS, 10, 95, seed=0)
+
+
+def test_block_draws_are_runs_of_consecutive_items():
+    weights = resample_weights(10, 200, seed=0, block=4)
+    assert (weights.sum(axis=1) == 10).all()
+    whole = resample_weights(6, 20, seed=0, block=6)
+    assert (whole == 1).all()  # one run of every item: each resample is the data itself
+
+
+def test_blocks_widen_the_interval_of_correlated_slices():
+    # Accuracy drifting smoothly along the stack, as over neighbouring tomogram slices.
+    n_slices = 40
+    accuracy = 0.9 + 0.05 * np.sin(np.linspace(0, 2 * np.pi, n_slices))
+    confusions = np.zeros((n_slices, 2, 2))
+    confusions[:, 0, 0] = np.round(1000 * accuracy)
+    confusions[:, 0, 1] = 1000 - confusions[:, 0, 0]
+    confusions[:, 1, 1] = 1000
+    plain = bootstrap_intervals(confusions, STATISTICS, 1000, 0.95, seed=0)["accuracy"]
+    blocked = bootstrap_intervals(confusions, STATISTICS, 1000, 0.95, seed=0, block=8)["accuracy"]
+    assert blocked[1] - blocked[0] > 1.3 * (plain[1] - plain[0])

@@ -139,6 +139,7 @@ def summarise(predictor, settings, results, class_names, slice_shape):
             settings["bootstrap_resamples"],
             settings["confidence"],
             settings["bootstrap_seed"],
+            settings["bootstrap_block"],
         )
         scores = splits[split]
         log.info(
@@ -164,6 +165,7 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
         "confidence": settings["confidence"],
         "bootstrap_resamples": settings["bootstrap_resamples"],
+        "bootstrap_block": settings["bootstrap_block"],
         "boundary_tolerance": settings["boundary_tolerance"],
         "splits": splits,
     }

@@ -56,9 +56,9 @@ def slice_row(result, class_names):
     }
 
 
-def pooled_scores(results, class_names, n_resamples, confidence, seed):
+def pooled_scores(results, class_names, n_resamples, confidence, seed, block=1):
     """Scores of a split from its slices' summed counts, with <score>_ci_low / _ci_high bootstrap
-    intervals over slices for INTERVAL_STATISTICS."""
+    intervals over slices (in the order given; runs of `block` slices) for INTERVAL_STATISTICS."""
     n_classes = len(class_names)
     confusions = np.array([r.confusion for r in results]).reshape(-1, n_classes, n_classes)
     boundaries = np.array([r.boundary for r in results]).reshape(-1, n_classes, 4)
@@ -79,6 +79,7 @@ def pooled_scores(results, class_names, n_resamples, confidence, seed):
             n_resamples,
             confidence,
             seed,
+            block,
         ),
         **bootstrap_intervals(
             boundaries,
@@ -86,6 +87,7 @@ def pooled_scores(results, class_names, n_resamples, confidence, seed):
             n_resamples,
             confidence,
             seed,
+            block,
         ),
     }
     for name in INTERVAL_STATISTICS:
