@@ -12,7 +12,8 @@ SCRIPTS = Path(workflow.basedir) / "scripts"
 # xrayseg.specs is standard library only: it lists the files a data spec reads and checks the data
 # section here, with the same code ingest runs.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.specs import data_problems, spec_files  # noqa: E402
+from xrayseg.specs import data_problems, spec_files
+
 SYNTHETIC_DIR = "resources/synthetic"
 SPLITS = ("train", "val", "test")
 # Architectures trained as torch networks on patches; keep in step with xrayseg.models.REGISTRY

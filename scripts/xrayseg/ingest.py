@@ -182,24 +182,22 @@ def ingest_volume(
     number of slices. Raises ValueError naming the files and the fix for any bad input."""
     check_settings(label_values, class_names, mask, slices)
     mapping = LabelMapping(label_values, mask)
+    settings = {
+        "raw": str(raw_spec),
+        "labels": str(labels_spec),
+        "label_values": list(label_values),
+        "class_names": list(class_names),
+        "mask": mask,
+        "slices": None if slices is None else list(slices),
+        "split": dict(split),
+        "percentiles": list(percentiles),
+    }
     with open_slices(raw_spec) as raw_all, open_slices(labels_spec) as labels_all:
-        raw, labels = pair_sources(raw_all, labels_all)
-        raw, labels = select_range(raw, labels, slices)
-        n_slices = len(raw)
-        splits = stack_splits(n_slices, split, raw, labels)
+        raw, labels = select_range(*pair_sources(raw_all, labels_all), slices)
+        splits = stack_splits(len(raw), split, raw, labels)
         shape, low, high = normalisation_pass(raw, splits, percentiles)
-        log.info("%d slice pairs of %s from %s and %s", n_slices, shape, raw_spec, labels_spec)
+        log.info("%d slice pairs of %s from %s and %s", len(raw), shape, raw_spec, labels_spec)
         statistics = SliceStatistics(class_names, low, high)
-        settings = {
-            "raw": str(raw_spec),
-            "labels": str(labels_spec),
-            "label_values": list(label_values),
-            "class_names": list(class_names),
-            "mask": mask,
-            "slices": None if slices is None else list(slices),
-            "split": dict(split),
-            "percentiles": list(percentiles),
-        }
         with contextlib.ExitStack() as outputs:
             tmp = outputs.enter_context(atomic_output(out_path))
             extras = {}  # summary.csv and the figure, renamed into place with the volume
@@ -207,42 +205,44 @@ def ingest_volume(
                 if path is not None:
                     extras[kind] = outputs.enter_context(atomic_output(path))
             with h5py.File(tmp, "w") as out:
-                raw_ds = _create(out, "raw", (n_slices, *shape), "float32")
-                label_ds = _create(out, "labels", (n_slices, *shape), "uint8")
-                _write_slices(
-                    raw, labels, splits, shape, (low, high), mapping, statistics, raw_ds, label_ds
-                )
-                out.attrs.update(
-                    {
-                        "class_names": json.dumps(list(class_names)),
-                        "label_values": json.dumps(list(label_values)),
-                        "norm_low": low,
-                        "norm_high": high,
-                        "norm_percentiles": json.dumps(list(percentiles)),
-                        "raw_names": json.dumps(raw.names),
-                        "label_names": json.dumps(labels.names),
-                        "n_slices": n_slices,
-                        "config_hash": config_hash(settings),
-                        "ignore_index": IGNORE_INDEX,
-                        "mask_value": json.dumps(mask),
-                        "label_kind": "rgb" if mapping.rgb else "grey",
-                        "raw_source": str(raw_spec),
-                        "labels_source": str(labels_spec),
-                        "slice_range": json.dumps(list(slices) if slices else [0, n_slices]),
-                    }
-                )
+                _write_slices(out, raw, labels, splits, shape, (low, high), mapping, statistics)
+                out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
             if "summary" in extras:
                 statistics.write_csv(extras["summary"])
             if "figure" in extras:
                 statistics.write_figure(extras["figure"])
-    log.info("wrote %d slices to %s", n_slices, out_path)
-    return n_slices
+    log.info("wrote %d slices to %s", len(raw), out_path)
+    return len(raw)
 
 
-def _write_slices(raw, labels, splits, shape, norm, mapping, statistics, raw_ds, label_ds):
-    """Pass 2: check, convert and write every slice; content problems are gathered and raised
-    together at the end, so one run lists every bad slice."""
+def _volume_attrs(settings, raw, labels, mapping, norm):
+    """volume.h5's attributes; lists and None as JSON text."""
+    slices = settings["slices"] or [0, len(raw)]
+    return {
+        "class_names": json.dumps(settings["class_names"]),
+        "label_values": json.dumps(settings["label_values"]),
+        "norm_low": norm[0],
+        "norm_high": norm[1],
+        "norm_percentiles": json.dumps(settings["percentiles"]),
+        "raw_names": json.dumps(raw.names),
+        "label_names": json.dumps(labels.names),
+        "n_slices": len(raw),
+        "config_hash": config_hash(settings),
+        "ignore_index": IGNORE_INDEX,
+        "mask_value": json.dumps(settings["mask"]),
+        "label_kind": "rgb" if mapping.rgb else "grey",
+        "raw_source": settings["raw"],
+        "labels_source": settings["labels"],
+        "slice_range": json.dumps(slices),
+    }
+
+
+def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
+    """Pass 2: check, convert and write every slice into the open HDF5 file `out`. Content
+    problems are gathered and raised together at the end, so one run lists every bad slice."""
     low, high = norm
+    raw_ds = _create(out, "raw", (len(raw), *shape), "float32")
+    label_ds = _create(out, "labels", (len(raw), *shape), "uint8")
     unknown, non_finite = UnknownLabels(mapping), []
     for z in range(len(raw)):
         pixels = grey_slice(raw, z, shape)
