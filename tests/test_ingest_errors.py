@@ -162,18 +162,24 @@ def test_unreadable_file(tmp_path, real):
     fails(tmp_path, raw_dir, label_dir, "cannot read .*SOCprist0002.tiff")
 
 
+def write_stacks(folder, n_slices):
+    raw, classes = phantom(n_slices=n_slices)
+    tifffile.imwrite(folder / "raw.tif", raw, photometric="minisblack")
+    tifffile.imwrite(folder / "labels.tif", grey_labels(classes), photometric="minisblack")
+    return folder / "raw.tif", folder / "labels.tif"
+
+
 def test_stack_one_slice_short_of_the_split(tmp_path):
-    # 12 slices hold train 5 | 1 | val 2 | 1 | test 3 under SPLIT; with guard 2 they need 14.
-    raw, classes = phantom()
-    tifffile.imwrite(tmp_path / "raw.tif", raw)
-    tifffile.imwrite(tmp_path / "labels.tif", grey_labels(classes))
-    split = {**SPLIT, "guard_slices": 4}
+    # Under SPLIT 5 slices hold train 1 | guard 1 | val 1 | guard 1 | test 1; 4 cannot.
+    (tmp_path / "five").mkdir()
+    raw, labels = write_stacks(tmp_path / "five", 5)
+    out = tmp_path / "five" / "volume.h5"
+    ingest_volume(str(raw), str(labels), GREY_VALUES, CLASS_NAMES, SPLIT, out, [1, 99])
+    assert out.exists()
+
+    raw, labels = write_stacks(tmp_path, 4)
     message = fails(
-        tmp_path,
-        tmp_path / "raw.tif",
-        tmp_path / "labels.tif",
-        r"raw.tif' and .*labels.tif' give 12 slice pairs, too few",
-        split=split,
+        tmp_path, raw, labels, r"raw.tif' and .*labels.tif' give 4 slice pairs, too few"
     )
     assert "guard_slices" in message
 

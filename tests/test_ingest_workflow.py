@@ -4,6 +4,7 @@ import os
 
 import h5py
 import pytest
+import tifffile
 from conftest import TINY_CONFIG, run_snakemake, write_config
 from ingest_data import CLASS_NAMES, GREY_VALUES, SPLIT, grey_labels, phantom, write_real_layout
 
@@ -22,6 +23,11 @@ def files_config(**data):
         **data,
     }
     return {**TINY_CONFIG, "data": settings, "split": SPLIT}
+
+
+def make_newer(path, than):
+    later = os.stat(than).st_mtime + 10
+    os.utime(path, (later, later))
 
 
 def ingest_files(workdir):
@@ -46,10 +52,11 @@ def test_ingest_rule_writes_its_outputs_and_reruns_when_a_slice_changes(tmp_path
     unchanged = run_snakemake(tmp_path, "--cores", "1", "-n", "results/ingest/volume.h5")
     assert "Nothing to be done" in unchanged.stdout + unchanged.stderr
 
-    # A re-exported label slice (newer file) must rerun ingest: the rule lists every file.
+    # A corrected label slice must rerun ingest: the rule lists every file it reads. (Snakemake
+    # skips a newer file whose checksum is unchanged, so the content changes too.)
     label = tmp_path / "data" / "labels" / "slice__004.tif"
-    later = os.stat(tmp_path / "results" / "ingest" / "volume.h5").st_mtime + 10
-    os.utime(label, (later, later))
+    tifffile.imwrite(label, grey_labels(classes[3])[::-1])
+    make_newer(label, tmp_path / "results" / "ingest" / "volume.h5")
     changed = run_snakemake(tmp_path, "--cores", "1", "-n", "results/ingest/volume.h5")
     assert "Updated input files: data/labels/slice__004.tif" in changed.stdout
 
@@ -75,7 +82,8 @@ def test_hdf5_specs_ingest_and_a_newer_h5_file_reruns_ingest(tmp_path):
     write_config(tmp_path, files_config(raw="scan.h5:/exchange/data", labels="scan.h5:/labels"))
     run_snakemake(tmp_path, "--cores", "1", "results/ingest/volume.h5")
     assert ingest_files(tmp_path) == OUTPUTS
-    later = os.stat(tmp_path / "results" / "ingest" / "volume.h5").st_mtime + 10
-    os.utime(tmp_path / "scan.h5", (later, later))
+    with h5py.File(tmp_path / "scan.h5", "a") as f:
+        f["labels"][0, 0, 0] = 0 if f["labels"][0, 0, 0] else 128
+    make_newer(tmp_path / "scan.h5", tmp_path / "results" / "ingest" / "volume.h5")
     changed = run_snakemake(tmp_path, "--cores", "1", "-n", "results/ingest/volume.h5")
     assert "Updated input files: scan.h5" in changed.stdout

@@ -107,3 +107,26 @@ def test_unsupported_file_type_names_the_file(tmp_path):
     (tmp_path / "s1.jpg").write_bytes(b"\xff\xd8")
     with pytest.raises(ValueError, match=r"s1.jpg: unsupported file type '.jpg'"):
         read_image_file(tmp_path / "s1.jpg")
+
+
+@pytest.mark.parametrize("name", ["s1.png", "s1.tif"])
+def test_truncated_slice_file_names_the_file(tmp_path, name):
+    raw, _ = phantom(n_slices=1)
+    write_folder(tmp_path, raw, [name])
+    data = (tmp_path / name).read_bytes()
+    (tmp_path / name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=f"cannot read {tmp_path / name}.*truncated"):
+        read_image_file(tmp_path / name)
+
+
+def test_truncated_stack_names_the_file_and_page(tmp_path):
+    raw, _ = phantom(n_slices=6)
+    tifffile.imwrite(tmp_path / "scan.tif", raw, compression="packbits")
+    data = (tmp_path / "scan.tif").read_bytes()
+    (tmp_path / "scan.tif").write_bytes(data[: len(data) - 600])
+    with (
+        pytest.raises(ValueError, match=r"cannot read .*scan.tif"),
+        open_slices(tmp_path / "scan.tif") as source,
+    ):
+        for z in range(len(source)):
+            source.read(z)

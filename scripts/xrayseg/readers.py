@@ -102,7 +102,12 @@ class TiffStack(SliceSource):
         return self._tiff
 
     def _count(self):
-        return len(self._handle().series[0].pages)
+        tiff = self._handle()
+        try:
+            return len(tiff.series[0].pages)
+        except Exception as error:  # a damaged page index shows up here, not on opening
+            self.close()
+            raise ValueError(_unreadable(self.path, error)) from error
 
     @property
     def files(self):
