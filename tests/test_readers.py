@@ -130,3 +130,13 @@ def test_truncated_stack_names_the_file_and_page(tmp_path):
     ):
         for z in range(len(source)):
             source.read(z)
+
+
+def test_hdf5_dataset_of_the_wrong_shape_or_a_group(tmp_path):
+    raw, _ = phantom(n_slices=2)
+    write_h5(tmp_path / "scan.h5", "/flat", raw[0])
+    write_h5(tmp_path / "scan.h5", "/group/data", raw)
+    with pytest.raises(ValueError, match=r"scan.h5:/flat must be .* got shape \(14, 17\)"):
+        open_slices(f"{tmp_path / 'scan.h5'}:/flat")
+    with pytest.raises(ValueError, match=r"scan.h5:/group must be .* got a group"):
+        open_slices(f"{tmp_path / 'scan.h5'}:/group")

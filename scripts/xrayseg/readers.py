@@ -8,6 +8,7 @@ Every read error names the file (and the slice of a stack) and says what to do.
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 import tifffile
 
@@ -146,8 +147,6 @@ class Hdf5Stack(SliceSource):
         super().__init__(spec, indices)
 
     def _dataset(self):
-        import h5py
-
         if self._file is None:
             try:
                 self._file = h5py.File(self.path, "r")
@@ -155,6 +154,7 @@ class Hdf5Stack(SliceSource):
                 raise ValueError(_unreadable(self.path, error)) from error
         if self.dataset is None or self.dataset not in self._file:
             found = _stack_datasets(self._file)
+            self.close()
             what = (
                 "names no dataset" if self.dataset is None else f"has no dataset {self.dataset!r}"
             )
@@ -163,10 +163,12 @@ class Hdf5Stack(SliceSource):
                 f"Datasets of 3 or more dimensions in the file: {found or 'none'}"
             )
         dataset = self._file[self.dataset]
-        if not hasattr(dataset, "shape") or dataset.ndim not in (3, 4):
+        shape = getattr(dataset, "shape", None)  # a group has none
+        if shape is None or len(shape) not in (3, 4):
+            self.close()
             raise ValueError(
                 f"{self.path}:{self.dataset} must be a Z x Y x X (or Z x Y x X x 3) dataset, "
-                f"got shape {getattr(dataset, 'shape', None)}"
+                f"got {'a group' if shape is None else f'shape {shape}'}"
             )
         return dataset
 
