@@ -6,9 +6,11 @@ decompressing its neighbours.
 
 import numpy as np
 
-# Raw float32 noise barely compresses; byte shuffling plus the cheapest gzip level still saves a
-# part at little cost to reading. Labels are long runs and shrink many times. (Measured choices:
-# see the patches section of config/config.yaml.)
+# gzip level 1: any HDF5 tool reads it (lzf needs h5py's own filter). Measured on the 500-slice
+# synthetic volume's train patches (2-core CPU): raw shrinks to 0.80 with byte shuffling (0.86
+# without; level 4: 0.79, no faster to read), labels to 0.07. Reading a whole 32 px split costs
+# ~56 MB/s of CPU (lzf ~100, none ~107), one patch with open handles ~0.12 ms (lzf 0.10, none
+# 0.06): a 150 MB train split loads in ~3 s, once per training job.
 RAW_COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
 LABEL_COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": False}
 ORIGIN_CHUNK_ROWS = 4096

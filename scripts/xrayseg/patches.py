@@ -11,6 +11,7 @@ class_fractions (over labelled pixels), ignored_fraction.
 Patches of a split come only from that split's slices (guard slices give none). Splits are
 selected test first, then val, then train, sharing one set of content hashes: a patch whose exact
 content is already in a held-out split is dropped from the later split, never from the held-out one.
+Near-duplicates (xrayseg.dedup) are judged against the content kept from the same split's slices.
 """
 
 import json
