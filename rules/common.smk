@@ -6,12 +6,12 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, "../config/schema.yaml")
-
 SCRIPTS = Path(workflow.basedir) / "scripts"
-# xrayseg.specs is standard library only: it lists the files a data spec reads and checks the data
-# section here, with the same code ingest runs.
+SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+# The config checks are light (standard library, jsonschema, yaml): they run at every start-up
+# with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
+from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
 from xrayseg.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
@@ -21,25 +21,27 @@ SPLITS = ("train", "val", "test")
 PATCH_ARCHS = ("dnn", "unet")
 
 
-def config_error(key, expected):
-    """Stop before any job with one line naming the config key and what it should be."""
-    raise ValueError(f"config error: {key}: {expected}")
+def stop_on(problems):
+    """Stop before any job, one line per problem naming the config key and what it expects."""
+    if problems:
+        raise ValueError("\n".join(f"config error: {key}: {what}" for key, what in problems))
 
 
 def check_config():
-    # Data: lengths, label kinds, mask, slice range, and that every spec matches files.
-    for key, problem in data_problems(config["data"]):
-        config_error(key, problem)
-    if not config["models"]:
-        config_error("models", "at least one model")
-
-
-check_config()
+    stop_on(schema_problems(config, SCHEMA))
+    validate(config, SCHEMA)  # fills in the schema's defaults
+    stop_on(data_problems(config["data"]))
+    n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
+    models = {name: model_settings(name) for name in config["models"]}
+    stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
 
 
 def model_settings(name):
     """A model's settings: the shared training defaults overridden by its own entry."""
     return {**config["training"], **config["models"][name]}
+
+
+check_config()
 
 
 def patch_models():
