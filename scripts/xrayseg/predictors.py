@@ -34,7 +34,7 @@ class InferenceSettings:
     window: str | int = "patch"
     flip_tta: bool = False
     bf16: bool = False
-    channels_last: bool = False
+    channels_last: bool = True
     sigma_scale: float = 0.125
 
     @classmethod
