@@ -159,6 +159,13 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "parameters": int(checkpoint.get("parameters", 0)),
         "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
+        # Wall seconds of prediction per slice over all evaluated slices (median above).
+        "inference_seconds": {
+            "min": float(np.min(seconds)),
+            "max": float(np.max(seconds)),
+            "total": float(np.sum(seconds)),
+            "slices": len(seconds),
+        },
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
         # How slices were predicted; window_px None: a pixel model predicts whole slices directly.

@@ -44,11 +44,14 @@ def score_slice(split, z, labels, predicted, n_classes, tolerance, seconds):
 
 
 def slice_row(result, class_names):
-    """One metrics.csv row: split, slice, seconds, every score, then the raw counts."""
+    """One metrics.csv row: split, slice, every score, then the raw counts.
+
+    No timings: the table depends on the data and the model alone, so two runs of the same
+    pipeline (locally and on a cluster, say) write identical files.
+    """
     return {
         "split": result.split,
         "slice": result.slice,
-        "seconds": result.seconds,
         **flat_scores(result.confusion, class_names),
         **flat_boundary_scores(result.boundary, class_names),
         "n_ignored": result.n_ignored,
