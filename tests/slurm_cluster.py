@@ -39,6 +39,8 @@ PREFIX = "xrayseg-slurm-"
 LOCK = Path(tempfile.gettempdir()) / "xrayseg-slurm.lock"
 PARTITION = "debug"
 STOP_ORDER = ("slurmd", "slurmctld", "munged")
+# Memory the test node advertises: two training jobs (16 GB each in rules/train.smk) side by side.
+NODE_MEMORY_MB = 64000
 # The daemons live in sbin, which a non-login PATH may lack.
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
@@ -67,19 +69,14 @@ def is_ours(path):
     return path.is_symlink() and Path(os.readlink(path)).parent.name.startswith(PREFIX)
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def memory_mb():
-    """Physical memory, as slurmd measures it (a node may not claim more than it has)."""
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            # A little under MemTotal: a node that claims more than slurmd measures is drained.
-            return int(line.split()[1]) // 1024 * 95 // 100
-    raise ClusterError("no MemTotal in /proc/meminfo")
+def free_ports(count):
+    """Distinct loopback ports that are free now."""
+    ports = set()
+    while len(ports) < count:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.add(probe.getsockname()[1])
+    return sorted(ports)
 
 
 def is_running(pid):
@@ -106,7 +103,6 @@ class LocalSlurm:
 
     root: Path
     cpus: int
-    memory_mb: int
     host: str = field(default_factory=lambda: socket.gethostname().split(".")[0])
     pids: dict = field(default_factory=dict)
 
@@ -148,7 +144,7 @@ class LocalSlurm:
         id -> scontrol's fields: JobState, Comment, NumCPUs, MinMemoryNode, TimeLimit,
         TresPerJob (the GPU request), ...
         """
-        out = self.run("scontrol", "show", "job", "--oneliner")
+        out = self.run("scontrol", "show", "job", "--oneliner", check=False)
         jobs = {}
         for line in out.splitlines():
             fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
@@ -167,6 +163,10 @@ class LocalSlurm:
                 records[fields["JobId"]] = fields
         return records
 
+    def nothing_runs(self):
+        busy = ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED")
+        return not any(job.get("JobState") in busy for job in self.jobs().values())
+
     def log_tails(self, lines=30):
         """The end of each daemon log, for failure messages."""
         parts = []
@@ -179,16 +179,14 @@ class LocalSlurm:
     def write_config(self):
         for folder in ("munge", "run", "log", "state", "spool"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
+        controller_port, node_port = free_ports(2)
         self.conf.write_text(
             f"""\
 # Single-node test cluster, loopback only; written by tests/slurm_cluster.py.
 ClusterName=xrayseg-test
-# Two GPUs as a generic resource backed by /dev/null and /dev/zero: SLURM schedules GPU requests
-# for real (and sets CUDA_VISIBLE_DEVICES); the jobs compute on the CPU.
-GresTypes=gpu
 SlurmctldHost={self.host}(127.0.0.1)
-SlurmctldPort={free_port()}
-SlurmdPort={free_port()}
+SlurmctldPort={controller_port}
+SlurmdPort={node_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -214,7 +212,13 @@ SlurmctldPidFile={self.pid_file("slurmctld")}
 SlurmdPidFile={self.pid_file("slurmd")}
 SlurmctldLogFile={self.log_file("slurmctld")}
 SlurmdLogFile={self.log_file("slurmd")}
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.memory_mb} Gres=gpu:2
+# The node is a small GPU node: its real CPUs; memory and two GPUs as the profile's jobs expect.
+# The GPUs are a generic resource backed by /dev/null and /dev/zero, so SLURM schedules GPU
+# requests for real (and sets CUDA_VISIBLE_DEVICES) while the jobs compute on the CPU. Nothing
+# enforces memory here (no cgroups) and the test's jobs use well under 1 GB each.
+SlurmdParameters=config_overrides
+GresTypes=gpu
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={NODE_MEMORY_MB} Gres=gpu:2
 PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
 """
         )
@@ -265,6 +269,8 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
         """Cancel what is left, stop the daemons by pid (munged last), unlink the system config."""
         if "slurmctld" in self.pids and is_running(self.pids["slurmctld"]):
             self.run("scancel", "--user", str(os.getuid()), check=False)
+            with contextlib.suppress(ClusterError):
+                wait_for("cancelled jobs to end", self.nothing_runs, timeout=20)
         for daemon in STOP_ORDER:
             pid = self.pids.get(daemon)
             if pid is None or not is_running(pid):
@@ -322,11 +328,11 @@ def local_slurm():
     if reason:
         raise ClusterError(reason)
     with exclusive_lock():
-        # A short path: the munge socket's must stay under the 108-byte limit of Unix sockets.
+        # A short path: the munge socket's path must stay under the 108-byte limit.
         root = Path(tempfile.mkdtemp(prefix=PREFIX))
         # munged wants every folder above its socket searchable by all.
         root.chmod(0o755)
-        cluster = LocalSlurm(root=root, cpus=os.cpu_count() or 1, memory_mb=memory_mb())
+        cluster = LocalSlurm(root=root, cpus=os.cpu_count() or 1)
         try:
             cluster.write_config()
             try:

@@ -42,13 +42,14 @@ def directive(body, name):
 
 
 def rules():
-    """name -> {"env": path or None, "script": path or None, "works": bool} for every rule."""
+    """name -> {"env": path or None, "script": path or None, "works": bool, ...} per rule."""
     found = {}
     for source in sorted(RULES.glob("*.smk")):
         for name, body in RULE_RE.findall(source.read_text()):
             env, script = directive(body, "conda"), directive(body, "script")
             found[name] = {
                 "file": source.name,
+                "body": body,
                 "env": (RULES / env).resolve() if env else None,
                 "script": (RULES / script).resolve() if script else None,
                 "works": bool(re.search(r"^\s+(script|shell|run|notebook|wrapper):", body, re.M)),

@@ -6,9 +6,12 @@ in a dry run, so the copy checked leaves out software-deployment-method (tests/t
 the envs instead).
 """
 
+import re
+
 import pytest
 import yaml
 from conftest import REPO, TINY_CONFIG, run_snakemake, write_config
+from test_envs import rules
 
 PROFILES = sorted((REPO / "profiles").glob("*/config.yaml"))
 
@@ -33,3 +36,14 @@ def test_there_are_local_and_slurm_profiles_and_no_implicit_default():
     assert {"local", "slurm"} <= names
     # Snakemake would apply profiles/default/ to every run without being asked.
     assert not (REPO / "profiles" / "default").exists()
+
+
+def test_every_rule_that_does_work_is_ready_for_a_cluster():
+    for name, rule in rules().items():
+        if not rule["works"]:
+            continue
+        for directive in ("log", "benchmark", "conda", "threads", "resources"):
+            assert re.search(rf"^\s+{directive}:", rule["body"], re.M), f"rule {name}: {directive}"
+        for resource in ("mem_mb", "runtime"):
+            assert re.search(rf"^\s+{resource}=", rule["body"], re.M), f"rule {name}: {resource}"
+    assert re.search(r"^\s+gpu=1,", rules()["train"]["body"], re.M), "train asks for no GPU"

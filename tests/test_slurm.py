@@ -1,6 +1,6 @@
 """The tiny pipeline through the SLURM executor on a real single-node SLURM cluster.
 
-tests/slurm_cluster.py brings the cluster up on 127.0.0.1 (one GPU as a generic resource, so the
+tests/slurm_cluster.py brings the cluster up on 127.0.0.1 (two GPUs as a generic resource, so the
 training jobs' GPU request is scheduled for real) and tears it down by pid. Snakemake runs with
 profiles/slurm/config.yaml, changed only where the 2-CPU test node forces it, and must give the
 same results as the local run of the same config.
