@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/snakemake --lint
 
 # tests/test_slurm.py runs the pipeline on a real single-node SLURM: Debian's slurm-wlm and munge.
-# Installed once when missing and run as root; otherwise that test is skipped and says why.
+# Installed once when missing as root (a failed install stops the tests: CI must not pass by
+# skipping); a user who is not root gets a note and that test is skipped, saying why.
 SLURM_PROGRAMS := slurmctld slurmd munged mungekey sbatch squeue scontrol
 
 test-system:
@@ -38,7 +39,7 @@ test-system:
 		echo "Installing slurm-wlm and munge for the SLURM test (missing:$$missing)"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends slurm-wlm munge >/dev/null; } \
-		|| echo "WARNING: could not install slurm-wlm and munge: the SLURM test will be skipped"; \
+		|| { echo "ERROR: could not install slurm-wlm and munge (needed by tests/test_slurm.py)"; exit 1; }; \
 	else \
 		echo "NOTE: the SLURM test will be skipped: slurm-wlm and munge are missing and only root"; \
 		echo "      can install them here (sudo apt-get install slurm-wlm munge)"; \
