@@ -82,6 +82,8 @@ def evaluate_model(
         write_prediction_stack(test_predictions, checkpoint["label_values"], outputs["predictions"])
         test_results = [r for r in results if r.split == "test"]
         picks = pick_panel_slices(ranked_slices(test_results))
+        if not picks:
+            raise ValueError(f"{volume_path}: every test pixel is under the ignore mask")
         summary["panels"] = picks
         for name, z in picks.items():
             with atomic_output(outputs[PANEL_OUTPUTS[name]]) as tmp:
