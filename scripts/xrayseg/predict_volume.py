@@ -8,7 +8,7 @@ slice's in-plane counts, seen by both slabs, are taken off once. Connected fract
 slabs' face-connected components (scipy.ndimage.label) across the shared slice into a graph whose
 connected components (scipy.sparse.csgraph) are the volume's. The results equal
 measure_microstructure on the whole volume (tests/test_predict_volume.py checks it), with memory
-for one slab (about 6 bytes per voxel of it) plus a few integers per component.
+for one slab (about 15 bytes per slab voxel at the peak) plus a few integers per component.
 """
 
 import itertools
