@@ -12,8 +12,11 @@ from xrayseg.models.spec import ModelSpec
 HISTOGRAM_BINS = 2048
 
 
-def fit(raw_slices, label_slices, n_classes, seed=0, max_pixels=2_000_000):
-    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict."""
+def fit(raw_slices, label_slices, n_classes, seed=0, threads=1, max_pixels=2_000_000):
+    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict.
+
+    `threads` is unused: one numpy pass needs no parallelism.
+    """
     rng = np.random.default_rng(seed)
     raw = np.concatenate([r.ravel() for r in raw_slices]).astype(np.float64)
     labels = np.concatenate([lab.ravel() for lab in label_slices])
@@ -43,4 +46,10 @@ def predict_proba(params, image, n_classes):
     return np.eye(n_classes, dtype=np.float32)[classes].transpose(2, 0, 1)
 
 
-SPEC = ModelSpec(kind="pixel", fit=fit, predict_proba=predict_proba)
+def parameter_count(params):
+    return len(params["thresholds"])
+
+
+SPEC = ModelSpec(
+    kind="pixel", fit=fit, predict_proba=predict_proba, parameter_count=parameter_count
+)
