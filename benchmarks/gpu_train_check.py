@@ -137,6 +137,8 @@ def main(argv=None):
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     else:
         device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # as the training job does
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"device {name} | torch {torch.__version__} | CUDA {torch.version.cuda}", flush=True)
     network = build_network("unet", 3, 1, {"width": args.width, "depth": args.depth})

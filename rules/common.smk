@@ -45,6 +45,23 @@ def model_settings(name):
     return {**config["training"], **config["models"][name]}
 
 
+def check_model_settings():
+    """Catch a UNet patch size its pooling cannot halve before any job runs."""
+    for name in config["models"]:
+        settings = model_settings(name)
+        if settings["arch"] == "unet":
+            factor = 2 ** settings.get("depth", 4)
+            if settings["patch_size"] % factor:
+                config_error(
+                    f"models.{name}.patch_size",
+                    f"a multiple of {factor} (2**depth) for a unet of depth "
+                    f"{settings.get('depth', 4)}, got {settings['patch_size']}",
+                )
+
+
+check_model_settings()
+
+
 def patch_models():
     return [m for m in config["models"] if model_settings(m)["arch"] in PATCH_ARCHS]
 

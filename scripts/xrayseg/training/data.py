@@ -34,7 +34,9 @@ class PatchSet:
 
     def batch(self, index, device):
         """(images, labels) of the patches at `index`, on `device`."""
-        index = index.to(self.images.device)
+        # Non-blocking: the set usually sits on `device` already; a blocking copy of the index
+        # to a GPU would wait for all queued work every batch.
+        index = index.to(self.images.device, non_blocking=True)
         return self.images[index].to(device), self.labels[index].to(device)
 
 
