@@ -1,14 +1,19 @@
 # Config validation, input functions and wildcard constraints shared by every rule file.
 
 import ast
-import glob
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, "../config/schema.yaml")
-
 SCRIPTS = Path(workflow.basedir) / "scripts"
+SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+# The config checks are light (standard library, jsonschema, yaml): they run at every start-up
+# with the same code the stages use.
+sys.path.insert(0, str(SCRIPTS))
+from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.specs import data_problems, spec_files
+
 SYNTHETIC_DIR = "resources/synthetic"
 SPLITS = ("train", "val", "test")
 # Architectures trained as torch networks on patches; keep in step with xrayseg.models.REGISTRY
@@ -16,28 +21,19 @@ SPLITS = ("train", "val", "test")
 PATCH_ARCHS = ("dnn", "unet")
 
 
-def config_error(key, expected):
-    """Stop before any job with one line naming the config key and what it should be."""
-    raise ValueError(f"config error: {key}: {expected}")
+def stop_on(problems):
+    """Stop before any job, one line per problem naming the config key and what it expects."""
+    if problems:
+        raise ValueError("\n".join(f"config error: {key}: {what}" for key, what in problems))
 
 
 def check_config():
-    data = config["data"]
-    if len(data["label_values"]) != len(data["class_names"]):
-        config_error(
-            "data.class_names",
-            f"{len(data['class_names'])} names for {len(data['label_values'])} label_values; "
-            "give one name per label value",
-        )
-    if data["source"] == "files":
-        for key in ("raw", "labels"):
-            if not data.get(key):
-                config_error(f"data.{key}", "a glob of slice files when data.source is 'files'")
-    if not config["models"]:
-        config_error("models", "at least one model")
-
-
-check_config()
+    stop_on(schema_problems(config, SCHEMA))
+    validate(config, SCHEMA)  # fills in the schema's defaults
+    stop_on(data_problems(config["data"]))
+    n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
+    models = {name: model_settings(name) for name in config["models"]}
+    stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
 
 
 def model_settings(name):
@@ -45,21 +41,7 @@ def model_settings(name):
     return {**config["training"], **config["models"][name]}
 
 
-def check_model_settings():
-    """Catch a UNet patch size its pooling cannot halve before any job runs."""
-    for name in config["models"]:
-        settings = model_settings(name)
-        if settings["arch"] == "unet":
-            factor = 2 ** settings.get("depth", 4)
-            if settings["patch_size"] % factor:
-                config_error(
-                    f"models.{name}.patch_size",
-                    f"a multiple of {factor} (2**depth) for a unet of depth "
-                    f"{settings.get('depth', 4)}, got {settings['patch_size']}",
-                )
-
-
-check_model_settings()
+check_config()
 
 
 def patch_models():
@@ -75,19 +57,25 @@ wildcard_constraints:
     size="|".join(str(s) for s in patch_sizes()) or "0",
 
 
-def data_globs():
-    """(raw glob, labels glob) that ingest reads."""
+def data_specs():
+    """{"raw": spec, "labels": spec} that ingest reads: folder, glob, TIFF stack or file.h5:/path."""
     if config["data"]["source"] == "synthetic":
-        return f"{SYNTHETIC_DIR}/raw/*.tiff", f"{SYNTHETIC_DIR}/labels/*.tif"
-    return config["data"]["raw"], config["data"]["labels"]
+        return {"raw": f"{SYNTHETIC_DIR}/raw", "labels": f"{SYNTHETIC_DIR}/labels"}
+    return {"raw": config["data"]["raw"], "labels": config["data"]["labels"]}
+
+
+def ingest_settings():
+    """The data settings ingest uses besides the specs (a change reruns ingest)."""
+    keys = ("label_values", "class_names", "mask", "slices", "normalise_percentiles")
+    return {key: config["data"].get(key) for key in keys}
 
 
 def ingest_inputs(wildcards):
-    """The synthetic folder, or every raw and label file the config's globs match."""
+    """The synthetic folder, or every file the raw and labels specs read (the .h5 file of an
+    HDF5 spec), so a changed or added slice file reruns ingest."""
     if config["data"]["source"] == "synthetic":
         return {"data": SYNTHETIC_DIR}
-    raw, labels = data_globs()
-    return {"raw": sorted(glob.glob(raw)), "labels": sorted(glob.glob(labels))}
+    return {side: [str(p) for p in spec_files(spec)] for side, spec in data_specs().items()}
 
 
 def train_inputs(wildcards):

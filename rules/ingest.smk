@@ -4,6 +4,8 @@ rule ingest:
         code=package_modules(SCRIPTS / "ingest.py"),
     output:
         volume="results/ingest/volume.h5",
+        summary="results/ingest/summary.csv",
+        figure="results/ingest/classes.png",
     log:
         "results/logs/ingest.log",
     benchmark:
@@ -15,10 +17,8 @@ rule ingest:
         mem_mb=4000,
         runtime=60,
     params:
-        globs=data_globs(),
-        label_values=config["data"]["label_values"],
-        class_names=config["data"]["class_names"],
-        percentiles=config["data"]["normalise_percentiles"],
+        specs=data_specs(),
+        data=ingest_settings(),
         split=config["split"],
     script:
         "../scripts/ingest.py"

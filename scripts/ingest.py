@@ -4,13 +4,17 @@ from xrayseg.ingest import ingest_volume
 from xrayseg.logsetup import log_to
 
 with log_to(snakemake.log[0]):
-    raw_glob, labels_glob = snakemake.params.globs
+    data = snakemake.params.data
     ingest_volume(
-        raw_spec=raw_glob,
-        labels_spec=labels_glob,
-        label_values=snakemake.params.label_values,
-        class_names=snakemake.params.class_names,
+        raw_spec=snakemake.params.specs["raw"],
+        labels_spec=snakemake.params.specs["labels"],
+        label_values=data["label_values"],
+        class_names=data["class_names"],
+        mask=data.get("mask"),
+        slices=data.get("slices"),
+        percentiles=data["normalise_percentiles"],
         split=snakemake.params.split,
         out_path=snakemake.output.volume,
-        percentiles=snakemake.params.percentiles,
+        summary_path=snakemake.output.summary,
+        figure_path=snakemake.output.figure,
     )

@@ -4,11 +4,13 @@ from xrayseg.logsetup import log_to
 from xrayseg.patches import build_patches
 
 with log_to(snakemake.log[0]):
+    settings = snakemake.params.settings
     build_patches(
         volume_path=snakemake.input.volume,
         split_csv=snakemake.input.split,
         size=int(snakemake.wildcards.size),
-        seed=snakemake.params.settings["seed"],
+        seed=settings["seed"],
+        near_duplicate=settings["near_duplicate"],
         out_h5=snakemake.output.patches,
         out_csv=snakemake.output.counts,
     )

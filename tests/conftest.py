@@ -41,16 +41,9 @@ def write_config(workdir, config):
     return path
 
 
-def run_snakemake(workdir, *args, check=True, timeout=900):
-    """Run Snakemake on the repository's workflow in `workdir`; returns the CompletedProcess."""
-    command = [
-        SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
+def run_snakemake(workdir, *args, check=True, timeout=900, snakefile=REPO / "Snakefile"):
+    """Run Snakemake on the workflow (the repository's by default) in `workdir`."""
+    command = [SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:

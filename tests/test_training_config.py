@@ -42,14 +42,3 @@ def test_schema_rejects_a_bad_training_setting():
     config["models"]["rf"]["context"] = 2  # pixel classifiers see one slice
     with pytest.raises(WorkflowError):
         validate(config, str(REPO / "config" / "schema.yaml"))
-
-
-@pytest.mark.workflow
-def test_a_unet_patch_its_pooling_cannot_halve_stops_before_any_job(tmp_path):
-    config = yaml.safe_load(PAPER.read_text())
-    config["models"] = {"unet": {"arch": "unet", "patch_size": 100, "depth": 3}}
-    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(config))
-    bad = str(tmp_path / "bad.yaml")
-    result = run_snakemake(tmp_path, "--dry-run", "--configfile", bad, check=False)
-    assert result.returncode != 0
-    assert "models.unet.patch_size" in result.stdout + result.stderr

@@ -1,4 +1,9 @@
-"""Pair raw slices with label slices by the number in their file names, never by listing order."""
+"""Pair raw slices with label slices by the number in their file names, never by listing order.
+
+Two folders or globs of slice files pair by the number in each name (`SOCprist0007.tiff` with
+`slice__007.tif`). A stack (multi-page TIFF, HDF5 dataset) pairs by index with the other side, whose
+files are put in slice-number order first.
+"""
 
 import logging
 import re
@@ -53,7 +58,12 @@ def pair_slices(raw_paths, label_paths):
     raw_numbers = [slice_number(p) for p in raw_paths]
     label_numbers = [slice_number(p) for p in label_paths]
     if all(n is None for n in raw_numbers + label_numbers):
-        log.info("file names carry no slice numbers: pairing raw and labels by natural sort order")
+        log.warning(
+            "file names carry no slice numbers: pairing raw and labels by natural sort order "
+            "(%s with %s, ...)",
+            min(raw_paths, key=natural_key).name,
+            min(label_paths, key=natural_key).name,
+        )
         return list(
             zip(
                 sorted(raw_paths, key=natural_key),
@@ -67,12 +77,60 @@ def pair_slices(raw_paths, label_paths):
     ):
         missing = [str(p) for p, n in zip(paths, numbers, strict=True) if n is None]
         if missing:
-            raise ValueError(f"{side} files without a slice number in their name: {missing[:5]}")
+            raise ValueError(
+                f"{side} files without a slice number in their name: {missing[:5]}; raw and "
+                "label files pair by the number in their names, so every name needs one"
+            )
     raw_by_number = _by_number(raw_paths, "raw")
     label_by_number = _by_number(label_paths, "label")
     if raw_by_number.keys() != label_by_number.keys():
-        raise ValueError(_unpaired_hint(raw_paths, label_paths))
+        raise ValueError(
+            _unpaired_hint(raw_paths, label_paths)
+            + "; add the missing partner files or remove the lonely ones"
+        )
+    log.info("paired %d raw and label files by the number in their names", len(raw_by_number))
     return [(raw_by_number[n], label_by_number[n]) for n in sorted(raw_by_number)]
+
+
+def ordered_paths(paths):
+    """Files in slice order: by the number in the name when every name has a unique one, else by
+    natural sort (said in the log)."""
+    paths = [Path(p) for p in paths]
+    numbers = [slice_number(p) for p in paths]
+    if None not in numbers and len(set(numbers)) == len(numbers):
+        return [p for _, p in sorted(zip(numbers, paths, strict=True))]
+    log.warning(
+        "file names carry no unique slice numbers: ordering %s by natural sort", paths[0].parent
+    )
+    return sorted(paths, key=natural_key)
+
+
+def pair_sources(raw, labels):
+    """(raw, labels) SliceSources reordered so slice i of one is slice i of the other.
+
+    Two file lists pair by the number in the names; when either side is a stack, slices pair by
+    index (the file side in slice-number order) and the counts must agree.
+    """
+    if raw.kind == "files" and labels.kind == "files":
+        pairs = pair_slices(raw.paths, labels.paths)
+        return _reorder(raw, [p for p, _ in pairs]), _reorder(labels, [q for _, q in pairs])
+    if raw.kind == "files":
+        raw = _reorder(raw, ordered_paths(raw.paths))
+    if labels.kind == "files":
+        labels = _reorder(labels, ordered_paths(labels.paths))
+    if len(raw) != len(labels):
+        raise ValueError(
+            f"raw {raw.spec!r} holds {len(raw)} slices but labels {labels.spec!r} hold "
+            f"{len(labels)}; a stack pairs with the other side slice by slice, so both need the "
+            "same number of slices"
+        )
+    log.info("paired %d raw and label slices by their index in the stack", len(raw))
+    return raw, labels
+
+
+def _reorder(source, paths):
+    position = {Path(p): i for i, p in enumerate(source.paths)}
+    return source.select([position[Path(p)] for p in paths])
 
 
 def _unpaired_hint(raw_paths, label_paths):

@@ -6,8 +6,8 @@ triple-phase boundaries exist as in the real electrode. Because the fields are 3
 slices are strongly correlated, as in a real tomogram (the leakage the split stage must prevent).
 
 Imaging: each phase gets its measured mean grey level on uint16, a 3-D Gaussian blur gives the
-partial-volume edges, Gaussian noise with the measured within-class spread is added per pixel, and a
-slow linear intensity drift runs along the stack.
+partial-volume edges, white noise brings each class to its measured within-class spread, and a slow
+linear intensity drift runs along the stack.
 """
 
 import logging
@@ -72,18 +72,38 @@ def make_phases(shape, fractions, feature_size, seed):
 
 
 def image_phases(phases, grey_means, grey_stds, edge_blur, drift, seed):
-    """Raw uint16 grey values for a phase volume: class means, partial-volume blur, noise, drift."""
+    """Raw uint16 grey values for a phase volume: class means, partial-volume blur, noise, drift.
+
+    `grey_stds` are the within-class spreads of the finished image, as measured on real data. The
+    blur alone already spreads each class (pixels near an edge mix with the neighbour phase), so
+    the white noise added per class only tops the spread up to the target, with at least a quarter
+    of it as noise. On the real data's settings this gives adjacent-slice raw correlation ~0.98
+    and a threshold baseline ~95 % accurate (real data: 0.99 and 96-97 %).
+    """
     rng = np.random.default_rng(seed + 1)
     means = np.asarray(grey_means, dtype=np.float32)
-    stds = np.asarray(grey_stds, dtype=np.float32)
+    targets = np.asarray(grey_stds, dtype=np.float32)
     grey = means[phases]
     if edge_blur > 0:
         grey = ndimage.gaussian_filter(grey, sigma=edge_blur, mode="nearest")
-    grey += rng.standard_normal(phases.shape, dtype=np.float32) * stds[phases]
+    noise_stds = noise_to_reach(grey, phases, targets)
+    grey += rng.standard_normal(phases.shape, dtype=np.float32) * noise_stds[phases]
     depth = phases.shape[0]
     along_stack = np.linspace(-0.5, 0.5, depth, dtype=np.float32) if depth > 1 else np.zeros(1)
     grey *= (1.0 + drift * along_stack)[:, None, None]
     return np.clip(np.rint(grey), 0, np.iinfo(np.uint16).max).astype(np.uint16)
+
+
+def noise_to_reach(blurred, phases, targets, min_share=0.25):
+    """Per-class white-noise std that brings each class's grey spread to its target."""
+    sample = (slice(None, None, 2),) * phases.ndim
+    blurred, phases = blurred[sample], phases[sample]
+    stds = np.zeros(len(targets), dtype=np.float32)
+    for cls, target in enumerate(targets):
+        inside = blurred[phases == cls]
+        spread = float(inside.var()) if inside.size else 0.0
+        stds[cls] = np.sqrt(max(target**2 - spread, (min_share * target) ** 2))
+    return stds
 
 
 def slice_file_names(depth):

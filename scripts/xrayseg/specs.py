@@ -1,0 +1,139 @@
+"""What the config's `data` section names, worked out without reading an image (stdlib only).
+
+A data spec is one string, one of:
+  - a folder of single-slice files:   "scans/raw"              (every .tif, .tiff, .png in it)
+  - a glob of single-slice files:     "scans/raw/SOCprist*.tiff"
+  - one multi-page TIFF stack (Z x Y x X): "scans/raw.tif"
+  - an HDF5 dataset:                  "scan.h5:/exchange/data"
+
+rules/common.smk imports this module to list a rule's input files and to check the config before any
+job runs, so it must stay free of numpy, tifffile and h5py (the Snakemake process may lack them).
+"""
+
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SINGLE_SLICE_SUFFIXES = (".tif", ".tiff", ".png")
+TIFF_SUFFIXES = (".tif", ".tiff")
+HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".nxs", ".he5")
+_HDF5_SPEC = re.compile(
+    r"^(?P<path>.+?(?:"
+    + "|".join(re.escape(s) for s in HDF5_SUFFIXES)
+    + r"))(?::(?P<dataset>.*))?$",
+    re.IGNORECASE,
+)
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A parsed data spec: its kind (folder, glob, stack, hdf5), the path and an HDF5 dataset."""
+
+    text: str
+    kind: str
+    path: Path
+    dataset: str | None = None
+
+
+def parse_spec(spec):
+    """Classify a data spec string; see the module docstring for the forms."""
+    text = str(spec)
+    match = _HDF5_SPEC.match(text)
+    if match:
+        return DataSpec(text, "hdf5", Path(match["path"]), match["dataset"] or None)
+    path = Path(text)
+    if path.is_dir():
+        return DataSpec(text, "folder", path)
+    if not _GLOB_CHARS.search(text) and path.suffix.lower() in TIFF_SUFFIXES:
+        return DataSpec(text, "stack", path)
+    return DataSpec(text, "glob", path)
+
+
+def spec_files(spec):
+    """The files a spec reads, sorted; empty when nothing matches (the caller names the key)."""
+    parsed = parse_spec(spec)
+    if parsed.kind in ("hdf5", "stack"):
+        return [parsed.path] if parsed.path.is_file() else []
+    if parsed.kind == "folder":
+        files = [p for p in parsed.path.iterdir() if p.suffix.lower() in SINGLE_SLICE_SUFFIXES]
+    else:
+        files = [Path(p) for p in glob.glob(parsed.text)]
+    return sorted(p for p in files if p.is_file())
+
+
+def is_rgb_value(value):
+    """True for an [R, G, B] colour, False for a grey value."""
+    return isinstance(value, list | tuple)
+
+
+def data_problems(data, check_files=True):
+    """(config key, problem) pairs for the config's `data` section; empty when it is usable.
+
+    Checks what the schema cannot: matching lengths, one kind of label value, a mask that is not a
+    class, a sensible slice range and, for `source: files`, that every spec matches something.
+    """
+    problems = []
+    values, names = data["label_values"], data["class_names"]
+    if len(values) != len(names):
+        problems.append(
+            (
+                "data.class_names",
+                f"{len(names)} names for {len(values)} label_values; give one name per label value",
+            )
+        )
+    kinds = {is_rgb_value(v) for v in values}
+    if len(kinds) > 1:
+        problems.append(
+            (
+                "data.label_values",
+                f"{values} mixes grey values and [R, G, B] colours; use one kind for every class",
+            )
+        )
+    keys = [tuple(v) if is_rgb_value(v) else v for v in values]
+    if len(set(keys)) != len(keys):
+        problems.append(("data.label_values", f"{values} lists a value twice"))
+    if len(set(names)) != len(names):
+        problems.append(("data.class_names", f"{names} lists a name twice"))
+    mask = data.get("mask")
+    if mask is not None:
+        key = tuple(mask) if is_rgb_value(mask) else mask
+        if kinds and is_rgb_value(mask) not in kinds:
+            problems.append(
+                (
+                    "data.mask",
+                    f"{mask} must be the same kind as data.label_values "
+                    "(a grey value for grey labels, an [R, G, B] colour for RGB labels)",
+                )
+            )
+        elif key in keys:
+            problems.append(
+                (
+                    "data.mask",
+                    f"{mask} is also a class in data.label_values; the mask value marks pixels "
+                    "that belong to no class",
+                )
+            )
+    slices = data.get("slices")
+    if slices is not None and not slices[0] < slices[1]:
+        problems.append(
+            ("data.slices", f"{slices}: give [start, stop] with start < stop (stop excluded)")
+        )
+    if data.get("source") == "files" and check_files:
+        for key in ("raw", "labels"):
+            spec = data.get(key)
+            if not spec:
+                problems.append((f"data.{key}", "a folder, glob, TIFF stack or file.h5:/dataset"))
+            elif not spec_files(spec):
+                problems.append((f"data.{key}", f"no files match {spec!r}; {_spec_hint(spec)}"))
+    return problems
+
+
+def _spec_hint(spec):
+    parsed = parse_spec(spec)
+    if parsed.kind == "folder":
+        return f"the folder holds no {'/'.join(SINGLE_SLICE_SUFFIXES)} files"
+    if parsed.kind in ("hdf5", "stack"):
+        return f"{parsed.path} does not exist (paths are relative to the working directory)"
+    return "check the path (relative to the working directory) and the pattern"
