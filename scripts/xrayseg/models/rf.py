@@ -15,8 +15,6 @@ import logging
 
 import numpy as np
 import torch
-from skimage.feature import multiscale_basic_features
-from sklearn.ensemble import RandomForestClassifier
 
 from xrayseg.context import IGNORE_INDEX
 from xrayseg.models.spec import ModelSpec
@@ -26,6 +24,9 @@ log = logging.getLogger(__name__)
 
 def pixel_features(image, feature_settings):
     """(H, W, F) float32 features of a 2-D slice; scikit-learn trees compare float32 values."""
+    # Imported here: every job imports the model registry, and these take seconds to load.
+    from skimage.feature import multiscale_basic_features
+
     features = multiscale_basic_features(
         np.asarray(image, dtype=np.float32),
         intensity=True,
@@ -50,6 +51,8 @@ def fit(
     sigma_max=8.0,
 ):
     """Fit a forest on `samples` random labelled pixels of up to `slices` evenly spread slices."""
+    from sklearn.ensemble import RandomForestClassifier
+
     if not raw_slices:
         raise ValueError("rf: no train slices to fit on")
     rng = np.random.default_rng(seed)
