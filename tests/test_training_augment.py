@@ -96,10 +96,12 @@ def test_probability_zero_is_the_identity_and_one_always_fires():
     assert not off.active
     same_images, same_labels = off(images, labels, torch.Generator())
     assert torch.equal(same_images, images) and torch.equal(same_labels, labels)
-    half = Augmenter(only(contrast={"p": 0.5, "range": [0.5, 0.5]}))
-    new_images, _ = half(images, labels, torch.Generator().manual_seed(4))
-    hit = (new_images != images).flatten(1).any(1).float().mean()
-    assert 0.3 < hit < 0.7
+    for name, setting in (("contrast", {"range": [0.5, 0.5]}), ("blur", {"sigma": [1.0, 1.0]})):
+        half = Augmenter(only(**{name: {"p": 0.5, **setting}}))
+        new_images, _ = half(images, labels, torch.Generator().manual_seed(4))
+        # Samples not hit stay bit for bit the same; about half are hit.
+        hit = (new_images != images).flatten(1).any(1).float().mean()
+        assert 0.3 < hit < 0.7, name
 
 
 def test_augmentation_is_seeded_and_applies_to_every_channel_alike():

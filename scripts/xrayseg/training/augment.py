@@ -194,19 +194,21 @@ def gamma(images, hit, unit, bounds):
 
 
 def blur(images, hit, unit, bounds):
-    """Separable Gaussian blur with a sigma per chosen sample."""
+    """Separable Gaussian blur with a sigma per hit sample.
+
+    The whole batch goes through one convolution (a GPU tunes its kernels once per shape, and a
+    varying number of hit samples would make a new shape every batch); samples not hit get
+    sigma 0, a kernel of exactly one 1 and zeros, which leaves them bit for bit unchanged.
+    """
     radius = max(1, math.ceil(3 * float(bounds[1])))
-    return _on_chosen(
-        lambda part, sigma: _blur(part, sigma.flatten(), radius),
-        images,
-        hit,
-        _between(unit, bounds),
-    )
+    sigma = torch.where(hit, _between(unit, bounds), torch.zeros_like(unit))
+    return _blur(images, _on(sigma, images).to(images.dtype), radius)
 
 
 def _blur(part, sigma, radius):
     count, channels, height, width = part.shape
     offsets = torch.arange(-radius, radius + 1, device=part.device, dtype=part.dtype)
+    # sigma 0 -> 1e-3: exp(-0.5 * (1 / 1e-3)**2) underflows to exactly 0 beside the centre.
     kernel = torch.exp(-0.5 * (offsets / sigma.clamp(min=1e-3)[:, None]) ** 2)
     kernel = kernel / kernel.sum(1, keepdim=True)
     kernel = kernel.repeat_interleave(channels, 0)  # one kernel per (sample, channel)
