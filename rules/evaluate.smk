@@ -19,7 +19,7 @@ rule evaluate:
     threads: config["threads"]["evaluate"]
     resources:
         mem_mb=8000,
-        runtime=60,
+        runtime=120,
     params:
         settings=config["evaluate"],
         device=config["device"],

@@ -11,7 +11,7 @@ rule synthetic:
         "../envs/imaging.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
         runtime=30,
     params:
         settings=config["synthetic"],

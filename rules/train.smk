@@ -14,8 +14,8 @@ rule train:
     threads: config["threads"]["train"]
     resources:
         gpu=1,
-        mem_mb=8000,
-        runtime=240,
+        mem_mb=16000,
+        runtime=480,
     params:
         settings=train_params,
         seed=config["seed"],
