@@ -1,12 +1,15 @@
 """The paper-scale config and the training settings in the schema."""
 
+import ast
+import re
+
 import pytest
 import yaml
 from conftest import REPO, run_snakemake
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from xrayseg.models import build_network, count_parameters
+from xrayseg.models import REGISTRY, build_network, count_parameters
 
 PAPER = REPO / "config" / "paper.yaml"
 
@@ -42,3 +45,10 @@ def test_schema_rejects_a_bad_training_setting():
     config["models"]["rf"]["context"] = 2  # pixel classifiers see one slice
     with pytest.raises(WorkflowError):
         validate(config, str(REPO / "config" / "schema.yaml"))
+
+
+def test_patch_archs_of_the_rules_are_the_registrys_torch_models():
+    common = (REPO / "rules" / "common.smk").read_text()
+    patch_archs = ast.literal_eval(re.search(r"^PATCH_ARCHS = (\(.*\))$", common, re.M).group(1))
+    torch_archs = {arch for arch, spec in REGISTRY.items() if spec.kind == "torch"}
+    assert set(patch_archs) == torch_archs

@@ -69,8 +69,9 @@ def tiny_data(tmp_path_factory):
     grey = image_phases(phases, [22700, 35000, 40900], [2400, 1300, 1700], 1.0, 0.0, seed=1)
     write_volume(root / "volume.h5", (grey - 20000.0) / 25000.0, phases)
     split_table(["s"] * 20, 0.2, 0.25, 1).to_csv(root / "split.csv", index=False)
+    keep_all = {"window": 0, "min_label_agreement": 0.95, "min_raw_correlation": 0.5}
     build_patches(
-        root / "volume.h5", root / "split.csv", 16, 0, root / "16px.h5", root / "16px.csv"
+        root / "volume.h5", root / "split.csv", 16, 0, keep_all, root / "16px.h5", root / "16px.csv"
     )
     return root
 
@@ -175,11 +176,16 @@ def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
             time.sleep(0.005)
         signal.raise_signal(signal.SIGTERM)
 
+    # Should the signal come late (a failing test), it must not kill pytest itself.
+    outside = signal.signal(signal.SIGTERM, lambda signum, frame: None)
     killer = threading.Thread(target=preempt_after_first_epoch)
-    killer.start()
-    with pytest.raises(Preempted) as stopped:
-        run_job(tiny_data, tmp_path, settings)
-    killer.join()
+    try:
+        killer.start()
+        with pytest.raises(Preempted) as stopped:
+            run_job(tiny_data, tmp_path, settings)
+    finally:
+        killer.join()
+        signal.signal(signal.SIGTERM, outside)
     assert stopped.value.code == 143
     assert not model.exists() and not (tmp_path / "m" / "history.csv").exists()
     assert not [p for p in resume.parent.iterdir() if p.name.startswith(".")]  # no temp files
