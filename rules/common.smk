@@ -113,3 +113,10 @@ def package_modules(script):
                         seen.add(candidate)
                         todo.append(candidate)
     return sorted(str(p) for p in seen)
+
+
+def evaluate_optional_outputs():
+    """Outputs of evaluate that the config switches on: the test class probabilities."""
+    if config["evaluate"]["save_probabilities"]:
+        return {"probabilities": "results/eval/{model}/test_probabilities.h5"}
+    return {}

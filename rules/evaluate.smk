@@ -5,11 +5,14 @@ rule evaluate:
         split="results/split/split.csv",
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
+        **evaluate_optional_outputs(),
         metrics="results/eval/{model}/metrics.csv",
         summary="results/eval/{model}/summary.json",
         confusion="results/eval/{model}/confusion.csv",
         predictions="results/eval/{model}/test_predictions.tif",
         panel="results/eval/{model}/panel.png",
+        panel_worst="results/eval/{model}/panel_worst.png",
+        panel_best="results/eval/{model}/panel_best.png",
     log:
         "results/logs/evaluate/{model}.log",
     benchmark:

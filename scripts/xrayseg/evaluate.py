@@ -1,138 +1,180 @@
 """Full-slice evaluation of one trained model: results/eval/{model}/.
 
-Every slice of the evaluated splits is predicted whole and scored; the pooled scores per split
-(summed confusion matrices) go to summary.json, per-slice scores to metrics.csv.
+Every slice of the evaluated splits is predicted whole and scored. Per-slice scores and counts go
+to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
+summary.json; pooled confusion matrices to confusion.csv; the test predictions to a TIFF stack
+(and optionally their class probabilities to HDF5); raw / label / prediction / error panels of
+the worst, median and best test slices to PNGs (panel.png is the median one).
 """
 
-import json
+import contextlib
 import logging
 import time
 
 import h5py
 import numpy as np
 import pandas as pd
-import tifffile
 import torch
 
 from xrayseg.atomic import atomic_output
-from xrayseg.metrics import confusion_matrix, flat_scores
-from xrayseg.panels import save_panel
-from xrayseg.predictors import Predictor
+from xrayseg.evalfiles import (
+    ProbabilityWriter,
+    confusion_table,
+    write_json,
+    write_prediction_stack,
+    write_table,
+)
+from xrayseg.panels import pick_panel_slices, save_panel
+from xrayseg.predictors import InferenceSettings, Predictor
+from xrayseg.slicescores import pooled_scores, ranked_slices, score_slice, slice_row
 from xrayseg.split import slices_of
 from xrayseg.training.checkpoint import load_checkpoint
 from xrayseg.training.job import pick_device
 
 log = logging.getLogger(__name__)
 
+# outputs key of each panel (panel.png, which the report embeds, is the median test slice).
+PANEL_OUTPUTS = {"worst": "panel_worst", "median": "panel", "best": "panel_best"}
+
 
 def evaluate_model(
-    checkpoint_path,
-    volume_path,
-    split_csv,
-    splits,
-    overlap,
-    batch_size,
-    outputs,
-    threads=1,
-    device="auto",
+    checkpoint_path, volume_path, split_csv, settings, outputs, threads=1, device="auto"
 ):
-    """Predict and score every slice of `splits`; `outputs` maps metrics, summary, confusion,
-    predictions (test-slice TIFF stack) and panel (PNG) to paths."""
+    """Predict and score every slice of settings["splits"].
+
+    settings: the config's `evaluate` section. outputs: paths for metrics, summary, confusion,
+    predictions (test TIFF stack), panel / panel_worst / panel_best (PNGs) and, optionally,
+    probabilities (HDF5).
+    """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
-    predictor = Predictor(checkpoint, pick_device(device), overlap, batch_size)
-    class_names = checkpoint["class_names"]
-    n_classes = len(class_names)
+    inference = InferenceSettings.from_config(settings)
+    predictor = Predictor(checkpoint, pick_device(device), inference)
+    class_names = list(checkpoint["class_names"])
     split_frame = pd.read_csv(split_csv)
-    rows, confusions, test_predictions = [], {}, {}
-    seconds = []
-    with h5py.File(volume_path, "r") as volume:
-        for split in splits:
-            total = np.zeros((n_classes, n_classes), dtype=np.int64)
-            for z in slices_of(split_frame, split):
-                raw, labels = volume["raw"][z], volume["labels"][z]
-                started = time.perf_counter()
-                predicted = predictor.classes(raw[None])
-                seconds.append(time.perf_counter() - started)
-                confusion = confusion_matrix(labels, predicted, n_classes)
-                total += confusion
-                rows.append({"split": split, "slice": z, **flat_scores(confusion, class_names)})
-                if split == "test":
-                    test_predictions[z] = predicted
-            confusions[split] = total
-            log.info(
-                "%s: %s",
-                split,
-                {
-                    k: round(v, 4)
-                    for k, v in flat_scores(total, class_names).items()
-                    if k in ("accuracy", "mean_iou")
-                },
+    blocks = {split: slices_of(split_frame, split) for split in settings["splits"]}
+    for split, slices in blocks.items():
+        if not slices:
+            raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
+    log.info("%s on %s with %s", checkpoint["model_name"], predictor.device, inference)
+    with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
+        probabilities = None
+        if outputs.get("probabilities"):
+            tmp = stack.enter_context(atomic_output(outputs["probabilities"]))
+            probabilities = ProbabilityWriter(
+                tmp,
+                blocks["test"],
+                len(class_names),
+                volume["raw"].shape[1:],
+                class_names,
+                checkpoint["label_values"],
             )
-        per_slice = pd.DataFrame(rows)
-        summary = {
-            "model": checkpoint["model_name"],
-            "arch": checkpoint["arch"],
-            "parameters": int(checkpoint.get("parameters", 0)),
-            "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
-            "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
-            "class_names": class_names,
-            "splits": {split: flat_scores(confusions[split], class_names) for split in splits},
-        }
-        _write_outputs(
-            outputs,
-            per_slice,
-            summary,
-            confusions,
-            class_names,
-            checkpoint,
-            test_predictions,
-            volume,
+            stack.callback(probabilities.close)
+        results, test_predictions = predict_and_score(
+            predictor, volume, blocks, settings, probabilities
         )
+        summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
+        write_table(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
+        confusions = {
+            split: sum(r.confusion for r in results if r.split == split) for split in blocks
+        }
+        write_table(confusion_table(confusions, class_names), outputs["confusion"])
+        write_prediction_stack(test_predictions, checkpoint["label_values"], outputs["predictions"])
+        test_results = [r for r in results if r.split == "test"]
+        picks = pick_panel_slices(ranked_slices(test_results))
+        if not picks:
+            raise ValueError(f"{volume_path}: every test pixel is under the ignore mask")
+        summary["panels"] = picks
+        for name, z in picks.items():
+            with atomic_output(outputs[PANEL_OUTPUTS[name]]) as tmp:
+                save_panel(
+                    tmp,
+                    volume["raw"][z],
+                    volume["labels"][z],
+                    test_predictions[z],
+                    class_names,
+                    f"{checkpoint['model_name']}: test slice {z} ({name} accuracy)",
+                )
+        write_json(summary, outputs["summary"])
 
 
-def _write_outputs(
-    outputs, per_slice, summary, confusions, class_names, checkpoint, test_predictions, volume
-):
-    with atomic_output(outputs["metrics"]) as tmp:
-        per_slice.to_csv(tmp, index=False)
-    with atomic_output(outputs["summary"]) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2))
-    confusion_rows = [
-        {
-            "split": split,
-            "true": class_names[t],
-            "predicted": class_names[p],
-            "count": int(matrix[t, p]),
-        }
-        for split, matrix in confusions.items()
-        for t in range(len(class_names))
-        for p in range(len(class_names))
-    ]
-    with atomic_output(outputs["confusion"]) as tmp:
-        pd.DataFrame(confusion_rows).to_csv(tmp, index=False)
-    label_values = np.asarray(checkpoint["label_values"], dtype=np.uint8)
-    slices = sorted(test_predictions)
-    stack = (
-        np.stack([label_values[test_predictions[z]] for z in slices])
-        if slices
-        else np.zeros((0, 1, 1))
-    )
-    with atomic_output(outputs["predictions"]) as tmp:
-        tifffile.imwrite(
-            tmp,
-            stack.astype(np.uint8),
-            metadata={"axes": "ZYX", "slices": slices},
-            compression="zlib",
-        )
-    test_rows = per_slice[per_slice["split"] == "test"].sort_values("accuracy")
-    z = int(test_rows.iloc[len(test_rows) // 2]["slice"])
-    with atomic_output(outputs["panel"]) as tmp:
-        save_panel(
-            tmp,
-            volume["raw"][z],
-            volume["labels"][z],
-            test_predictions[z],
+def predict_and_score(predictor, volume, blocks, settings, probabilities=None):
+    """SliceResults of every slice of every split block, and the test slices' class maps."""
+    n_classes = predictor.n_classes
+    results, test_predictions = [], {}
+    for split, slices in blocks.items():
+        for z in slices:
+            image = predictor.slice_input(volume["raw"], z, slices)
+            started = time.perf_counter()
+            scores = predictor.scores(image)
+            predicted = np.argmax(scores, axis=0).astype(np.uint8)
+            seconds = time.perf_counter() - started
+            results.append(
+                score_slice(
+                    split,
+                    z,
+                    volume["labels"][z],
+                    predicted,
+                    n_classes,
+                    settings["boundary_tolerance"],
+                    seconds,
+                )
+            )
+            if split == "test":
+                test_predictions[z] = predicted
+                if probabilities is not None:
+                    probabilities.write(z, predictor.probabilities_from(scores))
+    return results, test_predictions
+
+
+def summarise(predictor, settings, results, class_names, slice_shape):
+    """summary.json: the model, its size and timings, and pooled scores per split."""
+    checkpoint = predictor.checkpoint
+    window = predictor.window_for(*slice_shape)
+    batch = predictor.batch_for(window) if window else None
+    seconds = [r.seconds for r in results]
+    splits = {}
+    for split in settings["splits"]:
+        splits[split] = pooled_scores(
+            [r for r in results if r.split == split],
             class_names,
-            f"{checkpoint['model_name']}: test slice {z} (median accuracy)",
+            settings["bootstrap_resamples"],
+            settings["confidence"],
+            settings["bootstrap_seed"],
+            settings["bootstrap_block"],
         )
+        scores = splits[split]
+        log.info(
+            "%s: accuracy %.4f [%.4f, %.4f], mean IoU %.4f [%.4f, %.4f] over %d slices",
+            split,
+            scores["accuracy"],
+            scores["accuracy_ci_low"],
+            scores["accuracy_ci_high"],
+            scores["mean_iou"],
+            scores["mean_iou_ci_low"],
+            scores["mean_iou_ci_high"],
+            scores["n_slices"],
+        )
+    return {
+        "model": checkpoint["model_name"],
+        "arch": checkpoint["arch"],
+        "parameters": int(checkpoint.get("parameters", 0)),
+        "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
+        "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
+        # Wall seconds of prediction per slice over all evaluated slices (median above).
+        "inference_seconds": {
+            "min": float(np.min(seconds)),
+            "max": float(np.max(seconds)),
+            "total": float(np.sum(seconds)),
+            "slices": len(seconds),
+        },
+        "class_names": class_names,
+        "context": int(checkpoint.get("context", 0)),
+        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
+        "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
+        "confidence": settings["confidence"],
+        "bootstrap_resamples": settings["bootstrap_resamples"],
+        "bootstrap_block": settings["bootstrap_block"],
+        "boundary_tolerance": settings["boundary_tolerance"],
+        "splits": splits,
+    }
