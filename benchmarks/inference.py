@@ -52,7 +52,7 @@ from xrayseg.training.loop import fit_network
 
 # Training on the CPU takes minutes for the paper UNet (about 2 min per epoch on 2 cores), so the
 # weights are cached (--cache) and reused by later runs.
-TRAIN_EPOCHS = {"paper": 2, "default": 15, "tiny": 1}
+TRAIN_EPOCHS = {"paper": 4, "default": 8, "tiny": 1}
 # name: (width, depth, window = training patch size)
 MODELS = {"paper": (32, 4, 256), "default": (8, 3, 64), "tiny": (4, 2, 32)}
 SYNTHETIC = {
@@ -156,14 +156,36 @@ def trained_checkpoint(width, depth, window, epochs, quick, device, seed=0):
     return checkpoint, normalisation
 
 
-def forward_flops(network, in_channels, window):
-    """FLOPs of one forward pass of one window (counted on the meta device: nothing runs)."""
-    from torch.utils.flop_counter import FlopCounterMode
+def forward_flops(network, in_channels, window, depth):
+    """FLOPs (2 per multiply-add) of the convolutions of one forward pass on one window.
 
-    meta = copy.deepcopy(network).to("meta").eval()
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        meta(torch.empty(1, in_channels, window, window, device="meta"))
-    return counter.get_total_flops()
+    Counted with hooks on a small probe input and scaled by area: in a fully convolutional UNet
+    every layer's pixel count is a fixed fraction of the input's. Convolutions are all a UNet
+    computes, up to a few percent of element-wise work (ReLU, pooling, concatenation)."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        kernel = module.kernel_size[0] * module.kernel_size[1]
+        channels = module.in_channels * module.out_channels // module.groups
+        pixels = inputs[0].shape[-2] * inputs[0].shape[-1]
+        if isinstance(module, torch.nn.Conv2d):
+            pixels = output.shape[-2] * output.shape[-1]
+        total += 2 * channels * kernel * pixels * output.shape[0]
+
+    probe = 4 * 2**depth
+    network = copy.deepcopy(network).cpu().float().eval()
+    convolutions = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    hooks = [
+        module.register_forward_hook(count)
+        for module in network.modules()
+        if isinstance(module, convolutions)
+    ]
+    with torch.no_grad():
+        network(torch.zeros(1, in_channels, probe, probe))
+    for hook in hooks:
+        hook.remove()
+    return total * (window / probe) ** 2
 
 
 class Counted:
@@ -226,6 +248,38 @@ def monai_contender(network, device, window, batch, padding_mode="constant", dty
         return out[0].float().cpu().numpy()
 
     return predict, counter, window, batch
+
+
+def monai_starts(length, window, overlap):
+    """Window starts along one axis as monai.data.utils.dense_patch_slices places them: a fixed
+    step of int(window * (1 - overlap)), the last window pushed back inside the image."""
+    step = window if length == window else max(1, int(window * (1 - overlap)))
+    count = next(d for d in range(length) if d * step + window >= length) + 1
+    return [min(i * step, length - window) for i in range(count)]
+
+
+def stitching_check(contender, image, monai_output, window):
+    """Largest logit difference from MONAI when xrayseg's stitching uses MONAI's window starts
+    and MONAI's importance map (its Gaussian floored at 1e-3): the two implementations then do
+    the same arithmetic, so what remains is rounding (and batch-norm folding)."""
+    from monai.data.utils import compute_importance_map
+
+    from xrayseg import inference as xrayseg_inference
+
+    saved = xrayseg_inference.window_starts, xrayseg_inference.gaussian_importance
+
+    def importance(side, sigma_scale):
+        return compute_importance_map((side, side), "gaussian", sigma_scale).numpy()
+
+    xrayseg_inference._stitch_weights.cache_clear()
+    xrayseg_inference.window_starts = monai_starts
+    xrayseg_inference.gaussian_importance = importance
+    try:
+        matched = contender[0](image)
+    finally:
+        xrayseg_inference.window_starts, xrayseg_inference.gaussian_importance = saved
+        xrayseg_inference._stitch_weights.cache_clear()
+    return float(np.abs(matched - monai_output).max())
 
 
 def compiled_forward(checkpoint, device):
@@ -311,6 +365,17 @@ def benchmark_model(name, args, device, monai_available):
         contender[1].windows = 0
     outputs = {key: contender[0](image) for key, contender in contenders.items()}
     windows = {key: contender[1].windows for key, contender in contenders.items()}
+    matched = None
+    if "monai" in contenders:
+        matched = stitching_check(
+            contenders["xrayseg plain"], image, outputs["monai"], contenders["monai"][2]
+        )
+        print(
+            f"  stitching check: with MONAI's window starts and importance map, xrayseg plain "
+            f"gives MONAI's logits to max |d| = {matched:.2e} (logits span "
+            f"{float(outputs['monai'].min()):.1f} .. {float(outputs['monai'].max()):.1f})",
+            flush=True,
+        )
     conv_batch = 16 if device.type == "cuda" else 1  # long enough to time on a GPU
     peak = conv_peak_functions(device, ((16, 128),) if args.quick else PEAK_SHAPES, conv_batch)
     functions = {key: (lambda c=contender: c[0](image)) for key, contender in contenders.items()}
@@ -324,7 +389,7 @@ def benchmark_model(name, args, device, monai_available):
     rows = []
     for key, contender in contenders.items():
         window_side = contender[2]
-        flops = forward_flops(network, 1, window_side) * windows[key]
+        flops = forward_flops(network, 1, window_side, depth) * windows[key]
         times = seconds[key]
         median = statistics.median(times)
         ratios = [r / t for r, t in zip(seconds[reference], times, strict=True)]
@@ -365,6 +430,7 @@ def benchmark_model(name, args, device, monai_available):
         )
     print_table(rows, reference)
     return rows, {
+        "stitching_check_max_abs_diff": matched,
         "conv_peak_gflop_per_s": peak_rate / 1e9,
         "conv_peak_variant": peak_name,
         "conv_rates_gflop_per_s": {key: rate / 1e9 for key, rate in rates.items()},
