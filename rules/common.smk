@@ -1,9 +1,12 @@
 # Config validation, input functions and wildcard constraints shared by every rule file.
 
 import ast
+import os
+import shlex
 import sys
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
 from snakemake.utils import validate
 
 SCRIPTS = Path(workflow.basedir) / "scripts"
@@ -119,4 +122,38 @@ def evaluate_optional_outputs():
     """Outputs of evaluate that the config switches on: the test class probabilities."""
     if config["evaluate"]["save_probabilities"]:
         return {"probabilities": "results/eval/{model}/test_probabilities.h5"}
+    return {}
+
+
+# The report shows the command that ran the pipeline. Only this main Snakemake process sees it
+# (jobs run as separate processes), and passing it as a param would rerun the report whenever
+# the command differs (even a dry run's). So it travels in the environment, which jobs inherit;
+# a job process on a cluster node that re-reads the workflow keeps the value it inherited.
+if "--target-jobs" not in sys.argv:
+    os.environ.setdefault("XRAYSEG_SNAKEMAKE_COMMAND", shlex.join(["snakemake", *sys.argv[1:]]))
+os.environ.setdefault("XRAYSEG_SNAKEMAKE_VERSION", SNAKEMAKE_VERSION)
+
+
+def report_optional_inputs():
+    """Each model's microstructure errors, once the evaluation writes them (config has the
+    microstructure section)."""
+    if "microstructure" in config:
+        return {
+            "microstructure": expand(
+                "results/eval/{model}/microstructure.csv", model=config["models"]
+            )
+        }
+    return {}
+
+
+def report_optional_outputs():
+    if "microstructure" in config:
+        return {
+            "figure_microstructure": report(
+                "results/report/microstructure.png",
+                caption="../report/comparison_microstructure.rst",
+                category="Comparison",
+                labels={"result": "microstructure errors"},
+            )
+        }
     return {}
