@@ -29,14 +29,15 @@ def class_palette(class_names):
 def figure_png(figure):
     """The figure as PNG bytes; the figure is closed (pyplot keeps no reference)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    # Every figure lays itself out (constrained layout), so no second "tight" drawing pass.
+    figure.savefig(buffer, format="png", dpi=DPI)
     plt.close(figure)
     return buffer.getvalue()
 
 
 def message_figure(text, size=(6, 1.2)):
     """A small figure holding only a sentence, for a figure that has nothing to show."""
-    figure, axis = plt.subplots(figsize=size)
+    figure, axis = plt.subplots(figsize=size, layout="constrained")
     axis.axis("off")
     axis.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
     return figure
