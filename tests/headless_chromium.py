@@ -163,7 +163,7 @@ class DevTools:
 # Waits for every image to decode, then reports each one's natural size and the document size.
 IMAGE_CHECK = """
 Promise.all([...document.images].map(img => img.decode().then(() => null, e => String(e))))
-  .then(failures => JSON.stringify({
+  .then(failures => ({
     images: [...document.images].map((img, i) => ({
       alt: img.alt, width: img.naturalWidth, height: img.naturalHeight,
       complete: img.complete, decode_error: failures[i]})),
@@ -241,14 +241,13 @@ def open_page(html_path, workdir, screenshot, evaluate=(), width=1400, timeout=1
 
 
 def _evaluate(tools, expression, timeout):
-    """Value of a JavaScript expression (awaited if a promise; JSON strings decoded)."""
+    """Value of a JavaScript expression (awaited if a promise), as JSON-like Python data."""
     result = tools.call(
         "Runtime.evaluate", timeout, expression=expression, awaitPromise=True, returnByValue=True
     )
     if "exceptionDetails" in result:
         raise RuntimeError(f"script failed: {result['exceptionDetails']}")
-    value = result["result"].get("value")
-    return json.loads(value) if isinstance(value, str) else value
+    return result["result"].get("value")
 
 
 def _devtools_port(profile, browser, timeout):

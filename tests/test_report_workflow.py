@@ -17,10 +17,10 @@ pytestmark = pytest.mark.workflow
 
 MODELS = list(TINY_CONFIG["models"])
 SCORE_TABLE_MODELS = (
-    "JSON.stringify([...document.querySelectorAll('#score-table tbody tr td:first-child')]"
-    ".map(td => td.textContent))"
+    "[...document.querySelectorAll('#score-table tbody tr td:first-child')]"
+    ".map(td => td.textContent)"
 )
-SECTIONS = "JSON.stringify([...document.querySelectorAll('section > h2')].map(h => h.textContent))"
+SECTIONS = "[...document.querySelectorAll('section > h2')].map(h => h.textContent)"
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +89,24 @@ def test_report_is_self_contained_and_names_the_command(finished_tiny_run):
     assert re.search(r"<code>snakemake [^<]*--cores 2</code>", page)
 
 
-def test_snakemake_report_regenerates_from_the_cache_without_jobs(finished_tiny_run, tmp_path):
+@pytest.fixture(scope="module")
+def snakemake_report(finished_tiny_run, tmp_path_factory):
+    """`snakemake --report` on the finished run: the report's path, its seconds, and whether
+    any file under results/ changed (it must run no job)."""
     results = finished_tiny_run / "results"
     before = {p: p.stat().st_mtime_ns for p in results.rglob("*") if p.is_file()}
+    path = tmp_path_factory.mktemp("snakemake_report") / "report.html"
     started = time.monotonic()
-    run_snakemake(finished_tiny_run, "--report", str(tmp_path / "report.html"))
+    run_snakemake(finished_tiny_run, "--report", str(path))
     seconds = time.monotonic() - started
     after = {p: p.stat().st_mtime_ns for p in results.rglob("*") if p.is_file()}
-    assert after == before, "snakemake --report ran a job"
-    assert seconds < 120, f"snakemake --report took {seconds:.0f} s"
+    return {"path": path, "seconds": seconds, "unchanged": after == before}
 
-    page = (tmp_path / "report.html").read_text()
+
+def test_snakemake_report_regenerates_from_the_cache_without_jobs(snakemake_report):
+    assert snakemake_report["unchanged"], "snakemake --report ran a job"
+    assert snakemake_report["seconds"] < 120, f"took {snakemake_report['seconds']:.0f} s"
+    page = snakemake_report["path"].read_text()
     match = re.search(r"var categories = (\{.*?\});\n", page)
     categories = json.loads(match.group(1))
     assert set(categories) == {"Data", "Patches", "Training", "Evaluation", "Comparison"}
@@ -110,6 +117,22 @@ def test_snakemake_report_regenerates_from_the_cache_without_jobs(finished_tiny_
     assert "results/report.html" in files
     assert {f"results/report/{name}.png" for name in FIGURES} <= files
     assert "Test slice panels" in categories["Evaluation"]
+
+
+def test_snakemake_report_opens_in_a_browser(snakemake_report, tmp_path):
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (`make test-system` installs it as root)")
+    view = open_page(
+        snakemake_report["path"],
+        tmp_path,
+        tmp_path / "snakemake_report.png",
+        evaluate=["document.body.innerText"],
+    )
+    assert view["errors"] == []
+    text = view["evaluated"][0]
+    for category in ("Comparison", "Data", "Evaluation", "Patches", "Training"):
+        assert category in text
+    assert "xrayseg turns a stack of raw X-ray tomography slices" in text  # report/workflow.rst
 
 
 def test_microstructure_errors_get_a_table_and_a_figure(finished_tiny_run, tmp_path):
