@@ -206,7 +206,6 @@ def _sections(models, comparison, pngs, info, splits, counts, iou, micro, picks,
             + ". Top row: raw, label and each model's prediction (with its pixel accuracy on "
             "the slice); bottom row: where the models disagree and each model's errors (red) "
             "over the faded raw slice.",
-            wide=True,
         ),
         figure_html(
             pngs["confusion"],

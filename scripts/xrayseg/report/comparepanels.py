@@ -97,7 +97,9 @@ def panels_figure(slices, predictions, picks, class_names, model_order):
         Patch(color=IGNORED_GREY, label="ignored"),
     ]
     n_columns = 2 + len(model_order)
-    figure = plt.figure(figsize=(2.3 * n_columns, 5.2 * len(picks)), layout="constrained")
+    # About 12.5 inches wide (the page's width at 100 dpi), cells no smaller than 1.6 inches.
+    cell = min(2.3, max(1.6, 12.5 / n_columns))
+    figure = plt.figure(figsize=(cell * n_columns, 2.25 * cell * len(picks)), layout="constrained")
     blocks = np.atleast_1d(figure.subfigures(len(picks), 1))
     for block, (z, why) in zip(blocks, picks, strict=True):
         raw, labels = slices[z]

@@ -138,8 +138,8 @@ def confusion_figure(models):
     """Row-normalised test confusion matrix of each model: the diagonal is each class's recall,
     the rest says which class it is mistaken for."""
     matrices = confusion_matrices(models)
-    columns = min(len(matrices), 4)
-    rows = math.ceil(len(matrices) / columns)
+    rows = math.ceil(len(matrices) / 4)  # at most 4 a row, rows filled evenly
+    columns = math.ceil(len(matrices) / rows)
     figure, axes = plt.subplots(
         rows, columns, figsize=(3.6 * columns, 3.2 * rows), squeeze=False, layout="constrained"
     )

@@ -25,7 +25,6 @@ figure { margin: 1em 0; }
 figcaption { color: #555; font-size: 0.9em; max-width: 62em; }
 img { max-width: 100%; height: auto; }
 .wide { overflow-x: auto; }
-.wide img { max-width: none; }
 details summary { cursor: pointer; font-weight: bold; margin: 0.5em 0; }
 .note { color: #555; font-size: 0.9em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
@@ -44,11 +43,10 @@ def png_data_uri(png):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def figure_html(png, alt, caption, wide=False):
-    """A <figure> with the PNG embedded and a caption; `wide` keeps its natural size (scrolls)."""
-    css = ' class="wide"' if wide else ""
+def figure_html(png, alt, caption):
+    """A <figure> with the PNG embedded and a caption (HTML, escaped by the caller)."""
     return (
-        f"<figure{css}><img alt='{esc(alt)}' src='{png_data_uri(png)}'>"
+        f"<figure><img alt='{esc(alt)}' src='{png_data_uri(png)}'>"
         f"<figcaption>{caption}</figcaption></figure>"
     )
 

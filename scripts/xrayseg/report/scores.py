@@ -25,7 +25,7 @@ def score_table(models):
         summary = model.summary
         splits = summary["splits"]
         test = splits["test"]
-        row = {"model": name, "arch": summary.get("arch", "")}
+        row = {"model": name, "arch": summary.get("arch", ""), "context": summary.get("context", 0)}
         for score in INTERVAL_SCORES:
             row[f"test_{score}"] = test.get(score, np.nan)
             row[f"test_{score}_ci_low"] = test.get(f"{score}_ci_low", np.nan)

@@ -48,7 +48,7 @@ def score_rows(comparison):
         rows.append(
             [
                 f"★ {row['model']}" if best else row["model"],
-                row["arch"],
+                row["arch"] + (f", 2.5-D ±{int(row['context'])}" if row["context"] else ""),
                 interval("mean_iou"),
                 difference,
                 interval("accuracy"),
@@ -65,7 +65,7 @@ def score_rows(comparison):
 
 def score_table_html(comparison):
     scored = table(
-        SCORE_HEADER, score_rows(comparison), text_columns=(0, 2), row_classes={0: "best"}
+        SCORE_HEADER, score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
     )
     return f"<div class='wide' id='score-table'>{scored}</div>"
 
