@@ -15,6 +15,7 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
 from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.predict_config import BEST, microstructure_problems, predict_problems, set_model
 from xrayseg.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
@@ -45,6 +46,17 @@ def model_settings(name):
 
 
 check_config()
+
+
+def check_predict_config():
+    """The prediction sets and class roles, before any job (after the schema filled defaults)."""
+    stop_on(
+        predict_problems(config["predict"], config["models"])
+        + microstructure_problems(config["microstructure"], config["data"]["class_names"])
+    )
+
+
+check_predict_config()
 
 
 def patch_models():
@@ -125,6 +137,88 @@ def evaluate_optional_outputs():
     return {}
 
 
+# The `evaluate` settings that decide how slices are predicted (xrayseg.predictors.InferenceSettings;
+# tests/test_predict_rules.py keeps the two in step): only these rerun a prediction when changed.
+INFERENCE_KEYS = (
+    "overlap",
+    "batch_size",
+    "window",
+    "flip_tta",
+    "bf16",
+    "channels_last",
+    "sigma_scale",
+)
+# A wildcard pattern that matches no name (constrains a rule that no configured set uses).
+MATCHES_NOTHING = "(?!x)x"
+
+
+def predict_sets(probabilities):
+    """Configured prediction sets that do (True) or do not (False) ask for probabilities."""
+    return [
+        name
+        for name, settings in config["predict"].items()
+        if bool(settings.get("save_probabilities", False)) == probabilities
+    ]
+
+
+def predict_set_pattern(probabilities):
+    return "|".join(predict_sets(probabilities)) or MATCHES_NOTHING
+
+
+def predict_model_pattern():
+    return "|".join([BEST, *config["models"]])
+
+
+def predict_outputs(probabilities):
+    """Outputs of one prediction job; probabilities.h5 only for the sets that ask for it."""
+    folder = "results/predict/{model}/{set}"
+    outputs = {
+        "slices": directory(f"{folder}/slices"),
+        "stack": f"{folder}/segmentation.tif",
+        "fractions": f"{folder}/fractions.csv",
+        "volume": f"{folder}/volume.csv",
+        "shift": f"{folder}/shift.csv",
+        "summary": f"{folder}/summary.json",
+    }
+    if probabilities:
+        outputs["probabilities"] = f"{folder}/probabilities.h5"
+    return outputs
+
+
+def predict_inputs(wildcards):
+    """The model's checkpoint (every model's checkpoint and evaluation summary for `best`), the
+    ingested training volume and split (the grey-value reference) and every file of the raw spec."""
+    best = wildcards.model == BEST
+    models = list(config["models"]) if best else [wildcards.model]
+    inputs = {
+        "checkpoints": [f"results/models/{model}/model.pt" for model in models],
+        "volume": "results/ingest/volume.h5",
+        "split": "results/split/split.csv",
+        "raw": [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])],
+    }
+    if best:
+        inputs["summaries"] = [f"results/eval/{model}/summary.json" for model in models]
+    return inputs
+
+
+def predict_set_settings(wildcards):
+    """The set's settings that change its segmentation (not its default model or outputs)."""
+    settings = config["predict"][wildcards.set]
+    return {key: settings[key] for key in ("raw", "shift_tolerance") if key in settings}
+
+
+def predict_inference_settings():
+    return {key: config["evaluate"][key] for key in INFERENCE_KEYS}
+
+
+def predict_targets():
+    """Targets of `all`, one per configured set, segmented by its `model` (default best)."""
+    return [
+        f"results/predict/{set_model(settings)}/{name}/volume.csv"
+        for name, settings in config["predict"].items()
+    ]
+
+
 # The report shows the command that ran the pipeline. Only this main Snakemake process sees it
 # (jobs run as separate processes), and passing it as a param would rerun the report whenever
 # the command differs (even a dry run's). So it travels in the environment, which jobs inherit;
@@ -134,20 +228,24 @@ if "--target-jobs" not in sys.argv:
 os.environ.setdefault("XRAYSEG_SNAKEMAKE_VERSION", SNAKEMAKE_VERSION)
 
 
+def evaluate_microstructure_pattern():
+    """The evaluate rule's microstructure.csv output pattern, or None while it has none.
+
+    Called from rules/report.smk, after rules/evaluate.smk has defined the rule.
+    """
+    return getattr(rules.evaluate.output, "microstructure", None)
+
+
 def report_optional_inputs():
-    """Each model's microstructure errors, once the evaluation writes them (config has the
-    microstructure section)."""
-    if "microstructure" in config:
-        return {
-            "microstructure": expand(
-                "results/eval/{model}/microstructure.csv", model=config["models"]
-            )
-        }
+    """Each model's microstructure errors, when the evaluation writes them."""
+    pattern = evaluate_microstructure_pattern()
+    if pattern:
+        return {"microstructure": expand(pattern, model=config["models"])}
     return {}
 
 
 def report_optional_outputs():
-    if "microstructure" in config:
+    if evaluate_microstructure_pattern():
         return {
             "figure_microstructure": report(
                 "results/report/microstructure.png",
