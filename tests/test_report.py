@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import tifffile
 
+from xrayseg.evalfiles import write_prediction_stack
 from xrayseg.metrics import accuracy_and_mean_iou
 from xrayseg.report import comparepanels, inputs, scores
 from xrayseg.report.build import per_model_paths
@@ -142,18 +143,21 @@ def test_slice_accuracy_leaves_ignored_pixels_out():
 
 
 def test_prediction_stacks_map_back_to_classes(tmp_path):
-    grey = np.array([[[0, 128], [255, 0]], [[128, 128], [0, 255]]], dtype=np.uint8)
-    tifffile.imwrite(tmp_path / "grey.tif", grey)
-    maps = inputs.read_predictions(tmp_path / "grey.tif", [0, 128, 255], [7, 5])
-    assert sorted(maps) == [5, 7]
-    np.testing.assert_array_equal(maps[5], [[0, 1], [2, 0]])
-    np.testing.assert_array_equal(maps[7], [[1, 1], [0, 2]])
+    """Stacks as evaluate writes them (xrayseg.evalfiles), grey and RGB, read back as classes."""
+    maps = {5: np.array([[0, 1], [2, 0]]), 7: np.array([[1, 1], [0, 2]])}
+    write_prediction_stack(maps, [0, 128, 255], tmp_path / "grey.tif")
+    read = inputs.read_predictions(tmp_path / "grey.tif", [0, 128, 255], [7, 5])
+    assert sorted(read) == [5, 7]
+    for z, expected in maps.items():
+        np.testing.assert_array_equal(read[z], expected)
 
-    colours = [[0, 0, 255], [0, 255, 0]]
-    rgb = np.array(colours, dtype=np.uint8)[np.array([[[1, 0], [0, 1]]])]
-    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
-    maps = inputs.read_predictions(tmp_path / "rgb.tif", colours, [3])
-    np.testing.assert_array_equal(maps[3], [[1, 0], [0, 1]])
+    colours = [[0, 0, 255], [0, 255, 0], [255, 0, 0]]
+    for slices in ([3], [3, 4]):  # one RGB slice is read back without its Z axis
+        maps = {z: np.array([[1, 0], [2, 1]]) for z in slices}
+        write_prediction_stack(maps, colours, tmp_path / "rgb.tif")
+        read = inputs.read_predictions(tmp_path / "rgb.tif", colours, slices)
+        for z in slices:
+            np.testing.assert_array_equal(read[z], maps[z])
 
 
 def test_a_prediction_stack_that_does_not_fit_is_an_error_naming_it(tmp_path):
