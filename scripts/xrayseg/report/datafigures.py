@@ -80,6 +80,9 @@ def patches_figure(counts):
     long = counts.melt(
         id_vars=["size", "split"], value_vars=list(COUNT_KINDS), var_name="count", value_name="n"
     )
+    labels = {"exact_duplicates": "exact duplicates", "near_duplicates": "near-duplicates"}
+    long["count"] = long["count"].replace(labels)
+    order = [labels.get(kind, kind) for kind in COUNT_KINDS]
     sizes = sorted(long["size"].unique())
     figure, axes = plt.subplots(
         1, len(sizes), figsize=(4.5 * len(sizes) + 1, 3.4), squeeze=False, layout="constrained"
@@ -90,7 +93,7 @@ def patches_figure(counts):
             x="split",
             y="n",
             hue="count",
-            hue_order=list(COUNT_KINDS),
+            hue_order=order,
             palette="muted",
             ax=axis,
         )
