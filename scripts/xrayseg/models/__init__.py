@@ -5,12 +5,13 @@ Adding a model is one new file here with a `SPEC` and one line in `REGISTRY`, pl
 or "pixel" (a classic per-pixel classifier fitted on train slices directly).
 """
 
-from xrayseg.models import dnn, threshold, unet
+from xrayseg.models import dnn, rf, threshold, unet
 
 REGISTRY = {
     "dnn": dnn.SPEC,
     "unet": unet.SPEC,
     "threshold": threshold.SPEC,
+    "rf": rf.SPEC,
 }
 
 

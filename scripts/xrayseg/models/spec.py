@@ -8,14 +8,19 @@ from dataclasses import dataclass
 class ModelSpec:
     """How to make and use one architecture.
 
-    kind "torch": build(n_classes, in_channels, **arch_args) -> nn.Module, trained on patches.
-    kind "pixel": fit(raw_slices, label_slices, n_classes, seed, **arch_args) -> params (plain
-    numbers) and predict_proba(params, image, n_classes) -> (n_classes, H, W) scores.
+    kind "torch": build(n_classes, in_channels, **arch_args) -> nn.Module, trained on patches. A
+    torch model's `context` setting (neighbouring slices on each side, default 0) makes its input
+    2*context+1 channels; the checkpoint records `context` and `in_channels`.
+    kind "pixel": fit(raw_slices, label_slices, n_classes, seed, threads, **arch_args) -> params
+    (plain data: numbers, lists, strings, tensors, so that torch.load(weights_only=True) reads
+    them) and predict_proba(params, image, n_classes) -> (n_classes, H, W) float32 scores for one
+    2-D normalised slice. parameter_count(params) gives the model's size for the report.
     """
 
     kind: str
     build: Callable | None = None
     fit: Callable | None = None
     predict_proba: Callable | None = None
-    # Names of the config keys that are architecture arguments (passed to build).
+    # Names of the config keys that are architecture arguments (passed to build or fit).
     arch_keys: tuple = ()
+    parameter_count: Callable | None = None

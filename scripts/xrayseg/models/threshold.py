@@ -12,8 +12,11 @@ from xrayseg.models.spec import ModelSpec
 HISTOGRAM_BINS = 2048
 
 
-def fit(raw_slices, label_slices, n_classes, seed=0, max_pixels=2_000_000):
-    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict."""
+def fit(raw_slices, label_slices, n_classes, seed=0, threads=1, max_pixels=2_000_000):
+    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict.
+
+    `threads` is unused: one numpy pass needs no parallelism.
+    """
     rng = np.random.default_rng(seed)
     raw = np.concatenate([r.ravel() for r in raw_slices]).astype(np.float64)
     labels = np.concatenate([lab.ravel() for lab in label_slices])
@@ -32,8 +35,21 @@ def fit(raw_slices, label_slices, n_classes, seed=0, max_pixels=2_000_000):
         bright_hist, _ = np.histogram(raw[labels == brighter], edges)
         # Cutting after bin i: dark pixels above it and bright pixels at or below it are wrong.
         errors = (dark_hist.sum() - np.cumsum(dark_hist)) + np.cumsum(bright_hist)
-        thresholds.append(float(edges[int(np.argmin(errors)) + 1]))
+        thresholds.append(float(edges[middle_of_first_minimum(errors) + 1]))
     return {"thresholds": sorted(thresholds), "order": [int(c) for c in order]}
+
+
+def middle_of_first_minimum(errors):
+    """Index in the middle of the first run of bins where `errors` is smallest.
+
+    Well-separated classes leave a gap of empty bins that all score the minimum; cutting in the
+    middle of the gap, not at its edge, keeps unseen pixels of either class on their side.
+    """
+    at_minimum = np.flatnonzero(errors == errors.min())
+    run_end = at_minimum[0]
+    while run_end + 1 < len(errors) and errors[run_end + 1] == errors.min():
+        run_end += 1
+    return int((at_minimum[0] + run_end) // 2)
 
 
 def predict_proba(params, image, n_classes):
@@ -43,4 +59,10 @@ def predict_proba(params, image, n_classes):
     return np.eye(n_classes, dtype=np.float32)[classes].transpose(2, 0, 1)
 
 
-SPEC = ModelSpec(kind="pixel", fit=fit, predict_proba=predict_proba)
+def parameter_count(params):
+    return len(params["thresholds"])
+
+
+SPEC = ModelSpec(
+    kind="pixel", fit=fit, predict_proba=predict_proba, parameter_count=parameter_count
+)

@@ -1,10 +1,21 @@
-"""Patch data for training, read from results/patches/{size}px.h5."""
+"""Patch data for training, read from results/patches/{size}px.h5 (and, for 2.5-D models, the
+neighbouring slices from results/ingest/volume.h5).
 
+A 2.5-D model with `context` k sees each patch as 2k+1 channels: the patch's own slice and k
+slices on each side, cut at the patch's origin. Neighbours come from xrayseg.context, which clamps
+them into the patch's own split block, so a train input never contains a val or test slice.
+"""
+
+from collections import defaultdict
 from dataclasses import dataclass
 
 import h5py
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
+
+from xrayseg.context import context_indices
+from xrayseg.split import slices_of
 
 
 @dataclass
@@ -17,16 +28,66 @@ class PatchSet:
     def __len__(self):
         return self.images.shape[0]
 
+    def to(self, device):
+        """The set on `device` (held there whole: patch sets are small next to a GPU's memory)."""
+        return PatchSet(self.images.to(device), self.labels.to(device))
 
-def load_patch_set(patches_path, split):
-    """All patches of one split as tensors (the 2-D models take one input channel)."""
+    def batch(self, index, device):
+        """(images, labels) of the patches at `index`, on `device`."""
+        # Non-blocking: the set usually sits on `device` already; a blocking copy of the index
+        # to a GPU would wait for all queued work every batch.
+        index = index.to(self.images.device, non_blocking=True)
+        return self.images[index].to(device), self.labels[index].to(device)
+
+
+def load_patch_set(patches_path, split, context=0, volume_path=None, split_frame=None):
+    """All patches of one split as tensors: one channel, or 2*context+1 for a 2.5-D model.
+
+    `context` > 0 needs the volume (neighbouring slices) and the split table (the split's block).
+    """
     with h5py.File(patches_path, "r") as patches:
+        if split not in patches:
+            raise ValueError(f"{patches_path}: no {split!r} group")
         group = patches[split]
         raw = np.asarray(group["raw"], dtype=np.float32)
         labels = np.asarray(group["labels"], dtype=np.int64)
+        origins = np.asarray(group["origins"], dtype=np.int64)
     if len(raw) == 0:
         raise ValueError(f"{patches_path}: the {split} split holds no patches")
-    return PatchSet(torch.from_numpy(raw)[:, None], torch.from_numpy(labels))
+    if context:
+        if volume_path is None or split_frame is None:
+            raise ValueError("a context (2.5-D) patch set needs the volume and the split table")
+        images = context_patches(
+            volume_path, slices_of(split_frame, split), origins, raw.shape[-1], context
+        )
+        if not np.array_equal(images[:, context], raw):
+            raise ValueError(
+                f"{patches_path} ({split}) does not match {volume_path} at the patch origins; "
+                "the patches were cut from another volume"
+            )
+    else:
+        images = raw[:, None]
+    return PatchSet(torch.from_numpy(images), torch.from_numpy(labels))
+
+
+def context_patches(volume_path, block, origins, size, context):
+    """(N, 2*context+1, size, size) float32: each origin's patch in its slice and neighbours.
+
+    `block` lists the slice indices of the patches' split; neighbours never leave it.
+    """
+    feeds = defaultdict(list)  # slice index -> (patch, channel) pairs it fills
+    for n, z in enumerate(origins[:, 0]):
+        for c, i in enumerate(context_indices(int(z), context, block)):
+            feeds[i].append((n, c))
+    images = np.empty((len(origins), 2 * context + 1, size, size), dtype=np.float32)
+    with h5py.File(volume_path, "r") as volume:
+        raw = volume["raw"]
+        # Read each needed slice once (the volume can be far larger than memory needs to hold).
+        for z in sorted(feeds):
+            windows = sliding_window_view(np.asarray(raw[z], dtype=np.float32), (size, size))
+            patch, channel = np.asarray(feeds[z]).T
+            images[patch, channel] = windows[origins[patch, 1], origins[patch, 2]]
+    return images
 
 
 def batches(count, batch_size, generator=None):

@@ -1,4 +1,18 @@
-"""One training job: results/models/{model}/model.pt and history.csv for one configured model."""
+"""One training job: results/models/{model}/model.pt and history.csv for one configured model.
+
+model.pt (torch.save of plain data; load with xrayseg.training.checkpoint.load_checkpoint) holds
+  model_name, arch, kind ("torch" | "pixel"), arch_args, n_classes, in_channels, context,
+  patch_size, config (the model's merged settings), seed, class_names, label_values,
+  normalisation {low, high}, train_seconds, parameters, torch_version, and
+  torch models: state_dict (best validation epoch), epoch (epochs run), best_epoch,
+                best_val_loss, device, precision;
+  pixel models: params (plain data for the spec's predict_proba).
+A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
+slice order by xrayseg.context.context_stack within z's split block, at prediction time too.
+
+While a network trains, resume.pt beside model.pt holds the state after the last finished epoch;
+a job killed (SIGTERM, preemption) and started again with the same settings resumes from it.
+"""
 
 import json
 import logging
@@ -17,7 +31,9 @@ from xrayseg.models import build_network, count_parameters, spec_for
 from xrayseg.split import slices_of
 from xrayseg.training.checkpoint import load_checkpoint, save_checkpoint
 from xrayseg.training.data import load_patch_set
-from xrayseg.training.loop import fit_network
+from xrayseg.training.loop import fit_network, resolve_settings
+from xrayseg.training.precision import resolve_precision
+from xrayseg.training.preemption import stop_on_sigterm
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +66,10 @@ def volume_info(volume_path):
         }
 
 
+def resume_path(checkpoint_path):
+    return Path(checkpoint_path).with_name("resume.pt")
+
+
 def train_model(
     model_name,
     model_cfg,
@@ -70,96 +90,123 @@ def train_model(
     info = volume_info(volume_path)
     n_classes = len(info["class_names"])
     arch_args = {key: model_cfg[key] for key in spec.arch_keys if key in model_cfg}
+    context = int(model_cfg.get("context", 0)) if spec.kind == "torch" else 0
     checkpoint = {
         "model_name": model_name,
         "arch": model_cfg["arch"],
         "kind": spec.kind,
         "arch_args": arch_args,
         "n_classes": n_classes,
-        "in_channels": 1,
+        "in_channels": 2 * context + 1,
+        "context": context,
         "patch_size": model_cfg.get("patch_size"),
         "config": model_cfg,
         "seed": seed,
+        "torch_version": str(torch.__version__),
         **info,
     }
     started = time.perf_counter()
-    if spec.kind == "pixel":
-        checkpoint.update(
-            _fit_pixel_model(spec, model_cfg, volume_path, split_csv, n_classes, seed)
-        )
-        history = pd.DataFrame([{"epoch": 1, "seconds": time.perf_counter() - started}])
-    else:
-        result = _train_network(
-            model_cfg,
-            arch_args,
-            n_classes,
-            patches_path,
-            checkpoint_path,
-            seed,
-            pick_device(device),
-        )
-        checkpoint.update(result["checkpoint"])
-        history = pd.DataFrame(result["history"], columns=HISTORY_COLUMNS)
-    checkpoint["train_seconds"] = time.perf_counter() - started
-    save_checkpoint(checkpoint, checkpoint_path)
-    with atomic_output(history_path) as tmp:
-        history.to_csv(tmp, index=False)
-    _resume_path(checkpoint_path).unlink(missing_ok=True)
+    with stop_on_sigterm():
+        if spec.kind == "pixel":
+            fitted = _fit_pixel_model(
+                model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
+            )
+            checkpoint.update(fitted)
+            history = pd.DataFrame([{"epoch": 1, "seconds": time.perf_counter() - started}])
+        else:
+            result = _train_network(
+                model_cfg,
+                arch_args,
+                n_classes,
+                context,
+                {"patches": patches_path, "volume": volume_path, "split": split_csv},
+                checkpoint_path,
+                seed,
+                pick_device(device),
+            )
+            checkpoint.update(result["checkpoint"])
+            history = pd.DataFrame(result["history"], columns=HISTORY_COLUMNS)
+        checkpoint["train_seconds"] = time.perf_counter() - started
+        save_checkpoint(checkpoint, checkpoint_path)
+        with atomic_output(history_path) as tmp:
+            history.to_csv(tmp, index=False)
+        resume_path(checkpoint_path).unlink(missing_ok=True)
     log.info("%s trained in %.1f s", model_name, checkpoint["train_seconds"])
 
 
-def _fit_pixel_model(spec, model_cfg, volume_path, split_csv, n_classes, seed):
+def _fit_pixel_model(arch, arch_args, volume_path, split_csv, n_classes, seed):
+    spec = spec_for(arch)
     train_slices = slices_of(pd.read_csv(split_csv), "train")
     with h5py.File(volume_path, "r") as volume:
         raws = [volume["raw"][z] for z in train_slices]
         labels = [volume["labels"][z] for z in train_slices]
-    params = spec.fit(raws, labels, n_classes, seed)
-    log.info("fitted %s: %s", model_cfg["arch"], params)
-    return {
-        "params": params,
-        "parameters": sum(len(v) for v in params.values() if isinstance(v, list)),
-    }
+    params = spec.fit(
+        raws, labels, n_classes, seed=seed, threads=torch.get_num_threads(), **arch_args
+    )
+    size = spec.parameter_count(params) if spec.parameter_count else 0
+    log.info("fitted %s (%d parameters) on %d train slices", arch, size, len(train_slices))
+    return {"params": params, "parameters": size}
 
 
-def _resume_path(checkpoint_path):
-    return Path(checkpoint_path).with_name("resume.pt")
-
-
-def _train_network(model_cfg, arch_args, n_classes, patches_path, checkpoint_path, seed, device):
-    network = build_network(model_cfg["arch"], n_classes, 1, arch_args)
+def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_path, seed, device):
+    settings = resolve_settings(model_cfg)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fastest kernels; bit-for-bit only on the CPU
+    network = build_network(model_cfg["arch"], n_classes, 2 * context + 1, arch_args)
     parameters = count_parameters(network)
-    log.info("%s: %d parameters, training on %s", model_cfg["arch"], parameters, device)
-    train_set = load_patch_set(patches_path, "train")
-    val_set = load_patch_set(patches_path, "val")
+    precision = resolve_precision(settings["precision"], device)
+    log.info(
+        "%s: %d parameters, %d input channel(s), training on %s (%s%s)",
+        model_cfg["arch"],
+        parameters,
+        2 * context + 1,
+        device,
+        precision,
+        ", channels-last" if settings["channels_last"] else "",
+    )
+    if inputs["patches"] is None:
+        raise ValueError(f"{model_cfg['arch']} trains on patches; the job got no patch file")
+    split_frame = pd.read_csv(inputs["split"]) if context else None
+    train_set, val_set = (
+        load_patch_set(inputs["patches"], split, context, inputs["volume"], split_frame)
+        for split in ("train", "val")
+    )
     log.info("%d train and %d val patches", len(train_set), len(val_set))
     run_hash = config_hash(
         {
             "model": model_cfg,
             "seed": seed,
-            "patches": str(patches_path),
-            "patches_mtime": os.path.getmtime(patches_path),
+            "device": device.type,
+            "inputs": {name: str(path) for name, path in inputs.items()},
+            "mtimes": [os.path.getmtime(p) for p in inputs.values() if p is not None],
         }
     )
-    resume_path = _resume_path(checkpoint_path)
+    resume = resume_path(checkpoint_path)
     state = None
-    if resume_path.exists():
-        saved = load_checkpoint(resume_path)
+    if resume.exists():
+        try:
+            saved = load_checkpoint(resume)
+        except Exception as error:  # written atomically, so only a foreign file gets here
+            log.warning("ignoring unreadable %s: %s", resume, error)
+            saved = {}
         if saved.get("run_hash") == run_hash:
             state = saved["state"]
         else:
-            log.info("ignoring %s: it belongs to other settings", resume_path)
+            log.info("ignoring %s: it belongs to other settings or inputs", resume)
 
     def save_resume(loop_state):
-        save_checkpoint({"run_hash": run_hash, "state": loop_state}, resume_path)
+        save_checkpoint({"run_hash": run_hash, "state": loop_state}, resume)
 
-    state = fit_network(network, train_set, val_set, model_cfg, device, seed, state, save_resume)
+    state = fit_network(network, train_set, val_set, settings, device, seed, state, save_resume)
     return {
         "history": state["history"],
         "checkpoint": {
             "state_dict": state["best_weights"],
             "epoch": state["epoch"],
+            "best_epoch": state["best_epoch"],
             "best_val_loss": state["best_val_loss"],
             "parameters": parameters,
             "device": str(device),
+            "precision": precision,
         },
     }

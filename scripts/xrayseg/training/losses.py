@@ -1,0 +1,43 @@
+"""Segmentation loss: cross-entropy, optionally plus soft Dice; pixels labelled IGNORE_INDEX
+(cut-out regions, unlabelled areas) count for nothing in either."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from xrayseg.context import IGNORE_INDEX
+
+
+class SegmentationLoss(nn.Module):
+    """cross_entropy + dice_weight * (1 - mean soft Dice over classes)."""
+
+    def __init__(self, dice_weight=0.0, reduction="mean"):
+        super().__init__()
+        self.dice_weight = float(dice_weight)
+        self.reduction = reduction
+
+    def forward(self, logits, labels):
+        loss = F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, reduction=self.reduction)
+        if self.dice_weight:
+            loss = loss + self.dice_weight * dice_loss(logits, labels)
+        return loss
+
+
+def dice_loss(logits, labels, smooth=1.0):
+    """1 - mean over classes of the soft Dice between softmax(logits) and the one-hot labels."""
+    n_classes = logits.shape[1]
+    valid = (labels != IGNORE_INDEX).unsqueeze(1)
+    probabilities = torch.softmax(logits, dim=1) * valid
+    one_hot = F.one_hot(labels.clamp(max=n_classes - 1), n_classes).permute(0, 3, 1, 2) * valid
+    dims = (0, 2, 3)
+    overlap = (probabilities * one_hot).sum(dims)
+    total = probabilities.sum(dims) + one_hot.sum(dims)
+    return 1 - ((2 * overlap + smooth) / (total + smooth)).mean()
+
+
+@torch.no_grad()
+def pixel_counts(logits, labels):
+    """(correctly classified, counted) pixels as tensors; ignored pixels are not counted."""
+    valid = labels != IGNORE_INDEX
+    right = ((logits.argmax(1) == labels) & valid).sum()
+    return right, valid.sum()

@@ -1,0 +1,57 @@
+"""Numeric precision and memory layout of training and prediction.
+
+precision: fp32; bf16 (autocast to bfloat16, CPU or CUDA); fp16 (autocast to float16 with a
+gradient scaler, CUDA); auto (bf16 on a CUDA card that supports it, else fp16 on CUDA; fp32 on the
+CPU, where bf16 pays off only on chips with bf16 instructions). channels_last stores activations
+as NHWC, which convolutions on tensor cores (and oneDNN on the CPU) prefer.
+"""
+
+import contextlib
+
+import torch
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def resolve_precision(name, device):
+    """The concrete precision (fp32, bf16 or fp16) a setting means on a device."""
+    device = torch.device(device)
+    if name not in PRECISIONS:
+        raise ValueError(f"training.precision: unknown {name!r}; known: {list(PRECISIONS)}")
+    if name == "auto":
+        if device.type != "cuda":
+            return "fp32"
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return name
+
+
+class Precision:
+    """autocast() context, grad_scaler() and layout() for one device and precision setting."""
+
+    def __init__(self, name, device, channels_last=False):
+        self.device = torch.device(device)
+        self.name = resolve_precision(name, self.device)
+        self.channels_last = bool(channels_last)
+
+    @property
+    def dtype(self):
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.name)
+
+    def autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+    def grad_scaler(self):
+        """Loss scaling keeps fp16 gradients from underflowing; a no-op otherwise."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.name == "fp16")
+
+    def prepare(self, network):
+        if self.channels_last:
+            network.to(memory_format=torch.channels_last)
+        return network
+
+    def layout(self, images):
+        if self.channels_last and images.dim() == 4:
+            return images.contiguous(memory_format=torch.channels_last)
+        return images
