@@ -14,8 +14,15 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 # The config checks are light (standard library, jsonschema, yaml): they run at every start-up
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
-from xrayseg.predict_config import BEST, microstructure_problems, predict_problems, set_model
+from xrayseg.configcheck import (
+    microstructure_problems,
+    model_problems,
+    roles_that_fit,
+    schema_problems,
+    split_problems,
+    stack_geometry,
+)
+from xrayseg.predict_config import BEST, predict_problems, set_model
 from xrayseg.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
@@ -33,8 +40,14 @@ def stop_on(problems):
 
 def check_config():
     stop_on(schema_problems(config, SCHEMA))
+    roles_given = "roles" in config.get("microstructure", {})
     validate(config, SCHEMA)  # fills in the schema's defaults
     stop_on(data_problems(config["data"]))
+    class_names = config["data"]["class_names"]
+    if not roles_given:
+        roles = roles_that_fit(config["microstructure"]["roles"], class_names)
+        config["microstructure"]["roles"] = roles
+    stop_on(microstructure_problems(config["microstructure"], class_names))
     n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
     models = {name: model_settings(name) for name in config["models"]}
     stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
@@ -49,11 +62,8 @@ check_config()
 
 
 def check_predict_config():
-    """The prediction sets and class roles, before any job (after the schema filled defaults)."""
-    stop_on(
-        predict_problems(config["predict"], config["models"])
-        + microstructure_problems(config["microstructure"], config["data"]["class_names"])
-    )
+    """The prediction sets, before any job (after the schema filled defaults)."""
+    stop_on(predict_problems(config["predict"], config["models"]))
 
 
 check_predict_config()

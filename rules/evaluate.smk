@@ -22,6 +22,13 @@ rule evaluate:
             labels={"model": "{model}"},
         ),
         predictions="results/eval/{model}/test_predictions.tif",
+        microstructure=report(
+            "results/eval/{model}/microstructure.csv",
+            caption="../report/microstructure.rst",
+            category="Evaluation",
+            subcategory="Microstructure",
+            labels={"model": "{model}"},
+        ),
         panel=report(
             "results/eval/{model}/panel.png",
             caption="../report/panel.rst",
@@ -56,5 +63,6 @@ rule evaluate:
     params:
         settings=config["evaluate"],
         device=config["device"],
+        microstructure=config["microstructure"],
     script:
         "../scripts/evaluate.py"

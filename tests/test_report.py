@@ -11,6 +11,7 @@ from xrayseg.metrics import accuracy_and_mean_iou
 from xrayseg.report import comparepanels, inputs, scores
 from xrayseg.report.build import per_model_paths
 from xrayseg.report.page import duration, with_interval
+from xrayseg.report.provenance import provenance
 
 CLASSES = ["pore", "YSZ", "Ni"]
 
@@ -211,3 +212,10 @@ def test_formatting_of_intervals_and_durations():
     assert duration(245) == "4 min 05 s"
     assert duration(7380) == "2 h 03 min"
     assert duration(float("nan")) == "–"
+
+
+def test_provenance_says_when_the_command_was_not_recorded():
+    made = provenance(None, "9.27.1", {"unet": {"train": "cpu", "evaluate": None}})
+    assert made["command"].startswith("not recorded")
+    assert made["versions"]["snakemake"]  # installed here, or the version passed in
+    assert provenance("snakemake --cores 2", None, {})["command"] == "snakemake --cores 2"
