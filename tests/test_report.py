@@ -12,6 +12,7 @@ from xrayseg.report import comparepanels, inputs, scores
 from xrayseg.report.build import per_model_paths
 from xrayseg.report.page import duration, with_interval
 from xrayseg.report.provenance import provenance
+from xrayseg.report.tables import microstructure_table_html
 
 CLASSES = ["pore", "YSZ", "Ni"]
 
@@ -219,3 +220,23 @@ def test_provenance_says_when_the_command_was_not_recorded():
     assert made["command"].startswith("not recorded")
     assert made["versions"]["snakemake"]  # installed here, or the version passed in
     assert provenance("snakemake --cores 2", None, {})["command"] == "snakemake --cores 2"
+
+
+def test_microstructure_table_bolds_the_closest_model_only_when_models_differ():
+    def frame(errors):
+        return pd.DataFrame(
+            {
+                "metric": ["volume_fraction", "tpb_density"],
+                "phases": ["pore", "pore/YSZ/Ni"],
+                "unit": ["1", "1/length^2"],
+                "true": [0.3, 0.004],
+                "predicted": [0.0, 0.0],
+                "relative_error": errors,
+            }
+        )
+
+    html = microstructure_table_html({"a": frame([-0.1, -1.0]), "b": frame([0.05, -1.0])})
+    rows = html.split("<tr>")[2:]
+    assert '<td class="good">+5.0 %</td>' in rows[0] and "<td>-10.0 %</td>" in rows[0]
+    assert "good" not in rows[1]  # both -100 %: a tie says nothing
+    assert "0.004 1/length^2" in rows[1]

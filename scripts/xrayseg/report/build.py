@@ -85,11 +85,11 @@ def build_report(
     summary = inputs.read_csv(ingest_summary, ("slice", "split"))
     splits = inputs.read_csv(split_csv, ("slice", "split")).set_index("slice")["split"]
     counts = _patch_counts(patch_counts)
-    micro = {n: m.microstructure for n, m in models.items() if m.microstructure is not None}
 
     comparison = scores.comparison_table(models, _bootstrap_settings(models, config))
     order = comparison["model"].tolist()
     models = {name: models[name] for name in order}  # best first everywhere
+    micro = {n: m.microstructure for n, m in models.items() if m.microstructure is not None}
     palette = model_palette(order)
     confidence = float(next(iter(models.values())).summary.get("confidence", 0.95))
     split_long = scores.split_scores(models)

@@ -106,8 +106,8 @@ def per_class_table_html(iou_long):
 
 
 def microstructure_table_html(tables):
-    """Rows metric / phases with the true value, then each model's relative error (smallest
-    absolute error of the row in bold)."""
+    """Rows metric / phases with the true value, then each model's relative error (the smallest
+    absolute error of the row in bold, unless every model has it)."""
     models = list(tables)
     first = tables[models[0]]
     keys = list(zip(first["metric"], first["phases"], strict=True))
@@ -133,8 +133,11 @@ def microstructure_table_html(tables):
                 *(f"{100 * v:+.1f} %" if np.isfinite(v) else "–" for v in values),
             ]
         )
-        if np.isfinite(values).any():
-            cells[r, 3 + int(np.nanargmin(np.abs(values)))] = "good"
+        closeness = np.abs(values)
+        finite = closeness[np.isfinite(closeness)]
+        if finite.size and finite.min() < finite.max():  # a tie between all says nothing
+            for column in np.flatnonzero(closeness == finite.min()):
+                cells[r, 3 + int(column)] = "good"
     return table(
         ["quantity", "phases", "true", *models], rows, text_columns=(0, 1), cell_classes=cells
     )
