@@ -20,8 +20,10 @@ include: "rules/patches.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/predict.smk"
 
 
 rule all:
     input:
         "results/report.html",
+        predict_targets(),

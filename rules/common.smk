@@ -11,7 +11,15 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 # The config checks are light (standard library, jsonschema, yaml): they run at every start-up
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.configcheck import (
+    microstructure_problems,
+    model_problems,
+    roles_that_fit,
+    schema_problems,
+    split_problems,
+    stack_geometry,
+)
+from xrayseg.predict_config import BEST, predict_problems, set_model
 from xrayseg.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
@@ -29,8 +37,14 @@ def stop_on(problems):
 
 def check_config():
     stop_on(schema_problems(config, SCHEMA))
+    roles_given = "roles" in config.get("microstructure", {})
     validate(config, SCHEMA)  # fills in the schema's defaults
     stop_on(data_problems(config["data"]))
+    class_names = config["data"]["class_names"]
+    if not roles_given:
+        roles = roles_that_fit(config["microstructure"]["roles"], class_names)
+        config["microstructure"]["roles"] = roles
+    stop_on(microstructure_problems(config["microstructure"], class_names))
     n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
     models = {name: model_settings(name) for name in config["models"]}
     stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
@@ -42,6 +56,14 @@ def model_settings(name):
 
 
 check_config()
+
+
+def check_predict_config():
+    """The prediction sets, before any job (after the schema filled defaults)."""
+    stop_on(predict_problems(config["predict"], config["models"]))
+
+
+check_predict_config()
 
 
 def patch_models():
@@ -120,3 +142,85 @@ def evaluate_optional_outputs():
     if config["evaluate"]["save_probabilities"]:
         return {"probabilities": "results/eval/{model}/test_probabilities.h5"}
     return {}
+
+
+# The `evaluate` settings that decide how slices are predicted (xrayseg.predictors.InferenceSettings;
+# tests/test_predict_rules.py keeps the two in step): only these rerun a prediction when changed.
+INFERENCE_KEYS = (
+    "overlap",
+    "batch_size",
+    "window",
+    "flip_tta",
+    "bf16",
+    "channels_last",
+    "sigma_scale",
+)
+# A wildcard pattern that matches no name (constrains a rule that no configured set uses).
+MATCHES_NOTHING = "(?!x)x"
+
+
+def predict_sets(probabilities):
+    """Configured prediction sets that do (True) or do not (False) ask for probabilities."""
+    return [
+        name
+        for name, settings in config["predict"].items()
+        if bool(settings.get("save_probabilities", False)) == probabilities
+    ]
+
+
+def predict_set_pattern(probabilities):
+    return "|".join(predict_sets(probabilities)) or MATCHES_NOTHING
+
+
+def predict_model_pattern():
+    return "|".join([BEST, *config["models"]])
+
+
+def predict_outputs(probabilities):
+    """Outputs of one prediction job; probabilities.h5 only for the sets that ask for it."""
+    folder = "results/predict/{model}/{set}"
+    outputs = {
+        "slices": directory(f"{folder}/slices"),
+        "stack": f"{folder}/segmentation.tif",
+        "fractions": f"{folder}/fractions.csv",
+        "volume": f"{folder}/volume.csv",
+        "shift": f"{folder}/shift.csv",
+        "summary": f"{folder}/summary.json",
+    }
+    if probabilities:
+        outputs["probabilities"] = f"{folder}/probabilities.h5"
+    return outputs
+
+
+def predict_inputs(wildcards):
+    """The model's checkpoint (every model's checkpoint and evaluation summary for `best`), the
+    ingested training volume and split (the grey-value reference) and every file of the raw spec."""
+    best = wildcards.model == BEST
+    models = list(config["models"]) if best else [wildcards.model]
+    inputs = {
+        "checkpoints": [f"results/models/{model}/model.pt" for model in models],
+        "volume": "results/ingest/volume.h5",
+        "split": "results/split/split.csv",
+        "raw": [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])],
+    }
+    if best:
+        inputs["summaries"] = [f"results/eval/{model}/summary.json" for model in models]
+    return inputs
+
+
+def predict_set_settings(wildcards):
+    """The set's settings that change its segmentation (not its default model or outputs)."""
+    settings = config["predict"][wildcards.set]
+    return {key: settings[key] for key in ("raw", "shift_tolerance") if key in settings}
+
+
+def predict_inference_settings():
+    return {key: config["evaluate"][key] for key in INFERENCE_KEYS}
+
+
+def predict_targets():
+    """Targets of `all`, one per configured set, segmented by its `model` (default best)."""
+    return [
+        f"results/predict/{set_model(settings)}/{name}/volume.csv"
+        for name, settings in config["predict"].items()
+    ]

@@ -10,6 +10,7 @@ rule evaluate:
         summary="results/eval/{model}/summary.json",
         confusion="results/eval/{model}/confusion.csv",
         predictions="results/eval/{model}/test_predictions.tif",
+        microstructure="results/eval/{model}/microstructure.csv",
         panel="results/eval/{model}/panel.png",
         panel_worst="results/eval/{model}/panel_worst.png",
         panel_best="results/eval/{model}/panel_best.png",
@@ -26,5 +27,6 @@ rule evaluate:
     params:
         settings=config["evaluate"],
         device=config["device"],
+        microstructure=config["microstructure"],
     script:
         "../scripts/evaluate.py"

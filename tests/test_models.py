@@ -130,3 +130,10 @@ def test_random_forest_skips_ignored_pixels():
     labels = [np.where(np.arange(32)[None, :] < 16, IGNORE_INDEX, label) for label in labels]
     params = rf.fit(raws, labels, 3, seed=0, trees=2, samples=800)
     assert params["value"].shape[1] == 3
+
+
+def test_threshold_cuts_in_the_middle_of_a_gap_between_classes():
+    labels = np.repeat([0, 1], 500)
+    raw = np.where(labels == 0, 0.1, 0.9) + np.random.default_rng(0).normal(0, 0.01, labels.size)
+    params = threshold.fit([raw.reshape(20, 50)], [labels.reshape(20, 50)], 2)
+    assert abs(params["thresholds"][0] - 0.5) < 0.05

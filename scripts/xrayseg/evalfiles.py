@@ -35,19 +35,22 @@ def confusion_table(confusions, class_names):
 
 def write_prediction_stack(predictions, label_values, path):
     """A uint8 ZYX TIFF of predicted slices in the label values of the input (so it opens in Fiji
-    or napari next to the labels); ImageJ metadata names each slice by its index in the volume."""
+    or napari next to the labels); ImageJ metadata names each slice by its index in the volume.
+    RGB label values give an RGB stack (ZYXS)."""
     slices = sorted(predictions)
     lookup = np.asarray(label_values, dtype=np.uint8)
+    rgb = lookup.ndim == 2
     if slices:
         stack = np.stack([lookup[predictions[z]] for z in slices])
     else:
-        stack = np.zeros((0, 1, 1), dtype=np.uint8)
+        stack = np.zeros((0, 1, 1, 3) if rgb else (0, 1, 1), dtype=np.uint8)
     with atomic_output(path) as tmp:
         tifffile.imwrite(
             tmp,
             stack,
             imagej=True,
-            metadata={"axes": "ZYX", "Labels": [f"slice {z}" for z in slices]},
+            photometric="rgb" if rgb else "minisblack",
+            metadata={"axes": "ZYXS" if rgb else "ZYX", "Labels": [f"slice {z}" for z in slices]},
             compression="zlib",
         )
 
@@ -71,7 +74,8 @@ class ProbabilityWriter:
         )
         self.file.create_dataset("slices", data=np.asarray(slices, dtype=np.int64))
         self.file.attrs["class_names"] = json.dumps(list(class_names))
-        self.file.attrs["label_values"] = json.dumps([int(v) for v in label_values])
+        # Grey values or [R, G, B] colours, as the config gives them.
+        self.file.attrs["label_values"] = json.dumps(np.asarray(label_values).tolist())
 
     def write(self, z, probabilities):
         self.data[self.index[int(z)]] = probabilities.astype(np.float16)

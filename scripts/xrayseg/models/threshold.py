@@ -35,8 +35,21 @@ def fit(raw_slices, label_slices, n_classes, seed=0, threads=1, max_pixels=2_000
         bright_hist, _ = np.histogram(raw[labels == brighter], edges)
         # Cutting after bin i: dark pixels above it and bright pixels at or below it are wrong.
         errors = (dark_hist.sum() - np.cumsum(dark_hist)) + np.cumsum(bright_hist)
-        thresholds.append(float(edges[int(np.argmin(errors)) + 1]))
+        thresholds.append(float(edges[middle_of_first_minimum(errors) + 1]))
     return {"thresholds": sorted(thresholds), "order": [int(c) for c in order]}
+
+
+def middle_of_first_minimum(errors):
+    """Index in the middle of the first run of bins where `errors` is smallest.
+
+    Well-separated classes leave a gap of empty bins that all score the minimum; cutting in the
+    middle of the gap, not at its edge, keeps unseen pixels of either class on their side.
+    """
+    at_minimum = np.flatnonzero(errors == errors.min())
+    run_end = at_minimum[0]
+    while run_end + 1 < len(errors) and errors[run_end + 1] == errors.min():
+        run_end += 1
+    return int((at_minimum[0] + run_end) // 2)
 
 
 def predict_proba(params, image, n_classes):

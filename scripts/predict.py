@@ -1,0 +1,17 @@
+"""Snakemake shim: segment one prediction set with one trained model (or the best one)."""
+
+from xrayseg.logsetup import log_to
+from xrayseg.predict import predict_set
+
+with log_to(snakemake.log[0]):
+    predict_set(
+        set_name=snakemake.wildcards.set,
+        prediction_set=snakemake.params.prediction_set,
+        requested_model=snakemake.wildcards.model,
+        inputs=dict(snakemake.input.items()),
+        inference=snakemake.params.inference,
+        microstructure=snakemake.params.microstructure,
+        outputs=dict(snakemake.output.items()),
+        threads=snakemake.threads,
+        device=snakemake.params.device,
+    )
