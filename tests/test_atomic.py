@@ -191,6 +191,7 @@ EVAL_OUTPUTS = {
     "summary": "summary.json",
     "confusion": "confusion.csv",
     "predictions": "test_predictions.tif",
+    "microstructure": "microstructure.csv",
     "panel": "panel.png",
     "panel_worst": "panel_worst.png",
     "panel_best": "panel_best.png",
