@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup test-system clean
+.PHONY: run test lint setup test-system test-system-chromium clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,23 @@ test-system:
 	else \
 		echo "NOTE: the SLURM test will be skipped: slurm-wlm and munge are missing and only root"; \
 		echo "      can install them here (sudo apt-get install slurm-wlm munge)"; \
+	fi
+
+# tests/test_report_workflow.py opens results/report.html in Debian's headless chromium: installed
+# the same way (when missing, as root; a failed install is an error; others get a note and a skip).
+test-system: test-system-chromium
+
+test-system-chromium:
+	@if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing chromium for the report test (a headless browser)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium >/dev/null; } \
+		|| { echo "ERROR: could not install chromium (needed by tests/test_report_workflow.py)"; exit 1; }; \
+	else \
+		echo "NOTE: the report's browser test will be skipped: chromium is missing and only root"; \
+		echo "      can install it here (sudo apt-get install chromium)"; \
 	fi
 
 test: lint test-system

@@ -1,9 +1,12 @@
 # Config validation, input functions and wildcard constraints shared by every rule file.
 
 import ast
+import os
+import shlex
 import sys
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
 from snakemake.utils import validate
 
 SCRIPTS = Path(workflow.basedir) / "scripts"
@@ -11,8 +14,15 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 # The config checks are light (standard library, jsonschema, yaml): they run at every start-up
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.configcheck import model_problems, schema_problems, split_problems, stack_geometry
-from xrayseg.predict_config import BEST, microstructure_problems, predict_problems, set_model
+from xrayseg.configcheck import (
+    microstructure_problems,
+    model_problems,
+    roles_that_fit,
+    schema_problems,
+    split_problems,
+    stack_geometry,
+)
+from xrayseg.predict_config import BEST, predict_problems, set_model
 from xrayseg.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
@@ -30,8 +40,14 @@ def stop_on(problems):
 
 def check_config():
     stop_on(schema_problems(config, SCHEMA))
+    roles_given = "roles" in config.get("microstructure", {})
     validate(config, SCHEMA)  # fills in the schema's defaults
     stop_on(data_problems(config["data"]))
+    class_names = config["data"]["class_names"]
+    if not roles_given:
+        roles = roles_that_fit(config["microstructure"]["roles"], class_names)
+        config["microstructure"]["roles"] = roles
+    stop_on(microstructure_problems(config["microstructure"], class_names))
     n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
     models = {name: model_settings(name) for name in config["models"]}
     stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
@@ -46,11 +62,8 @@ check_config()
 
 
 def check_predict_config():
-    """The prediction sets and class roles, before any job (after the schema filled defaults)."""
-    stop_on(
-        predict_problems(config["predict"], config["models"])
-        + microstructure_problems(config["microstructure"], config["data"]["class_names"])
-    )
+    """The prediction sets, before any job (after the schema filled defaults)."""
+    stop_on(predict_problems(config["predict"], config["models"]))
 
 
 check_predict_config()
@@ -214,3 +227,41 @@ def predict_targets():
         f"results/predict/{set_model(settings)}/{name}/volume.csv"
         for name, settings in config["predict"].items()
     ]
+
+
+# The report shows the command that ran the pipeline. Only this main Snakemake process sees it
+# (jobs run as separate processes), and passing it as a param would rerun the report whenever
+# the command differs (even a dry run's). So it travels in the environment, which jobs inherit;
+# a job process on a cluster node that re-reads the workflow keeps the value it inherited.
+if "--target-jobs" not in sys.argv:
+    os.environ.setdefault("XRAYSEG_SNAKEMAKE_COMMAND", shlex.join(["snakemake", *sys.argv[1:]]))
+os.environ.setdefault("XRAYSEG_SNAKEMAKE_VERSION", SNAKEMAKE_VERSION)
+
+
+def evaluate_microstructure_pattern():
+    """The evaluate rule's microstructure.csv output pattern, or None while it has none.
+
+    Called from rules/report.smk, after rules/evaluate.smk has defined the rule.
+    """
+    return getattr(rules.evaluate.output, "microstructure", None)
+
+
+def report_optional_inputs():
+    """Each model's microstructure errors, when the evaluation writes them."""
+    pattern = evaluate_microstructure_pattern()
+    if pattern:
+        return {"microstructure": expand(pattern, model=config["models"])}
+    return {}
+
+
+def report_optional_outputs():
+    if evaluate_microstructure_pattern():
+        return {
+            "figure_microstructure": report(
+                "results/report/microstructure.png",
+                caption="../report/comparison_microstructure.rst",
+                category="Comparison",
+                labels={"result": "microstructure errors"},
+            )
+        }
+    return {}

@@ -6,13 +6,50 @@ rule evaluate:
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
         **evaluate_optional_outputs(),
-        metrics="results/eval/{model}/metrics.csv",
+        metrics=report(
+            "results/eval/{model}/metrics.csv",
+            caption="../report/metrics.rst",
+            category="Evaluation",
+            subcategory="Scores per slice",
+            labels={"model": "{model}"},
+        ),
         summary="results/eval/{model}/summary.json",
-        confusion="results/eval/{model}/confusion.csv",
+        confusion=report(
+            "results/eval/{model}/confusion.csv",
+            caption="../report/confusion.rst",
+            category="Evaluation",
+            subcategory="Confusion counts",
+            labels={"model": "{model}"},
+        ),
         predictions="results/eval/{model}/test_predictions.tif",
-        panel="results/eval/{model}/panel.png",
-        panel_worst="results/eval/{model}/panel_worst.png",
-        panel_best="results/eval/{model}/panel_best.png",
+        microstructure=report(
+            "results/eval/{model}/microstructure.csv",
+            caption="../report/microstructure.rst",
+            category="Evaluation",
+            subcategory="Microstructure",
+            labels={"model": "{model}"},
+        ),
+        panel=report(
+            "results/eval/{model}/panel.png",
+            caption="../report/panel.rst",
+            category="Evaluation",
+            subcategory="Test slice panels",
+            labels={"model": "{model}", "slice": "median"},
+        ),
+        panel_worst=report(
+            "results/eval/{model}/panel_worst.png",
+            caption="../report/panel.rst",
+            category="Evaluation",
+            subcategory="Test slice panels",
+            labels={"model": "{model}", "slice": "worst"},
+        ),
+        panel_best=report(
+            "results/eval/{model}/panel_best.png",
+            caption="../report/panel.rst",
+            category="Evaluation",
+            subcategory="Test slice panels",
+            labels={"model": "{model}", "slice": "best"},
+        ),
     log:
         "results/logs/evaluate/{model}.log",
     benchmark:
@@ -26,5 +63,6 @@ rule evaluate:
     params:
         settings=config["evaluate"],
         device=config["device"],
+        microstructure=config["microstructure"],
     script:
         "../scripts/evaluate.py"

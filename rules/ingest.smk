@@ -4,8 +4,18 @@ rule ingest:
         code=package_modules(SCRIPTS / "ingest.py"),
     output:
         volume="results/ingest/volume.h5",
-        summary="results/ingest/summary.csv",
-        figure="results/ingest/classes.png",
+        summary=report(
+            "results/ingest/summary.csv",
+            caption="../report/ingest_summary.rst",
+            category="Data",
+            labels={"result": "per-slice statistics"},
+        ),
+        figure=report(
+            "results/ingest/classes.png",
+            caption="../report/ingest_classes.rst",
+            category="Data",
+            labels={"result": "classes along the stack (ingest)"},
+        ),
     log:
         "results/logs/ingest.log",
     benchmark:

@@ -5,7 +5,12 @@ rule patches:
         code=package_modules(SCRIPTS / "patches.py"),
     output:
         patches="results/patches/{size}px.h5",
-        counts="results/patches/{size}px.csv",
+        counts=report(
+            "results/patches/{size}px.csv",
+            caption="../report/patches.rst",
+            category="Patches",
+            labels={"size": "{size} px", "result": "patch counts"},
+        ),
     log:
         "results/logs/patches/{size}px.log",
     benchmark:

@@ -1,11 +1,87 @@
 rule report:
     input:
+        **report_optional_inputs(),
         summaries=expand("results/eval/{model}/summary.json", model=config["models"]),
-        panels=expand("results/eval/{model}/panel.png", model=config["models"]),
+        metrics=expand("results/eval/{model}/metrics.csv", model=config["models"]),
+        confusions=expand("results/eval/{model}/confusion.csv", model=config["models"]),
+        predictions=expand("results/eval/{model}/test_predictions.tif", model=config["models"]),
+        histories=expand("results/models/{model}/history.csv", model=config["models"]),
+        # The job logs name the device each model was trained and evaluated on.
+        train_logs=expand("results/logs/train/{model}.log", model=config["models"]),
+        evaluate_logs=expand("results/logs/evaluate/{model}.log", model=config["models"]),
+        volume="results/ingest/volume.h5",
+        ingest_summary="results/ingest/summary.csv",
         split="results/split/split.csv",
+        patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
         code=package_modules(SCRIPTS / "report.py"),
     output:
-        html="results/report.html",
+        **report_optional_outputs(),
+        html=report(
+            "results/report.html",
+            caption="../report/comparison.rst",
+            category="Comparison",
+            labels={"result": "the comparison report (one page)"},
+        ),
+        scores=report(
+            "results/report/scores.csv",
+            caption="../report/comparison_scores.rst",
+            category="Comparison",
+            labels={"result": "test scores table"},
+        ),
+        figure_scores=report(
+            "results/report/scores.png",
+            caption="../report/comparison_scores_figure.rst",
+            category="Comparison",
+            labels={"result": "scores per split and paired differences"},
+        ),
+        figure_per_class=report(
+            "results/report/per_class.png",
+            caption="../report/comparison_per_class.rst",
+            category="Comparison",
+            labels={"result": "per-class IoU and boundary F1"},
+        ),
+        figure_confusion=report(
+            "results/report/confusion.png",
+            caption="../report/comparison_confusion.rst",
+            category="Comparison",
+            labels={"result": "confusion matrices"},
+        ),
+        figure_along_stack=report(
+            "results/report/along_stack.png",
+            caption="../report/comparison_along_stack.rst",
+            category="Comparison",
+            labels={"result": "accuracy along the stack"},
+        ),
+        figure_fractions=report(
+            "results/report/fractions.png",
+            caption="../report/comparison_fractions.rst",
+            category="Comparison",
+            labels={"result": "phase fractions"},
+        ),
+        figure_panels=report(
+            "results/report/panels.png",
+            caption="../report/comparison_panels.rst",
+            category="Comparison",
+            labels={"result": "every model on the same test slices"},
+        ),
+        figure_curves=report(
+            "results/report/curves.png",
+            caption="../report/comparison_curves.rst",
+            category="Training",
+            labels={"model": "all", "result": "training curves"},
+        ),
+        figure_data=report(
+            "results/report/data.png",
+            caption="../report/data_figure.rst",
+            category="Data",
+            labels={"result": "split strip, classes and grey values"},
+        ),
+        figure_patches=report(
+            "results/report/patches.png",
+            caption="../report/patches_figure.rst",
+            category="Patches",
+            labels={"size": "all", "result": "patch counts"},
+        ),
     log:
         "results/logs/report.log",
     benchmark:
@@ -14,7 +90,7 @@ rule report:
         "../envs/report.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
         runtime=20,
     params:
         models=list(config["models"]),

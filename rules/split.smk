@@ -3,7 +3,12 @@ rule split:
         volume="results/ingest/volume.h5",
         code=package_modules(SCRIPTS / "split.py"),
     output:
-        split="results/split/split.csv",
+        split=report(
+            "results/split/split.csv",
+            caption="../report/split.rst",
+            category="Data",
+            labels={"result": "split of every slice"},
+        ),
     log:
         "results/logs/split.log",
     benchmark:

@@ -4,7 +4,12 @@ rule train:
         code=package_modules(SCRIPTS / "train.py"),
     output:
         checkpoint="results/models/{model}/model.pt",
-        history="results/models/{model}/history.csv",
+        history=report(
+            "results/models/{model}/history.csv",
+            caption="../report/history.rst",
+            category="Training",
+            labels={"model": "{model}", "result": "history per epoch"},
+        ),
     log:
         "results/logs/train/{model}.log",
     benchmark:

@@ -12,4 +12,5 @@ with log_to(snakemake.log[0]):
         outputs=dict(snakemake.output.items()),
         threads=snakemake.threads,
         device=snakemake.params.device,
+        microstructure=snakemake.params.microstructure,
     )

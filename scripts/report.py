@@ -1,14 +1,30 @@
-"""Snakemake shim: write the comparison report results/report.html."""
+"""Snakemake shim: write the comparison report results/report.html, its figures and score table."""
+
+import os
 
 from xrayseg.logsetup import log_to
 from xrayseg.report import build_report
+from xrayseg.report.build import COMMAND_VARIABLE, VERSION_VARIABLE, per_model_paths
 
 with log_to(snakemake.log[0]):
-    models = snakemake.params.models
+    output = dict(snakemake.output.items())
     build_report(
-        summary_paths=dict(zip(models, snakemake.input.summaries, strict=True)),
-        panel_paths=dict(zip(models, snakemake.input.panels, strict=True)),
+        model_paths=per_model_paths(snakemake.params.models, dict(snakemake.input.items())),
+        volume=snakemake.input.volume,
+        ingest_summary=snakemake.input.ingest_summary,
         split_csv=snakemake.input.split,
+        patch_counts=list(snakemake.input.patch_counts),
         config=snakemake.params.config,
-        out_html=snakemake.output.html,
+        outputs={
+            "html": output["html"],
+            "scores": output["scores"],
+            "figures": {
+                name.removeprefix("figure_"): path
+                for name, path in output.items()
+                if name.startswith("figure_")
+            },
+        },
+        # Set by rules/common.smk in the Snakemake process that started the run.
+        command=os.environ.get(COMMAND_VARIABLE),
+        snakemake_version=os.environ.get(VERSION_VARIABLE),
     )

@@ -33,11 +33,11 @@ def workflow_copy(tmp_path_factory):
     return workdir
 
 
-def planned_jobs(workdir, config):
+def planned_jobs(workdir, config, *options):
     """Jobs a dry run would execute for `config`, as 'rule' or 'rule[wildcards]' strings."""
     write_config(workdir, config)
     try:
-        result = run_snakemake(workdir, "--dry-run", snakefile=workdir / "Snakefile")
+        result = run_snakemake(workdir, "--dry-run", *options, snakefile=workdir / "Snakefile")
     finally:
         write_config(workdir, TINY_CONFIG)
     jobs, rule = set(), None
@@ -105,6 +105,11 @@ def test_editing_one_stages_code_reruns_that_stage_and_after(workflow_copy):
         module.write_text(original)
     models = TINY_CONFIG["models"]
     assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"}
+
+
+def test_the_readme_command_rebuilds_one_model_its_evaluation_and_the_report(workflow_copy):
+    command = ("--forcerun", "results/models/unet/model.pt")
+    assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == model_jobs("unet") | {"report"}
 
 
 def output_times(workdir):

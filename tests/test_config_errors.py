@@ -8,7 +8,9 @@ from conftest import TINY_CONFIG, run_snakemake, write_config
 
 from xrayseg.configcheck import (
     UNET_DEFAULT_DEPTH,
+    microstructure_problems,
     model_problems,
+    roles_that_fit,
     schema_problems,
     split_problems,
 )
@@ -46,6 +48,18 @@ BAD_CONFIGS = {
         lambda c: c["split"].__setitem__("guard_slices", 12),
         "config error: split: 24 slices cannot hold train/val/test blocks",
     ),
+    "microstructure role names an unknown class": (
+        lambda c: c.__setitem__("microstructure", {"roles": {"pore": "pore", "ni": "nickel"}}),
+        "config error: microstructure.roles.ni: 'nickel' is not a class name; "
+        "data.class_names: pore, YSZ, Ni",
+    ),
+    "roles naming classes that were renamed": (
+        lambda c: (
+            c["data"].__setitem__("class_names", ["void", "ysz", "ni"]),
+            c.__setitem__("microstructure", {"roles": {"pore": "pore", "ysz": "YSZ"}}),
+        ),
+        "config error: microstructure.roles.pore: 'pore' is not a class name",
+    ),
     "class count differs from label values": (
         lambda c: c["data"].__setitem__("class_names", ["pore", "solid"]),
         "config error: data.class_names: 2 names for 3 label_values",
@@ -71,6 +85,30 @@ def test_a_real_run_with_a_bad_config_creates_nothing(tmp_path):
     result = run_snakemake(tmp_path, "--cores", "1", check=False)
     assert result.returncode != 0 and expected in result.stdout + result.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
+
+
+@pytest.mark.workflow
+def test_other_class_names_without_roles_run_without_roles(tmp_path):
+    # The default roles (pore, YSZ, Ni) apply only where those classes exist: data with other
+    # class names needs no microstructure section.
+    config = edited(lambda c: c["data"].__setitem__("class_names", ["void", "matrix", "fibre"]))
+    write_config(tmp_path, config)
+    run_snakemake(tmp_path, "--cores", "1", "--dry-run")
+
+
+def test_microstructure_problems_name_each_bad_role():
+    names = ["pore", "YSZ", "Ni"]
+    assert microstructure_problems({"roles": {"pore": "pore", "ni": "Ni"}}, names) == []
+    assert microstructure_problems({"roles": {}}, names) == []
+    problems = microstructure_problems({"roles": {"pore": "Pore", "a": "Ni", "b": "Ni"}}, names)
+    assert [key for key, _ in problems] == ["microstructure.roles.pore", "microstructure.roles.b"]
+    assert "'Pore' is not a class name" in problems[0][1] and "'a'" in problems[1][1]
+
+
+def test_default_roles_apply_only_where_their_classes_exist():
+    roles = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
+    assert roles_that_fit(roles, ["pore", "YSZ", "Ni", "GDC"]) == roles
+    assert roles_that_fit(roles, ["pore", "solid"]) == {}
 
 
 def test_the_tiny_config_has_no_problems(tmp_path):

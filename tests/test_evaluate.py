@@ -34,6 +34,7 @@ SETTINGS = {
     "bootstrap_block": 1,
     "save_probabilities": False,
 }
+MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 0.5, "axis": 0}
 # A test slice and the region of it under the ignore mask.
 IGNORED_SLICE, IGNORED = 10, (slice(0, 5), slice(0, 24))
 
@@ -109,6 +110,7 @@ def output_paths(folder, probabilities=False):
         "summary": "summary.json",
         "confusion": "confusion.csv",
         "predictions": "test_predictions.tif",
+        "microstructure": "microstructure.csv",
         "panel": "panel.png",
         "panel_worst": "panel_worst.png",
         "panel_best": "panel_best.png",
@@ -130,6 +132,7 @@ def threshold_run(data, tmp_path_factory):
         SETTINGS,
         outputs,
         device="cpu",
+        microstructure=MICROSTRUCTURE,
     )
     return outputs, labels
 
@@ -195,6 +198,37 @@ def test_predictions_are_label_values_in_a_stack_of_test_slices(threshold_run):
     np.testing.assert_array_equal(stack[scored], np.asarray(LABEL_VALUES)[truth[scored]])
 
 
+def test_a_perfect_model_gets_the_true_microstructure_of_the_test_block(threshold_run):
+    outputs, labels = threshold_run
+    table = pd.read_csv(outputs["microstructure"])
+    assert list(table.columns) == [
+        "metric",
+        "phases",
+        "unit",
+        "true",
+        "predicted",
+        "relative_error",
+    ]
+    assert set(table.metric) == {
+        "volume_fraction",
+        "connected_fraction",
+        "interface_density",
+        "tpb_density",
+    }
+    # The test block (slices 9-11) with its ignored pixels left out, classes named as configured.
+    test_block = labels[9:12]
+    counted = test_block[test_block != IGNORE_INDEX]
+    fractions = table[table.metric == "volume_fraction"].set_index("phases")["true"]
+    assert list(fractions.index) == CLASS_NAMES
+    np.testing.assert_allclose(fractions, np.bincount(counted, minlength=3) / counted.size)
+    np.testing.assert_array_equal(table["true"], table["predicted"])
+    assert (table["relative_error"].dropna() == 0).all()
+    assert table.loc[table.metric == "tpb_density", "true"].item() > 0
+    summary = json.loads(outputs["summary"].read_text())["microstructure"]
+    assert summary["test_slices"] == [9, 11] and summary["voxel_size"] == 0.5
+    assert summary["relative_error"]["tpb_density"] == {"pore/YSZ/Ni": 0.0}
+
+
 def test_panels_are_pngs(threshold_run):
     for key in ("panel", "panel_worst", "panel_best"):
         assert threshold_run[0][key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -224,6 +258,13 @@ def test_an_untrained_network_gets_honest_intervals(unet_run):
         for key in ("accuracy", "mean_iou"):
             assert scores[f"{key}_ci_low"] <= scores[key] <= scores[f"{key}_ci_high"]
         assert scores["accuracy"] < 1
+
+
+def test_without_microstructure_settings_there_are_no_roles_and_no_tpb(unet_run):
+    table = pd.read_csv(unet_run["microstructure"])
+    assert "tpb_density" not in set(table.metric)
+    assert set(table.loc[table.metric == "volume_fraction", "phases"]) == set(CLASS_NAMES)
+    assert np.isfinite(table.loc[table.metric == "volume_fraction", "relative_error"]).all()
 
 
 def test_probabilities_are_saved_for_the_test_slices(unet_run):

@@ -391,3 +391,18 @@ def test_every_axis_pair_is_checked_in_3d():
         len(list(itertools.combinations(range(3), 2)))
         == triple_edge_counts(random_volume((3, 4, 5)), [(0, 1, 2)])[1].size
     )
+
+
+def test_class_names_name_classes_without_a_role():
+    volume = random_volume((4, 5, 6), n_classes=4)
+    names = ["pore", "YSZ", "Ni", "GDC"]
+    metrics = measure_microstructure(volume, {"pore": 0, "ni": 2}, class_names=names)
+    assert ("volume_fraction", "GDC") in metrics and ("volume_fraction", "YSZ") in metrics
+    assert ("interface_density", "pore/YSZ") in metrics and ("volume_fraction", "ni") in metrics
+    # Every named class gets its rows, present or not.
+    absent = measure_microstructure(np.zeros((3, 4, 4), np.uint8), {}, class_names=names)
+    assert absent["volume_fraction", "GDC"] == 0
+    table = microstructure_table(volume, volume, {"pore": 0}, class_names=names)
+    assert list(table.loc[table.metric == "volume_fraction", "phases"]) == names
+    with pytest.raises(ValueError, match="same name"):
+        measure_microstructure(volume, {"YSZ": 0}, class_names=names)

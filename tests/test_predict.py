@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 import tifffile
 
+from xrayseg.microstructure.roles import class_roles
 from xrayseg.predict_config import (
     BEST,
-    microstructure_problems,
     predict_problems,
-    roles_by_class,
     set_model,
 )
 from xrayseg.predict_files import fraction_row, label_lookup
@@ -265,20 +264,16 @@ def test_predict_config_problems_name_the_key(tmp_path):
 
 def test_roles_are_resolved_by_class_name():
     names = ["pore", "YSZ", "Ni"]
-    assert roles_by_class({"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, names) == {
+    assert class_roles({"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, names) == {
         "pore": 0,
         "YSZ": 1,
         "Ni": 2,
     }
-    assert roles_by_class({}, names) == {}
+    assert class_roles({}, names) == {}
     with pytest.raises(ValueError, match="microstructure.roles.ni: 'nickel' is not a class name"):
-        roles_by_class({"ni": "nickel"}, names)
+        class_roles({"ni": "nickel"}, names)
     with pytest.raises(ValueError, match="class 'Ni' has two roles"):
-        roles_by_class({"ni": "Ni", "metal": "Ni"}, names)
-    assert microstructure_problems({"roles": {"ni": "nickel"}}, names)[0][0] == (
-        "microstructure.roles.ni"
-    )
-    assert microstructure_problems({"roles": {"ni": "Ni"}}, names) == []
+        class_roles({"ni": "Ni", "metal": "Ni"}, names)
 
 
 def test_a_set_without_a_model_is_predicted_with_the_best():

@@ -105,3 +105,37 @@ def stack_geometry(data, synthetic):
         start, stop = data["slices"]
         count = max(0, min(stop, count) - start)
     return count, (height, width)
+
+
+def microstructure_problems(microstructure, class_names):
+    """(key, problem) pairs for microstructure.roles naming a class that does not exist, or
+    giving one class two roles (roles map role names to names from data.class_names)."""
+    problems, seen = [], {}
+    for role, name in (microstructure.get("roles") or {}).items():
+        if name not in class_names:
+            problems.append(
+                (
+                    f"microstructure.roles.{role}",
+                    f"{name!r} is not a class name; data.class_names: "
+                    f"{', '.join(map(str, class_names))}",
+                )
+            )
+        elif name in seen:
+            problems.append(
+                (
+                    f"microstructure.roles.{role}",
+                    f"class {name!r} already has the role {seen[name]!r}; a class has one role",
+                )
+            )
+        else:
+            seen[name] = role
+    return problems
+
+
+def roles_that_fit(roles, class_names):
+    """`roles` when every class they name exists, else no roles.
+
+    For the schema's default roles (pore, YSZ, Ni) when the config leaves them out: data with
+    other class names then gets fractions, connectivity and interfaces, no TPB, and no error.
+    """
+    return dict(roles) if all(name in class_names for name in roles.values()) else {}

@@ -4,7 +4,8 @@ Every slice of the evaluated splits is predicted whole and scored. Per-slice sco
 to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
 summary.json; pooled confusion matrices to confusion.csv; the test predictions to a TIFF stack
 (and optionally their class probabilities to HDF5); raw / label / prediction / error panels of
-the worst, median and best test slices to PNGs (panel.png is the median one).
+the worst, median and best test slices to PNGs (panel.png is the median one); the microstructure
+of the test block, true and predicted, to microstructure.csv (relative errors also in the summary).
 """
 
 import contextlib
@@ -24,6 +25,7 @@ from xrayseg.evalfiles import (
     write_prediction_stack,
     write_table,
 )
+from xrayseg.microscores import NO_ROLES, measure_test_block
 from xrayseg.panels import pick_panel_slices, save_panel
 from xrayseg.predictors import InferenceSettings, Predictor
 from xrayseg.slicescores import pooled_scores, ranked_slices, score_slice, slice_row
@@ -38,13 +40,21 @@ PANEL_OUTPUTS = {"worst": "panel_worst", "median": "panel", "best": "panel_best"
 
 
 def evaluate_model(
-    checkpoint_path, volume_path, split_csv, settings, outputs, threads=1, device="auto"
+    checkpoint_path,
+    volume_path,
+    split_csv,
+    settings,
+    outputs,
+    threads=1,
+    device="auto",
+    microstructure=None,
 ):
     """Predict and score every slice of settings["splits"].
 
-    settings: the config's `evaluate` section. outputs: paths for metrics, summary, confusion,
-    predictions (test TIFF stack), panel / panel_worst / panel_best (PNGs) and, optionally,
-    probabilities (HDF5).
+    settings: the config's `evaluate` section; microstructure: the config's `microstructure`
+    section (None: no roles, unit voxels, axis 0). outputs: paths for metrics, summary, confusion,
+    predictions (test TIFF stack), microstructure (CSV), panel / panel_worst / panel_best (PNGs)
+    and, optionally, probabilities (HDF5).
     """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
@@ -80,6 +90,14 @@ def evaluate_model(
         }
         write_table(confusion_table(confusions, class_names), outputs["confusion"])
         write_prediction_stack(test_predictions, checkpoint["label_values"], outputs["predictions"])
+        table, summary["microstructure"] = measure_test_block(
+            volume["labels"], test_predictions, microstructure or NO_ROLES, class_names
+        )
+        write_table(table, outputs["microstructure"])
+        log.info(
+            "test block microstructure, mean |relative error| per metric: %s",
+            summary["microstructure"]["mean_abs_relative_error"],
+        )
         test_results = [r for r in results if r.split == "test"]
         picks = pick_panel_slices(ranked_slices(test_results))
         if not picks:

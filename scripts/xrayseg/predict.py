@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from xrayseg.atomic import atomic_output
-from xrayseg.predict_config import roles_by_class
+from xrayseg.microstructure.roles import class_roles
 from xrayseg.predict_files import (
     ProbabilityFile,
     fraction_row,
@@ -108,7 +108,7 @@ def predict_set(
     class_names = list(checkpoint["class_names"])
     lookup = label_lookup(checkpoint["label_values"])
     microstructure = {**NO_MICROSTRUCTURE, **(microstructure or {})}
-    roles = roles_by_class(microstructure["roles"], class_names)
+    roles = class_roles(microstructure["roles"], class_names)
     normalisation = checkpoint["normalisation"]
     tolerance = float(prediction_set.get("shift_tolerance", DEFAULT_TOLERANCE))
     context = predictor.context if predictor.spec.kind == "torch" else 0

@@ -46,36 +46,6 @@ def predict_problems(predict, models):
     return problems
 
 
-def roles_by_class(roles, class_names):
-    """{class name: class index} of the classes that `roles` ({role: class name}) names.
-
-    Keyed by class name, so tables name each phase as data.class_names does; raises a ValueError
-    naming the config key for an unknown class name or a class given two roles.
-    """
-    class_names = list(class_names)
-    resolved = {}
-    for role, name in (roles or {}).items():
-        if name not in class_names:
-            raise ValueError(
-                f"microstructure.roles.{role}: {name!r} is not a class name "
-                f"(data.class_names: {', '.join(map(str, class_names))})"
-            )
-        if name in resolved:
-            raise ValueError(f"microstructure.roles: class {name!r} has two roles")
-        resolved[name] = class_names.index(name)
-    return resolved
-
-
-def microstructure_problems(section, class_names):
-    """(config key, problem) pairs for the `microstructure` section."""
-    try:
-        roles_by_class((section or {}).get("roles"), class_names)
-    except ValueError as error:
-        key, _, problem = str(error).partition(": ")
-        return [(key, problem)]
-    return []
-
-
 def set_model(settings):
     """The model rule all predicts a set with: its `model`, or the best one."""
     return settings.get("model", BEST)

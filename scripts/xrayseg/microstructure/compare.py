@@ -1,7 +1,8 @@
 """All microstructure metrics of a labelled volume, and how far a prediction's are from the truth.
 
 Metrics are keyed (metric, phases): phases is a class name ("pore"), a pair ("pore/ysz") or a
-triple ("pore/ysz/ni"), names coming from the roles dict and "class <i>" for unnamed classes.
+triple ("pore/ysz/ni"), names coming from the roles dict, then from `class_names` where given, and
+"class <i>" for classes named by neither.
 """
 
 import itertools
@@ -51,7 +52,19 @@ def class_count_needed(roles, *volumes):
     return highest + 1
 
 
-def measure_microstructure(labels, roles, voxel_size=1.0, axis=0, n_classes=None):
+def class_labels(roles, n_classes, class_names=None):
+    """Display name of each class 0..n_classes-1: its role, its class name, or "class <i>"."""
+    names = {index: f"class {index}" for index in range(n_classes)}
+    names.update(dict(enumerate(list(class_names or [])[:n_classes])))
+    names.update({index: name for name, index in roles.items()})
+    if len(set(names.values())) != len(names):
+        raise ValueError(f"roles and class names give two classes the same name: {names}")
+    return names
+
+
+def measure_microstructure(
+    labels, roles, voxel_size=1.0, axis=0, n_classes=None, *, class_names=None
+):
     """Every metric of a labelled 2-D slice or 3-D volume as {(metric, phases): value}.
 
     - volume_fraction per class, over counted voxels (ignored voxels are left out);
@@ -60,13 +73,14 @@ def measure_microstructure(labels, roles, voxel_size=1.0, axis=0, n_classes=None
     - tpb_density per triple of classes named in `roles` (see tpb_densities). With fewer than
       three roles there is no triple and no tpb_density entry; with more, every triple is given.
     `voxel_size` is the length of a voxel edge (densities then come in its units).
+    `class_names` (optional) names the classes without a role, and with n_classes unset makes
+    every named class a row even when absent from the labels.
     """
     labels = check_labels(labels)
     roles = check_roles(roles)
     if n_classes is None:
-        n_classes = class_count_needed(roles, labels)
-    names = {index: f"class {index}" for index in range(n_classes)}
-    names.update({index: name for name, index in roles.items()})
+        n_classes = max(class_count_needed(roles, labels), len(class_names or []))
+    names = class_labels(roles, n_classes, class_names)
     metrics = {}
     for index, fraction in enumerate(phase_fractions(labels, n_classes)):
         metrics["volume_fraction", names[index]] = float(fraction)
@@ -92,12 +106,15 @@ def relative_errors(true_metrics, predicted_metrics):
     return errors
 
 
-def microstructure_table(true_volume, predicted_volume, roles, voxel_size=1.0, axis=0):
+def microstructure_table(
+    true_volume, predicted_volume, roles, voxel_size=1.0, axis=0, *, class_names=None
+):
     """Tidy table: metric, phases, unit, true, predicted, relative_error (one row per metric).
 
     Both volumes are measured over the same voxels: a voxel ignored in either (IGNORE_INDEX) is
     ignored in both, so a prediction is never scored where the truth is unknown. Both use the
-    same class count, so rows line up even when one volume lacks a class.
+    same class count, so rows line up even when one volume lacks a class. `class_names` as in
+    measure_microstructure.
     """
     true_volume = check_labels(true_volume)
     predicted_volume = check_labels(predicted_volume)
@@ -111,9 +128,15 @@ def microstructure_table(true_volume, predicted_volume, roles, voxel_size=1.0, a
     if ignored.any():
         true_volume = np.where(ignored, IGNORE_INDEX, true_volume).astype(np.uint8)
         predicted_volume = np.where(ignored, IGNORE_INDEX, predicted_volume).astype(np.uint8)
-    n_classes = class_count_needed(roles, true_volume, predicted_volume)
-    true = measure_microstructure(true_volume, roles, voxel_size, axis, n_classes)
-    predicted = measure_microstructure(predicted_volume, roles, voxel_size, axis, n_classes)
+    n_classes = max(
+        class_count_needed(roles, true_volume, predicted_volume), len(class_names or [])
+    )
+    true = measure_microstructure(
+        true_volume, roles, voxel_size, axis, n_classes, class_names=class_names
+    )
+    predicted = measure_microstructure(
+        predicted_volume, roles, voxel_size, axis, n_classes, class_names=class_names
+    )
     errors = relative_errors(true, predicted)
     rows = [
         {

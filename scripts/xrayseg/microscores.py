@@ -1,0 +1,61 @@
+"""Microstructure scores of a model on the test block: the table and the summary evaluate writes.
+
+The test block is a contiguous run of whole slices, so it is a small 3-D volume: the true labels
+and the model's predictions of it are measured alike (xrayseg.microstructure) and compared metric
+by metric. Ignored voxels (IGNORE_INDEX in the labels) are left out of both.
+"""
+
+import math
+
+import numpy as np
+
+from xrayseg.microstructure import microstructure_table
+from xrayseg.microstructure.roles import class_roles
+
+# Without the config's section: no roles (so no TPB), unit voxels, spanning along the stack.
+NO_ROLES = {"roles": {}, "voxel_size": 1.0, "axis": 0}
+
+
+def measure_test_block(labels, predictions, settings, class_names):
+    """(table, summary) for the test slices of one model.
+
+    labels: the volume's label dataset (Z x Y x X class indices, IGNORE_INDEX ignored);
+    predictions: {slice index: predicted class map} of the test block; settings: the config's
+    `microstructure` section (roles by class name, voxel_size, axis). The table is
+    microstructure_table's; the summary holds every relative error and their mean per metric.
+    """
+    slices = sorted(predictions)
+    if not slices:
+        raise ValueError("no test slices to measure the microstructure on")
+    if slices != list(range(slices[0], slices[-1] + 1)):
+        raise ValueError(f"the test slices are not one contiguous block: {slices}")
+    true_volume = np.asarray(labels[slices[0] : slices[-1] + 1])
+    predicted_volume = np.stack([predictions[z] for z in slices])
+    table = microstructure_table(
+        true_volume,
+        predicted_volume,
+        class_roles(settings["roles"], class_names),
+        settings["voxel_size"],
+        settings["axis"],
+        class_names=class_names,
+    )
+    return table, summarise_microstructure(table, settings, slices)
+
+
+def summarise_microstructure(table, settings, slices):
+    """summary.json's `microstructure` entry: the block measured, relative errors per metric and
+    phases, and per metric the mean absolute relative error over its phases (NaN left out)."""
+    errors, mean_abs = {}, {}
+    for metric, rows in table.groupby("metric", sort=False):
+        values = dict(zip(rows["phases"], rows["relative_error"].astype(float), strict=True))
+        errors[metric] = values
+        finite = [abs(v) for v in values.values() if math.isfinite(v)]
+        mean_abs[metric] = float(np.mean(finite)) if finite else float("nan")
+    return {
+        "test_slices": [int(slices[0]), int(slices[-1])],
+        "roles": dict(settings["roles"]),
+        "voxel_size": float(settings["voxel_size"]),
+        "axis": int(settings["axis"]),
+        "relative_error": errors,
+        "mean_abs_relative_error": mean_abs,
+    }

@@ -1,0 +1,167 @@
+"""The whole comparison report from the pipeline's files: results/report.html plus its figures as
+PNG files and the comparison table as CSV (those also go into `snakemake --report`)."""
+
+import logging
+
+import pandas as pd
+
+from xrayseg.atomic import atomic_output
+from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
+from xrayseg.report.page import esc, page
+from xrayseg.report.provenance import provenance
+from xrayseg.report.sections import sections
+from xrayseg.report.style import figure_png, model_palette, use_theme
+
+log = logging.getLogger(__name__)
+
+# Every figure the report draws; build_report writes each to outputs["figures"][name] when given,
+# and "microstructure" too when the models' microstructure tables are given.
+FIGURES = (
+    "scores",
+    "per_class",
+    "confusion",
+    "along_stack",
+    "fractions",
+    "panels",
+    "curves",
+    "data",
+    "patches",
+)
+# Rule input names (lists in model order) -> keys of build_report's per-model paths.
+PER_MODEL_INPUTS = {
+    "summaries": "summary",
+    "metrics": "metrics",
+    "confusions": "confusion",
+    "predictions": "predictions",
+    "histories": "history",
+    "train_logs": "train_log",
+    "evaluate_logs": "evaluate_log",
+    "microstructure": "microstructure",
+}
+# Environment variables through which the Snakemake process that started the run hands its
+# command line and version to the report job (rules/common.smk sets them).
+COMMAND_VARIABLE = "XRAYSEG_SNAKEMAKE_COMMAND"
+VERSION_VARIABLE = "XRAYSEG_SNAKEMAKE_VERSION"
+
+
+def per_model_paths(models, lists):
+    """{model: {key: path}} from {rule input name: [one path per model, in model order]}; inputs
+    not given are left out, a list of the wrong length is an error."""
+    paths = {model: {} for model in models}
+    for name, key in PER_MODEL_INPUTS.items():
+        if name not in lists:
+            continue
+        values = list(lists[name])
+        if len(values) != len(models):
+            raise ValueError(f"report input {name}: {len(values)} paths for {len(models)} models")
+        for model, value in zip(models, values, strict=True):
+            paths[model][key] = str(value)
+    return paths
+
+
+def build_report(
+    model_paths,
+    volume,
+    ingest_summary,
+    split_csv,
+    patch_counts,
+    config,
+    outputs,
+    command=None,
+    snakemake_version=None,
+):
+    """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
+
+    model_paths: {model: {summary, metrics, confusion, history, predictions, and optionally
+    train_log, evaluate_log, microstructure}}; patch_counts: the results/patches/{size}px.csv
+    paths; config: the run's config (shown in the report; evaluate.bootstrap_seed is used);
+    command / snakemake_version: the command line that ran the pipeline, if recorded.
+    """
+    use_theme()
+    models = {name: inputs.load_model(name, paths) for name, paths in model_paths.items()}
+    if not models:
+        raise ValueError("report: no models (config key models is empty)")
+    info = inputs.volume_info(volume)
+    summary = inputs.read_csv(ingest_summary, ("slice", "split"))
+    splits = inputs.read_csv(split_csv, ("slice", "split")).set_index("slice")["split"]
+    counts = _patch_counts(patch_counts)
+
+    comparison = scores.comparison_table(models, _bootstrap_settings(models, config))
+    order = comparison["model"].tolist()
+    models = {name: models[name] for name in order}  # best first everywhere
+    micro = {n: m.microstructure for n, m in models.items() if m.microstructure is not None}
+    palette = model_palette(order)
+    confidence = float(next(iter(models.values())).summary.get("confidence", 0.95))
+    split_long = scores.split_scores(models)
+    iou = scores.per_class_scores(models, "iou")
+    boundary = scores.per_class_scores(models, "boundary_f1")
+
+    test_slices = sorted(splits[splits == "test"].index)
+    predictions = {
+        name: inputs.read_predictions(m.predictions, info["label_values"], test_slices)
+        for name, m in models.items()
+    }
+    best_test = models[order[0]].metrics.query("split == 'test'")
+    picks = comparepanels.pick_slices(
+        dict(zip(best_test["slice"], best_test["accuracy"], strict=True)), predictions
+    )
+    panel_slices = inputs.read_slices(volume, [z for z, _ in picks])
+
+    drawn = {
+        "scores": figures.scores_figure(split_long, comparison, confidence),
+        "per_class": figures.per_class_figure(iou, boundary, palette),
+        "confusion": figures.confusion_figure(models),
+        "along_stack": figures.along_stack_figure(models, splits, palette),
+        "fractions": figures.fractions_figure(models, palette),
+        "panels": comparepanels.panels_figure(
+            panel_slices, predictions, picks, info["class_names"], order
+        ),
+        "curves": figures.curves_figure({n: m.history for n, m in models.items()}, palette),
+        "data": datafigures.data_figure(
+            summary, inputs.class_histograms(volume, info["class_names"]), info["class_names"]
+        ),
+        "patches": datafigures.patches_figure(counts),
+    }
+    if micro:
+        drawn["microstructure"] = figures.microstructure_figure(micro, palette)
+    pngs = {name: figure_png(figure) for name, figure in drawn.items()}
+
+    made = provenance(command, snakemake_version, {n: m.devices for n, m in models.items()})
+    parts = sections(
+        models, comparison, pngs, info, splits, counts, iou, micro, picks, config, made
+    )
+    document = page(
+        "xrayseg: model comparison",
+        f"Written {esc(made['date'])} from the results under <code>results/</code>.",
+        scores.verdict(comparison, confidence),
+        parts,
+    )
+    for name, png in pngs.items():
+        path = outputs["figures"].get(name)
+        if path:
+            with atomic_output(path) as tmp:
+                tmp.write_bytes(png)
+    with atomic_output(outputs["scores"]) as tmp:
+        comparison.to_csv(tmp, index=False)
+    with atomic_output(outputs["html"]) as tmp:
+        tmp.write_text(document, encoding="utf-8")
+    log.info("wrote %s: %d models, best %s", outputs["html"], len(models), order[0])
+    return comparison
+
+
+def _patch_counts(paths):
+    frames = [inputs.read_csv(p, ("size", "split", *datafigures.COUNT_KINDS)) for p in paths]
+    if not frames:
+        return pd.DataFrame(columns=["size", "split", *datafigures.COUNT_KINDS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _bootstrap_settings(models, config):
+    """The evaluation's bootstrap settings (as recorded in a summary.json) for paired intervals."""
+    summary = next(iter(models.values())).summary
+    return {
+        "n_resamples": int(summary.get("bootstrap_resamples", 2000)),
+        "confidence": float(summary.get("confidence", 0.95)),
+        "block": int(summary.get("bootstrap_block", 1)),
+        "seed": int(config.get("evaluate", {}).get("bootstrap_seed", 0)),
+    }

@@ -1,0 +1,105 @@
+"""Figures of the data and the patches: the split strip, classes along the stack, grey values."""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from xrayseg.report.style import (
+    SPLIT_COLOURS,
+    class_palette,
+    message_figure,
+    shade_splits,
+    split_blocks,
+)
+
+COUNT_KINDS = ("made", "exact_duplicates", "near_duplicates", "kept")
+
+
+def draw_split_strip(axis, splits):
+    """The stack as one horizontal strip coloured by split, each block labelled with its size."""
+    for name, first, last in split_blocks(splits):
+        axis.axvspan(first - 0.5, last + 0.5, color=SPLIT_COLOURS.get(name, "#eeeeee"))
+        count = last - first + 1
+        if name != "guard" or count > 0.04 * len(splits):
+            axis.text((first + last) / 2, 0.5, f"{name}\n{count}", ha="center", va="center")
+    axis.set_xlim(splits.index.min() - 0.5, splits.index.max() + 0.5)
+    axis.set_yticks([])
+    axis.set_xlabel("slice (position along the stack)")
+    axis.grid(False)
+
+
+def data_figure(ingest_summary, histograms, class_names):
+    """Class fractions along the stack above the split strip; grey-value histograms per class.
+
+    ingest_summary: results/ingest/summary.csv (slice, split, fraction_<class>, ...);
+    histograms: inputs.class_histograms.
+    """
+    palette = class_palette(class_names)
+    figure = plt.figure(figsize=(12, 4.6), layout="constrained")
+    grid = figure.add_gridspec(2, 2, height_ratios=[4, 1], width_ratios=[1.5, 1])
+    along = figure.add_subplot(grid[0, 0])
+    strip = figure.add_subplot(grid[1, 0], sharex=along)
+    histogram = figure.add_subplot(grid[:, 1])
+
+    splits = ingest_summary.set_index("slice")["split"]
+    shade_splits(along, splits, label=False)
+    long = ingest_summary.melt(
+        id_vars="slice",
+        value_vars=[f"fraction_{name}" for name in class_names],
+        var_name="class",
+        value_name="fraction",
+    )
+    long["class"] = long["class"].str.removeprefix("fraction_")
+    sns.lineplot(data=long, x="slice", y="fraction", hue="class", palette=palette, ax=along)
+    if ingest_summary.get("fraction_ignored", pd.Series([0])).any():
+        along.plot(ingest_summary["slice"], ingest_summary["fraction_ignored"], "k--")
+    along.set(
+        ylim=(0, 1), xlabel="", ylabel="fraction of the slice", title="Classes along the stack"
+    )
+    along.tick_params(labelbottom=False)
+    draw_split_strip(strip, splits)
+
+    sns.lineplot(
+        data=histograms, x="grey", y="fraction", hue="class", palette=palette, ax=histogram
+    )
+    histogram.set(
+        xlabel="raw grey value",
+        ylabel="fraction of the class's pixels",
+        title="Grey values per class (all slices)",
+    )
+    return figure
+
+
+def patches_figure(counts):
+    """Patches made / exact duplicates / near-duplicates / kept per split, one panel per size.
+
+    counts: the rows of every results/patches/{size}px.csv (size, split, made, ...).
+    """
+    if counts.empty:
+        return message_figure("No model trains on patches: no patch sets were made.")
+    long = counts.melt(
+        id_vars=["size", "split"], value_vars=list(COUNT_KINDS), var_name="count", value_name="n"
+    )
+    labels = {"exact_duplicates": "exact duplicates", "near_duplicates": "near-duplicates"}
+    long["count"] = long["count"].replace(labels)
+    order = [labels.get(kind, kind) for kind in COUNT_KINDS]
+    sizes = sorted(long["size"].unique())
+    figure, axes = plt.subplots(
+        1, len(sizes), figsize=(4.5 * len(sizes) + 1, 3.4), squeeze=False, layout="constrained"
+    )
+    for axis, size in zip(axes[0], sizes, strict=True):
+        sns.barplot(
+            data=long[long["size"] == size],
+            x="split",
+            y="n",
+            hue="count",
+            hue_order=order,
+            palette="muted",
+            ax=axis,
+        )
+        axis.set(title=f"{size} px patches", xlabel="", ylabel="patches")
+        if axis is not axes[0][-1]:
+            axis.get_legend().remove()
+        else:
+            sns.move_legend(axis, "upper left", bbox_to_anchor=(1, 1), title=None, frameon=False)
+    return figure

@@ -1,0 +1,271 @@
+"""Seaborn figures that compare the models: scores with intervals, per-class IoU, training curves,
+confusion matrices, phase fractions, accuracy along the stack and microstructure errors."""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from xrayseg.report.style import message_figure, shade_splits
+
+# Darker than the background shades, so markers stand out on white.
+SPLIT_MARKERS = {
+    "train": ("#1f78b4", "o", -0.22),
+    "val": ("#ff7f00", "s", 0.0),
+    "test": ("#6a3d9a", "D", 0.22),
+}
+SCORE_LABELS = {"accuracy": "pixel accuracy", "mean_iou": "mean IoU"}
+
+
+def scores_figure(split_long, table, confidence):
+    """Accuracy and mean IoU per split and model (train-vs-test gap at a glance), with bootstrap
+    intervals; and each model's paired difference to the best model in test mean IoU.
+
+    split_long: scores.split_scores; table: scores.comparison_table (best first).
+    """
+    order = table["model"].tolist()
+    figure, axes = plt.subplots(
+        1, 3, figsize=(14, 3.8), layout="constrained", width_ratios=[1, 1, 0.9]
+    )
+    for axis, score in zip(axes[:2], ("accuracy", "mean_iou"), strict=True):
+        for split, (colour, marker, offset) in SPLIT_MARKERS.items():
+            rows = split_long[(split_long["score"] == score) & (split_long["split"] == split)]
+            rows = rows.set_index("model").reindex(order).dropna(subset=["value"])
+            if rows.empty:
+                continue
+            x = np.array([order.index(m) for m in rows.index]) + offset
+            low = (rows["value"] - rows["ci_low"]).clip(lower=0).fillna(0)
+            high = (rows["ci_high"] - rows["value"]).clip(lower=0).fillna(0)
+            axis.errorbar(
+                x,
+                rows["value"],
+                yerr=[low, high],
+                fmt=marker,
+                color=colour,
+                capsize=3,
+                label=split,
+            )
+        axis.set_xticks(range(len(order)), order, rotation=30, ha="right")
+        axis.set(title=f"{SCORE_LABELS[score]} per split", ylabel=SCORE_LABELS[score])
+    axes[0].legend(title=None, fontsize="small")
+
+    others = table.iloc[1:]
+    axis = axes[2]
+    if others.empty:
+        axis.axis("off")
+        axis.text(0.5, 0.5, "one model: nothing to compare", ha="center", va="center")
+    else:
+        y = np.arange(len(others))
+        low = (others["diff_mean_iou"] - others["diff_mean_iou_ci_low"]).clip(lower=0).fillna(0)
+        high = (others["diff_mean_iou_ci_high"] - others["diff_mean_iou"]).clip(lower=0).fillna(0)
+        axis.errorbar(
+            others["diff_mean_iou"], y, xerr=[low, high], fmt="o", color="#333333", capsize=3
+        )
+        axis.axvline(0, color="#b2182b", linewidth=1)
+        axis.set_yticks(y, others["model"])
+        axis.set_ylim(len(others) - 0.5, -0.5)
+        axis.set(
+            title=f"{table['model'].iloc[0]} minus each model (test)",
+            xlabel=f"mean IoU difference, paired {confidence:.0%} interval",
+        )
+    return figure
+
+
+def per_class_figure(iou_long, boundary_long, palette):
+    """Test IoU and boundary F1 of each class, models side by side."""
+    figure, axes = plt.subplots(1, 2, figsize=(13, 3.6), layout="constrained")
+    for axis, frame, title in (
+        (axes[0], iou_long, "IoU per class (test)"),
+        (axes[1], boundary_long, "boundary F1 per class (test)"),
+    ):
+        sns.barplot(data=frame, x="class", y="value", hue="model", palette=palette, ax=axis)
+        axis.set(title=title, xlabel="", ylabel=title.split(" per")[0], ylim=(0, 1.05))
+        axis.legend_.remove()
+    axes[1].legend(*axes[0].get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1, 1))
+    return figure
+
+
+def curves_figure(histories, palette):
+    """Train (solid) and validation (dashed) loss and accuracy per epoch of every network; the
+    dot marks the epoch with the lowest validation loss (the weights kept)."""
+    curves = {
+        name: history
+        for name, history in histories.items()
+        if {"train_loss", "val_loss"} <= set(history.columns) and len(history)
+    }
+    if not curves:
+        return message_figure(
+            "No model trains in epochs (pixel models are fitted in one step): no curves."
+        )
+    figure, axes = plt.subplots(1, 2, figsize=(13, 3.8), layout="constrained")
+    for name, history in curves.items():
+        colour = palette[name]
+        for axis, score in zip(axes, ("loss", "accuracy"), strict=True):
+            for split, style in (("train", "-"), ("val", "--")):
+                column = f"{split}_{score}"
+                if column in history:
+                    axis.plot(history["epoch"], history[column], style, color=colour)
+        best = history.loc[history["val_loss"].idxmin()]
+        axes[0].plot(best["epoch"], best["val_loss"], "o", color=colour)
+        axes[0].plot([], [], "-o", color=colour, label=name)
+        if "val_accuracy" in history:
+            axes[1].plot(best["epoch"], best["val_accuracy"], "o", color=colour)
+    axes[0].set(title="loss (solid: train, dashed: validation)", xlabel="epoch", ylabel="loss")
+    axes[1].set(title="patch accuracy", xlabel="epoch", ylabel="accuracy")
+    axes[0].legend(fontsize="small")
+    skipped = sorted(set(histories) - set(curves))
+    if skipped:
+        figure.suptitle(f"no curves (fitted in one step): {', '.join(skipped)}", fontsize="small")
+    return figure
+
+
+def confusion_matrices(models, split="test"):
+    """{model: DataFrame true x predicted} of pooled counts of a split, rows normalised to 1."""
+    matrices = {}
+    for name, model in models.items():
+        rows = model.confusion[model.confusion["split"] == split]
+        counts = rows.pivot_table(
+            index="true", columns="predicted", values="count", aggfunc="sum"
+        ).reindex(index=model.class_names, columns=model.class_names, fill_value=0)
+        totals = counts.sum(axis=1).replace(0, np.nan)
+        matrices[name] = counts.div(totals, axis=0)
+    return matrices
+
+
+def confusion_figure(models):
+    """Row-normalised test confusion matrix of each model: the diagonal is each class's recall,
+    the rest says which class it is mistaken for."""
+    matrices = confusion_matrices(models)
+    rows = math.ceil(len(matrices) / 4)  # at most 4 a row, rows filled evenly
+    columns = math.ceil(len(matrices) / rows)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(3.6 * columns, 3.2 * rows), squeeze=False, layout="constrained"
+    )
+    for axis, (name, matrix) in zip(axes.ravel(), matrices.items(), strict=False):
+        sns.heatmap(
+            matrix,
+            annot=True,
+            fmt=".1%",
+            cmap="Blues",
+            vmin=0,
+            vmax=1,
+            cbar=False,
+            square=True,
+            ax=axis,
+            annot_kws={"fontsize": "small"},
+        )
+        axis.set(title=name, xlabel="predicted", ylabel="true")
+    for axis in axes.ravel()[len(matrices) :]:
+        axis.axis("off")
+    return figure
+
+
+def fraction_points(models):
+    """Long table model, slice, class, true, predicted: phase fractions of each test slice."""
+    rows = []
+    for name, model in models.items():
+        test = model.metrics[model.metrics["split"] == "test"]
+        for class_name in model.class_names:
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "model": name,
+                        "slice": test["slice"],
+                        "class": class_name,
+                        "true": test[f"true_fraction_{class_name}"],
+                        "predicted": test[f"pred_fraction_{class_name}"],
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def fractions_figure(models, palette):
+    """Predicted against true phase fraction of every test slice, one panel per class; points on
+    the diagonal are right (phase fractions feed porosity and transport estimates)."""
+    points = fraction_points(models)
+    class_names = list(dict.fromkeys(points["class"]))
+    figure, axes = plt.subplots(
+        1, len(class_names), figsize=(3.8 * len(class_names) + 1.5, 3.6), layout="constrained"
+    )
+    axes = np.atleast_1d(axes)
+    for axis, class_name in zip(axes, class_names, strict=True):
+        rows = points[points["class"] == class_name]
+        low = float(np.nanmin(rows[["true", "predicted"]].to_numpy()))
+        high = float(np.nanmax(rows[["true", "predicted"]].to_numpy()))
+        pad = 0.05 * max(high - low, 0.01)
+        axis.plot([low - pad, high + pad], [low - pad, high + pad], color="grey", linewidth=1)
+        sns.scatterplot(
+            data=rows, x="true", y="predicted", hue="model", palette=palette, s=22, ax=axis
+        )
+        axis.set(
+            title=class_name,
+            xlabel="true fraction",
+            ylabel="predicted fraction",
+            xlim=(low - pad, high + pad),
+            ylim=(low - pad, high + pad),
+        )
+        axis.set_aspect("equal")
+        if axis is not axes[-1]:
+            axis.legend_.remove()
+        else:
+            sns.move_legend(axis, "upper left", bbox_to_anchor=(1, 1), frameon=False)
+    return figure
+
+
+def along_stack_figure(models, splits, palette):
+    """Pixel accuracy of every evaluated slice along the stack, split blocks shaded: drift, or a
+    single bad slice, shows here."""
+    figure, axis = plt.subplots(figsize=(13, 3.6), layout="constrained")
+    shade_splits(axis, splits)
+    for name, model in models.items():
+        for _, rows in model.metrics.sort_values("slice").groupby("split", sort=False):
+            axis.plot(rows["slice"], rows["accuracy"], ".-", color=palette[name], markersize=4)
+        axis.plot([], [], ".-", color=palette[name], label=name)
+    axis.set(xlabel="slice", ylabel="pixel accuracy", xlim=(splits.index.min() - 0.5, None))
+    axis.set_xlim(splits.index.min() - 0.5, splits.index.max() + 0.5)
+    axis.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
+    return figure
+
+
+def microstructure_long(tables):
+    """Long table model, quantity, relative_error_percent from each model's microstructure.csv."""
+    rows = []
+    for name, table in tables.items():
+        rows.append(
+            pd.DataFrame(
+                {
+                    "model": name,
+                    "quantity": table["metric"].str.replace("_", " ") + " " + table["phases"],
+                    "relative_error_percent": 100 * table["relative_error"].astype(float),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def microstructure_figure(tables, palette):
+    """Relative error of each microstructure quantity measured on the predicted test block."""
+    long = microstructure_long(tables)
+    quantities = list(dict.fromkeys(long["quantity"]))
+    height = 1.2 + 0.18 * len(quantities) * max(1, len(tables)) ** 0.5
+    figure, axis = plt.subplots(figsize=(10, height), layout="constrained")
+    sns.barplot(
+        data=long,
+        y="quantity",
+        x="relative_error_percent",
+        hue="model",
+        palette=palette,
+        order=quantities,
+        ax=axis,
+    )
+    axis.axvline(0, color="black", linewidth=0.8)
+    axis.set(
+        xlabel="relative error of the prediction (%)",
+        ylabel="",
+        title="Microstructure (test block)",
+    )
+    sns.move_legend(axis, "upper left", bbox_to_anchor=(1, 1), frameon=False)
+    return figure

@@ -1,0 +1,187 @@
+"""The comparison table: test scores with intervals, paired differences to the best model, costs.
+
+The best model is the one with the highest pooled test mean IoU (accuracy breaks ties): accuracy
+alone flatters a model that ignores a small phase. "By how much, and how sure": each other model's
+difference to the best is bootstrapped over the test slices *paired* (both models scored on the
+same resampled slices), which is much tighter than comparing two separate intervals, because
+slice-to-slice difficulty affects both models alike.
+"""
+
+import numpy as np
+import pandas as pd
+
+from xrayseg.bootstrap import bootstrap_intervals
+from xrayseg.metrics import accuracy_and_mean_iou
+
+INTERVAL_SCORES = ("accuracy", "mean_iou", "mean_boundary_f1")
+SPLIT_ORDER = ("train", "val", "test")
+
+
+def score_table(models):
+    """DataFrame, one row per model, best first: pooled test scores and intervals, the train-test
+    gaps, size and timings. `models`: {name: ModelResults}."""
+    rows = []
+    for name, model in models.items():
+        summary = model.summary
+        splits = summary["splits"]
+        test = splits["test"]
+        row = {"model": name, "arch": summary.get("arch", ""), "context": summary.get("context", 0)}
+        for score in INTERVAL_SCORES:
+            row[f"test_{score}"] = test.get(score, np.nan)
+            row[f"test_{score}_ci_low"] = test.get(f"{score}_ci_low", np.nan)
+            row[f"test_{score}_ci_high"] = test.get(f"{score}_ci_high", np.nan)
+        for split in ("train", "val"):
+            for score in ("accuracy", "mean_iou"):
+                row[f"{split}_{score}"] = splits.get(split, {}).get(score, np.nan)
+        row["gap_accuracy"] = row["train_accuracy"] - row["test_accuracy"]
+        row["gap_mean_iou"] = row["train_mean_iou"] - row["test_mean_iou"]
+        row["test_slices"] = test.get("n_slices", np.nan)
+        row["parameters"] = int(summary.get("parameters", 0))
+        row["train_seconds"] = summary.get("train_seconds", np.nan)
+        row["inference_seconds_per_slice"] = summary.get("inference_seconds_per_slice", np.nan)
+        row["train_device"] = model.devices.get("train") or ""
+        row["evaluate_device"] = model.devices.get("evaluate") or ""
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table = table.sort_values(
+        ["test_mean_iou", "test_accuracy"], ascending=False, na_position="last", kind="stable"
+    ).reset_index(drop=True)
+    table.insert(1, "rank", range(1, len(table) + 1))
+    return table
+
+
+def test_slice_confusions(model):
+    """(slices, counts (n_slices, C, C)) of a model's test slices, from metrics.csv."""
+    names = model.class_names
+    columns = [f"count_{t}_as_{p}" for t in names for p in names]
+    missing = [c for c in columns if c not in model.metrics.columns]
+    if missing:
+        raise ValueError(f"metrics.csv of {model.name}: missing confusion columns {missing[:3]}...")
+    test = model.metrics[model.metrics["split"] == "test"].sort_values("slice")
+    counts = test[columns].to_numpy(dtype=np.int64).reshape(-1, len(names), len(names))
+    return test["slice"].to_numpy(), counts
+
+
+def paired_differences(models, best, settings):
+    """DataFrame model, diff_mean_iou, diff_ci_low, diff_ci_high, diff_accuracy (+ interval):
+    the best model's score minus each model's, over the test slices both were scored on.
+
+    settings: n_resamples, confidence, seed, block (the evaluation's bootstrap settings).
+    """
+    best_slices, best_counts = test_slice_confusions(models[best])
+    rows = []
+    for name, model in models.items():
+        slices, counts = test_slice_confusions(model)
+        if name == best:
+            continue
+        if not np.array_equal(slices, best_slices) or counts.shape != best_counts.shape:
+            raise ValueError(
+                f"metrics.csv of {name} and {best} hold different test slices; "
+                "rerun evaluate for both"
+            )
+        paired = np.stack([best_counts, counts], axis=1)  # (slices, 2, C, C)
+        pooled = paired.sum(axis=0)
+        accuracy, mean_iou = accuracy_and_mean_iou(pooled)
+        intervals = bootstrap_intervals(
+            paired,
+            {"accuracy": _difference_of(0), "mean_iou": _difference_of(1)},
+            settings["n_resamples"],
+            settings["confidence"],
+            settings["seed"],
+            settings["block"],
+        )
+        row = {"model": name}
+        for score, values in (("accuracy", accuracy), ("mean_iou", mean_iou)):
+            row[f"diff_{score}"] = float(values[0] - values[1])
+            row[f"diff_{score}_ci_low"], row[f"diff_{score}_ci_high"] = intervals[score]
+        rows.append(row)
+    columns = ["model"] + [
+        f"diff_{s}{suffix}"
+        for s in ("accuracy", "mean_iou")
+        for suffix in ("", "_ci_low", "_ci_high")
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _difference_of(which):
+    """Statistic for bootstrap_intervals: score `which` (0 accuracy, 1 mean IoU) of the first
+    model minus the second's, from pooled paired counts (n_resamples, 2, C, C)."""
+
+    def difference(pooled):
+        scores = accuracy_and_mean_iou(pooled)[which]
+        return scores[:, 0] - scores[:, 1]
+
+    return difference
+
+
+def comparison_table(models, settings):
+    """score_table with the paired differences to the best model joined on (NaN on its row)."""
+    table = score_table(models)
+    best = table["model"].iloc[0]
+    differences = paired_differences(models, best, settings)
+    return table.merge(differences, on="model", how="left")
+
+
+def split_scores(models):
+    """Long table model, split, score, value, ci_low, ci_high for every evaluated split."""
+    rows = []
+    for name, model in models.items():
+        for split in SPLIT_ORDER:
+            scores = model.summary["splits"].get(split)
+            if not scores:
+                continue
+            for score in ("accuracy", "mean_iou"):
+                rows.append(
+                    {
+                        "model": name,
+                        "split": split,
+                        "score": score,
+                        "value": scores.get(score, np.nan),
+                        "ci_low": scores.get(f"{score}_ci_low", np.nan),
+                        "ci_high": scores.get(f"{score}_ci_high", np.nan),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["model", "split", "score", "value", "ci_low", "ci_high"])
+
+
+def per_class_scores(models, score="iou", split="test"):
+    """Long table model, class, value of a per-class pooled score (iou, dice, boundary_f1, ...)."""
+    rows = []
+    for name, model in models.items():
+        scores = model.summary["splits"].get(split, {})
+        for class_name in model.class_names:
+            rows.append(
+                {
+                    "model": name,
+                    "class": class_name,
+                    "value": scores.get(f"{score}_{class_name}", np.nan),
+                }
+            )
+    return pd.DataFrame(rows, columns=["model", "class", "value"])
+
+
+def verdict(table, confidence):
+    """Plain sentences: which model wins, by how much and how sure, from comparison_table."""
+    best = table.iloc[0]
+    level = f"{confidence:.0%}"
+    lines = [
+        f"{best['model']} scores best on the {int(best['test_slices'])} held-out test "
+        f"slices: mean IoU {best['test_mean_iou']:.3f} "
+        f"[{best['test_mean_iou_ci_low']:.3f}, {best['test_mean_iou_ci_high']:.3f}], "
+        f"pixel accuracy {best['test_accuracy']:.3f} "
+        f"[{best['test_accuracy_ci_low']:.3f}, {best['test_accuracy_ci_high']:.3f}] "
+        f"({level} bootstrap intervals over slices)."
+    ]
+    for _, row in table.iloc[1:].iterrows():
+        low, high = row["diff_mean_iou_ci_low"], row["diff_mean_iou_ci_high"]
+        if not np.isfinite(low):
+            sure = "too few slices to tell"
+        elif low > 0:
+            sure = "clearly ahead"
+        else:
+            sure = "not clearly ahead (the interval includes 0)"
+        lines.append(
+            f"Ahead of {row['model']} by {row['diff_mean_iou']:+.3f} mean IoU "
+            f"(paired {level} interval [{low:+.3f}, {high:+.3f}]): {sure}."
+        )
+    return lines

@@ -1,0 +1,208 @@
+"""The report's sections: the figures in their places, with the prose that says how to read them."""
+
+import html
+import json
+
+import yaml
+
+from xrayseg.report import tables
+from xrayseg.report.page import definition_list, esc, figure_html, table
+
+
+def sections(models, comparison, pngs, info, splits, counts, iou, micro, picks, config, made):
+    """[(anchor, title, [html parts])] of the page, in reading order: the comparison, where the
+    models fail, microstructure (when given), training, data, patches, how it was made."""
+    level = f"{float(next(iter(models.values())).summary.get('confidence', 0.95)):.0%}"
+    n_test = int(comparison["test_slices"].iloc[0])
+    comparison_parts = [
+        "<p>Scores pooled over every pixel of the held-out test slices (whole slices, not "
+        f"patches). Brackets: {level} bootstrap intervals over the {n_test} test slices; "
+        f"<i>best − this</i> is the best model's lead, bootstrapped with both models scored on "
+        "the same resampled slices (paired), so slice difficulty cancels out. An interval "
+        "above 0 means the lead is not down to which slices happen to be in the test block. "
+        "Neighbouring slices are nearly identical, so the intervals are about the slices "
+        "scored, not the whole sample. Ranked by test mean IoU; ★ best.</p>",
+        tables.score_table_html(comparison),
+        figure_html(
+            pngs["scores"],
+            "scores per split and paired differences",
+            "Left and middle: each model's scores on train, val and test slices with bootstrap "
+            "intervals; a train score far above the test score means the model memorised its "
+            "training slices. Right: the best model's lead in test mean IoU over each model, "
+            "with its paired interval (red line: no difference).",
+        ),
+        figure_html(
+            pngs["per_class"],
+            "per-class IoU and boundary F1",
+            "Per-class test IoU and boundary F1 (a predicted phase edge counts when within the "
+            "evaluation's tolerance of the true one): which phase each model gets wrong.",
+        ),
+        tables.per_class_table_html(iou),
+    ]
+    failure_parts = [
+        figure_html(
+            pngs["panels"],
+            "every model on the same test slices",
+            "Every model on the same test slices: "
+            + "; ".join(f"slice {z}: {esc(why)}" for z, why in picks)
+            + ". Top row: raw, label and each model's prediction (with its pixel accuracy on "
+            "the slice); bottom row: where the models disagree and each model's errors (red) "
+            "over the faded raw slice.",
+        ),
+        figure_html(
+            pngs["confusion"],
+            "confusion matrices",
+            "Test confusion matrices, each row normalised to 100 % of that true class: the "
+            "diagonal is each class's recall; off-diagonal cells say what it is mistaken for.",
+        ),
+        figure_html(
+            pngs["along_stack"],
+            "pixel accuracy along the stack",
+            "Pixel accuracy of every evaluated slice along the stack (shaded: split blocks; "
+            "gaps: unused guard slices). A drop at the block edges or a trend means drift.",
+        ),
+        figure_html(
+            pngs["fractions"],
+            "predicted vs true phase fractions",
+            "Predicted against true phase fraction of each test slice, per class (grey line: "
+            "perfect). Phase fractions feed porosity and transport estimates, so a model "
+            "biased here biases every number computed from its segmentation.",
+        ),
+    ]
+    sections = [
+        ("comparison", "Models side by side", comparison_parts),
+        ("failures", "Where they fail", failure_parts),
+    ]
+    if micro:
+        sections.append(
+            (
+                "microstructure",
+                "Microstructure",
+                [
+                    "<p>Microstructure quantities measured on each model's predicted test block "
+                    "against the labels: the relative error of each (bold: smallest).</p>",
+                    tables.microstructure_table_html(micro),
+                    figure_html(
+                        pngs["microstructure"],
+                        "microstructure relative errors",
+                        "Relative error of each quantity measured on the prediction "
+                        "(0: the prediction gives the true value).",
+                    ),
+                ],
+            )
+        )
+    sections += [
+        ("training", "Training", _training_parts(models, pngs)),
+        ("data", "Data", _data_parts(info, splits, pngs)),
+        ("patches", "Patches", _patch_parts(counts, pngs)),
+        ("provenance", "How it was made", _provenance_parts(made, config)),
+    ]
+    return sections
+
+
+def _training_parts(models, pngs):
+    rows = []
+    for name, model in models.items():
+        history = model.history
+        if "val_loss" in history and history["val_loss"].notna().any():
+            best_row = history.loc[history["val_loss"].idxmin()]
+            rows.append(
+                f"{esc(name)}: {len(history)} epochs, lowest validation loss "
+                f"{best_row['val_loss']:.4f} at epoch {int(best_row['epoch'])} (weights kept)"
+            )
+        else:
+            rows.append(f"{esc(name)}: fitted in one step")
+    return [
+        figure_html(
+            pngs["curves"],
+            "training curves",
+            "Loss and patch accuracy per epoch on the train patches (solid) and the "
+            "validation patches (dashed); dots: the epoch whose weights were kept.",
+        ),
+        "<ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>",
+    ]
+
+
+def _data_parts(info, splits, pngs):
+    n_slices, height, width = info["shape"]
+    per_split = splits.value_counts()
+    classes = ", ".join(
+        f"{esc(name)} (label {esc(json.dumps(value))})"
+        for name, value in zip(info["class_names"], info["label_values"], strict=True)
+    )
+    facts = definition_list(
+        [
+            ("volume", f"{n_slices} slices of {height} × {width} px"),
+            ("raw", f"<code>{esc(info['raw_source'])}</code>"),
+            ("labels", f"<code>{esc(info['labels_source'])}</code>"),
+            ("classes", classes),
+            (
+                "slices per split",
+                ", ".join(
+                    f"{name} {int(per_split.get(name, 0))}"
+                    for name in ("train", "val", "test", "guard")
+                ),
+            ),
+            (
+                "normalisation",
+                f"raw grey {info['norm_low']:.6g} → 0 and {info['norm_high']:.6g} → 1 "
+                "(percentiles of the train slices)",
+            ),
+        ]
+    )
+    return [
+        facts,
+        figure_html(
+            pngs["data"],
+            "classes along the stack and grey values per class",
+            "Left: class fractions of every slice along the stack, and the split below it "
+            "(contiguous blocks: train, val, test, with unused guard slices between them, so "
+            "no neighbouring slice crosses a split). Right: grey-value histogram of each class "
+            "over all slices; overlapping classes are hard for any model.",
+        ),
+    ]
+
+
+def _patch_parts(counts, pngs):
+    if counts.empty:
+        return ["<p>No model trains on patches.</p>"]
+    return [
+        "<p>Training patches are cut on a non-overlapping grid from each split's own slices; "
+        "exact duplicates (also across splits) and near-duplicates of patches kept from "
+        "neighbouring slices are dropped.</p>",
+        tables.patch_table_html(counts),
+        figure_html(pngs["patches"], "patch counts", "Patches per split and patch size."),
+    ]
+
+
+def _provenance_parts(made, config):
+    machine = made["machine"]
+    devices = [
+        [name, d.get("train") or "not in the log", d.get("evaluate") or "not in the log"]
+        for name, d in made["devices"].items()
+    ]
+    facts = definition_list(
+        [
+            ("written", esc(made["date"])),
+            ("command", f"<code>{esc(made['command'])}</code>"),
+            (
+                "report written on",
+                esc(
+                    f"{machine['host']} ({machine['system']}, {machine['processor']}, "
+                    f"{machine['cpus']} CPUs)"
+                ),
+            ),
+        ]
+    )
+    return [
+        facts,
+        "<h3>Devices</h3><p class='note'>As named in each job's log.</p>",
+        table(["model", "trained on", "evaluated on"], devices, text_columns=(0, 1, 2)),
+        "<h3>Package versions</h3><p class='note'>In the environment of the report job (with "
+        "per-rule conda envs, the train and evaluate jobs had their own, pinned to the same "
+        "versions).</p>",
+        tables.versions_table_html(made["versions"]),
+        "<h3>Configuration</h3><details><summary>the run's configuration, defaults filled in "
+        "(YAML)</summary>",
+        f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre></details>",
+    ]

@@ -1,0 +1,147 @@
+"""The report's HTML tables: scores, per-class IoU, patches, microstructure, package versions."""
+
+import numpy as np
+import pandas as pd
+
+from xrayseg.report.page import duration, number, table, with_interval
+
+SCORE_HEADER = [
+    "model",
+    "arch",
+    "test mean IoU [CI]",
+    "best − this model, test mean IoU [paired CI]",
+    "test accuracy [CI]",
+    "test boundary F1 [CI]",
+    "train accuracy",
+    "train − test accuracy (gap)",
+    "parameters",
+    "train time",
+    "inference / slice",
+]
+
+
+def score_rows(comparison):
+    """Formatted cells of the comparison table (scores.comparison_table), best first."""
+    rows = []
+    for index, row in comparison.iterrows():
+        best = index == 0
+
+        def interval(score, row=row):
+            return with_interval(
+                row[f"test_{score}"],
+                row[f"test_{score}_ci_low"],
+                row[f"test_{score}_ci_high"],
+                separator="\n",
+            )
+
+        difference = (
+            "best"
+            if best
+            else with_interval(
+                row["diff_mean_iou"],
+                row["diff_mean_iou_ci_low"],
+                row["diff_mean_iou_ci_high"],
+                signed=True,
+                separator="\n",
+            )
+        )
+        rows.append(
+            [
+                f"★ {row['model']}" if best else row["model"],
+                row["arch"] + (f", 2.5-D ±{int(row['context'])}" if row["context"] else ""),
+                interval("mean_iou"),
+                difference,
+                interval("accuracy"),
+                interval("mean_boundary_f1"),
+                number(row["train_accuracy"]),
+                number(row["gap_accuracy"], 3) if np.isfinite(row["gap_accuracy"]) else "–",
+                f"{int(row['parameters']):,}",
+                duration(row["train_seconds"]),
+                duration(row["inference_seconds_per_slice"]),
+            ]
+        )
+    return rows
+
+
+def score_table_html(comparison):
+    scored = table(
+        SCORE_HEADER, score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
+    )
+    return f"<div class='wide' id='score-table'>{scored}</div>"
+
+
+def patch_table_html(counts):
+    """made / exact duplicates / near-duplicates / kept (and the kept share) per size and split."""
+    header = ["size (px)", "split", "made", "exact duplicates", "near-duplicates", "kept", "kept %"]
+    rows = []
+    for _, row in counts.iterrows():
+        made = int(row["made"])
+        kept_share = f"{100 * row['kept'] / made:.0f} %" if made else "–"
+        rows.append(
+            [
+                int(row["size"]),
+                row["split"],
+                made,
+                int(row["exact_duplicates"]),
+                int(row["near_duplicates"]),
+                int(row["kept"]),
+                kept_share,
+            ]
+        )
+    return table(header, rows, text_columns=(1,))
+
+
+def per_class_table_html(iou_long):
+    """Test IoU per class (rows) and model (columns), the best of each row in bold."""
+    wide = iou_long.pivot(index="class", columns="model", values="value")
+    models = list(dict.fromkeys(iou_long["model"]))
+    classes = list(dict.fromkeys(iou_long["class"]))
+    wide = wide.reindex(index=classes, columns=models)
+    rows, cells = [], {}
+    for r, (name, values) in enumerate(wide.iterrows()):
+        rows.append([name, *(number(v) for v in values)])
+        if values.notna().any():
+            cells[r, 1 + int(np.nanargmax(values.to_numpy(dtype=float)))] = "good"
+    return table(["test IoU", *models], rows, cell_classes=cells)
+
+
+def microstructure_table_html(tables):
+    """Rows metric / phases with the true value, then each model's relative error (the smallest
+    absolute error of the row in bold, unless every model has it)."""
+    models = list(tables)
+    first = tables[models[0]]
+    keys = list(zip(first["metric"], first["phases"], strict=True))
+    errors = pd.DataFrame(
+        {
+            model: pd.Series(
+                frame["relative_error"].to_numpy(dtype=float),
+                index=pd.MultiIndex.from_arrays([frame["metric"], frame["phases"]]),
+            ).reindex(pd.MultiIndex.from_tuples(keys))
+            for model, frame in tables.items()
+        }
+    )
+    rows, cells = [], {}
+    for r, ((metric, phases), true, unit) in enumerate(
+        zip(keys, first["true"], first.get("unit", [""] * len(first)), strict=True)
+    ):
+        values = errors.iloc[r].to_numpy(dtype=float)
+        rows.append(
+            [
+                metric.replace("_", " "),
+                phases,
+                f"{true:.4g} {unit if unit != '1' else ''}".strip(),
+                *(f"{100 * v:+.1f} %" if np.isfinite(v) else "–" for v in values),
+            ]
+        )
+        closeness = np.abs(values)
+        finite = closeness[np.isfinite(closeness)]
+        if finite.size and finite.min() < finite.max():  # a tie between all says nothing
+            for column in np.flatnonzero(closeness == finite.min()):
+                cells[r, 3 + int(column)] = "good"
+    return table(
+        ["quantity", "phases", "true", *models], rows, text_columns=(0, 1), cell_classes=cells
+    )
+
+
+def versions_table_html(versions):
+    return table(["package", "version"], [[k, v] for k, v in versions.items()], text_columns=(0, 1))
