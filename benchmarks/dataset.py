@@ -1,0 +1,85 @@
+"""The pipeline's first stages as plain calls, configured like the default run: a synthetic
+tomogram, ingest, split and patch files in a work folder (what the benchmarks measure or need)."""
+
+import copy
+from pathlib import Path
+
+import yaml
+from machine import REPO
+
+from xrayseg.ingest import ingest_volume
+from xrayseg.patches import build_patches
+from xrayseg.split import write_split_table
+from xrayseg.synthetic import write_synthetic_dataset
+
+
+def default_config():
+    """config/config.yaml, as the default run reads it."""
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+class Dataset:
+    """Paths of the stages' outputs under `workdir`, and the calls that make them."""
+
+    def __init__(self, workdir, config=None):
+        self.workdir = Path(workdir)
+        self.config = copy.deepcopy(config or default_config())
+        self.synthetic_dir = self.workdir / "synthetic"
+        self.volume = self.workdir / "volume.h5"
+        self.split_csv = self.workdir / "split.csv"
+
+    def patches_path(self, size):
+        return self.workdir / f"patches_{size}px.h5"
+
+    def make_synthetic(self, shape):
+        settings = self.config["synthetic"]
+        write_synthetic_dataset(
+            out_dir=self.synthetic_dir,
+            shape=shape,
+            fractions=settings["fractions"],
+            feature_size=settings["feature_size"],
+            grey_means=settings["grey_means"],
+            grey_stds=settings["grey_stds"],
+            edge_blur=settings["edge_blur"],
+            drift=settings["drift"],
+            label_values=self.config["data"]["label_values"],
+            seed=settings["seed"],
+        )
+
+    def ingest(self):
+        data = self.config["data"]
+        return ingest_volume(
+            raw_spec=str(self.synthetic_dir / "raw"),
+            labels_spec=str(self.synthetic_dir / "labels"),
+            label_values=data["label_values"],
+            class_names=data["class_names"],
+            split=self.config["split"],
+            out_path=self.volume,
+            percentiles=data["normalise_percentiles"],
+            summary_path=self.workdir / "summary.csv",
+            figure_path=self.workdir / "classes.png",
+        )
+
+    def split(self):
+        return write_split_table(self.volume, self.config["split"], self.split_csv)
+
+    def patches(self, size):
+        settings = self.config["patches"]
+        return build_patches(
+            volume_path=self.volume,
+            split_csv=self.split_csv,
+            size=size,
+            seed=settings["seed"],
+            near_duplicate=settings["near_duplicate"],
+            out_h5=self.patches_path(size),
+            out_csv=self.workdir / f"patches_{size}px.csv",
+        )
+
+    def build(self, shape, sizes):
+        """Every stage up to the patch files of the given sizes."""
+        self.make_synthetic(shape)
+        self.ingest()
+        self.split()
+        for size in sizes:
+            self.patches(size)
+        return self
