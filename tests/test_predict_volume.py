@@ -6,7 +6,8 @@ from scipy import ndimage
 
 from xrayseg.context import IGNORE_INDEX
 from xrayseg.microstructure import measure_microstructure
-from xrayseg.predict_volume import StreamingMicrostructure, metrics_table, phase_names
+from xrayseg.microstructure.compare import class_labels
+from xrayseg.predict_volume import StreamingMicrostructure, metrics_table
 
 ROLES = {"pore": 0, "ysz": 1, "ni": 2}
 
@@ -83,10 +84,10 @@ def test_a_single_slice_volume_and_a_slab_longer_than_the_stack():
 
 
 def test_phases_are_named_by_role_then_class_name():
-    assert phase_names(3, {"pore": 0}, ["void", "YSZ", "Ni"]) == {0: "pore", 1: "YSZ", 2: "Ni"}
-    assert phase_names(2, {}, None) == {0: "class 0", 1: "class 1"}
+    assert class_labels({"pore": 0}, 3, ["void", "YSZ", "Ni"]) == {0: "pore", 1: "YSZ", 2: "Ni"}
+    assert class_labels({}, 2, None) == {0: "class 0", 1: "class 1"}
     with pytest.raises(ValueError, match="same name"):
-        phase_names(2, {"YSZ": 0}, ["pore", "YSZ"])
+        class_labels({"YSZ": 0}, 2, ["pore", "YSZ"])
 
 
 def test_volume_table_rows_carry_units():

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 
 from xrayseg.context import IGNORE_INDEX
 from xrayseg.microstructure import interface_face_counts, triple_edge_counts
-from xrayseg.microstructure.compare import UNITS, check_roles
+from xrayseg.microstructure.compare import UNITS, check_roles, class_labels
 from xrayseg.microstructure.counting import check_labels, check_voxel_size, class_counts
 
 # Slices per slab: large enough that labelling runs on big arrays, small enough for any slice size.
@@ -98,7 +98,7 @@ class StreamingMicrostructure:
         self.voxel_size = check_voxel_size(voxel_size)
         self.axis = axis
         self.slab = max(1, int(slab))
-        self.names = phase_names(self.n_classes, self.roles, class_names)
+        self.names = class_labels(self.roles, self.n_classes, class_names)
         self.triples = list(itertools.combinations(sorted(self.roles.values()), 3))
         self.class_counts = np.zeros(256, dtype=np.int64)
         self.faces = self.face_sites = self.edges = self.edge_sites = 0
@@ -178,16 +178,6 @@ class StreamingMicrostructure:
             for triple, value in zip(self.triples, tpb, strict=True):
                 metrics["tpb_density", "/".join(names[i] for i in triple)] = float(value)
         return metrics
-
-
-def phase_names(n_classes, roles, class_names=None):
-    """Display name of each class: its role, else its class name, else "class <i>"."""
-    names = {index: f"class {index}" for index in range(n_classes)}
-    names.update(dict(enumerate(list(class_names or [])[:n_classes])))
-    names.update({index: name for name, index in roles.items()})
-    if len(set(names.values())) != len(names):
-        raise ValueError(f"roles and class names give two classes the same name: {names}")
-    return names
 
 
 def metrics_table(metrics):
