@@ -7,6 +7,9 @@ version must survive, and no temporary file may be left behind.
 
 import json
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -52,6 +55,29 @@ def crash_on_call(original, number, folder):
         return original(*args, **kwargs)
 
     return sabotaged
+
+
+def dead_pid():
+    """The id of a process that has exited."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_writers_leftover_is_removed_but_live_and_foreign_ones_stay(tmp_path):
+    host = socket.gethostname()
+    final = tmp_path / "resume.pt"
+    killed = tmp_path / f".resume.pt.tmp-{host}-{dead_pid()}"
+    live = tmp_path / f".resume.pt.tmp-{host}-{os.getppid()}"
+    other_host = tmp_path / f".resume.pt.tmp-{host}x-{dead_pid()}"
+    other_file = tmp_path / f".resume.pt.old.tmp-{host}-{dead_pid()}"
+    for leftover in (killed, live, other_host, other_file):
+        leftover.write_text("partial")
+    with atomic_output(final) as tmp:
+        tmp.write_text("complete")
+    assert final.read_text() == "complete"
+    assert not killed.exists()
+    assert live.exists() and other_host.exists() and other_file.exists()
 
 
 def test_a_complete_write_is_renamed_into_place_and_leaves_no_temporary_file(tmp_path):

@@ -7,6 +7,7 @@ checkpoint under its final name, which Snakemake (or a resumed job) would otherw
 import contextlib
 import os
 import shutil
+import socket
 from pathlib import Path
 
 
@@ -19,13 +20,38 @@ def atomic_output(final_path):
     """
     final_path = Path(final_path)
     final_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = final_path.with_name(f".{final_path.name}.tmp-{os.getpid()}")
+    prefix = f".{final_path.name}.tmp-{socket.gethostname()}-"
+    # A writer killed by SIGKILL (or a node failure) leaves its temporary behind; remove those of
+    # this host whose process is gone. Other hosts' temporaries are left alone: on a shared file
+    # system their process ids mean nothing here.
+    for stale in final_path.parent.glob(f"{glob_escape(prefix)}*"):
+        if not _process_alive(stale.name[len(prefix) :]):
+            _remove(stale)
+    tmp_path = final_path.with_name(f"{prefix}{os.getpid()}")
     _remove(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, final_path)
     finally:
         _remove(tmp_path)
+
+
+def glob_escape(text):
+    """`text` with glob metacharacters escaped, for Path.glob."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
+
+
+def _process_alive(pid_text):
+    """Whether the process with this id (a decimal string) runs on this host."""
+    if not pid_text.isdigit():
+        return True  # not one of ours: leave it
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(path):
