@@ -10,7 +10,7 @@ from machine import REPO
 from xrayseg.ingest import ingest_volume
 from xrayseg.patches import build_patches
 from xrayseg.split import write_split_table
-from xrayseg.synthetic import write_synthetic_dataset
+from xrayseg.synthetic import write_synthetic_from_config
 
 
 def default_config():
@@ -32,18 +32,11 @@ class Dataset:
         return self.workdir / f"patches_{size}px.h5"
 
     def make_synthetic(self, shape):
-        settings = self.config["synthetic"]
-        write_synthetic_dataset(
-            out_dir=self.synthetic_dir,
+        write_synthetic_from_config(
+            self.synthetic_dir,
+            self.config["synthetic"],
+            self.config["data"]["label_values"],
             shape=shape,
-            fractions=settings["fractions"],
-            feature_size=settings["feature_size"],
-            grey_means=settings["grey_means"],
-            grey_stds=settings["grey_stds"],
-            edge_blur=settings["edge_blur"],
-            drift=settings["drift"],
-            label_values=self.config["data"]["label_values"],
-            seed=settings["seed"],
         )
 
     def ingest(self):

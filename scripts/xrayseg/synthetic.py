@@ -148,3 +148,20 @@ def write_synthetic_dataset(
         "wrote %d slices to %s; phase fractions %s", shape[0], out_dir, fractions_found.round(3)
     )
     return Path(out_dir)
+
+
+def write_synthetic_from_config(out_dir, settings, label_values, shape=None):
+    """write_synthetic_dataset with the config's `synthetic` section (`shape` overrides its
+    shape: the benchmarks generate other sizes)."""
+    return write_synthetic_dataset(
+        out_dir=out_dir,
+        shape=settings["shape"] if shape is None else shape,
+        fractions=settings["fractions"],
+        feature_size=settings["feature_size"],
+        grey_means=settings["grey_means"],
+        grey_stds=settings["grey_stds"],
+        edge_blur=settings["edge_blur"],
+        drift=settings["drift"],
+        label_values=label_values,
+        seed=settings["seed"],
+    )
