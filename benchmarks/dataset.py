@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from machine import REPO
 
-from xrayseg.ingest import ingest_volume
-from xrayseg.patches import build_patches
-from xrayseg.split import write_split_table
-from xrayseg.synthetic import write_synthetic_from_config
+from xrayseg.data.ingest import ingest_volume
+from xrayseg.data.split import write_split_table
+from xrayseg.data.synthetic import write_synthetic_from_config
+from xrayseg.patches.build import build_patches
 
 
 def default_config():

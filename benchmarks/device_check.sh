@@ -57,7 +57,7 @@ if [ "$MODE" = cuda ]; then
         --json "$OUT/gpu_train.json"
     step tests 60 $PY -m pytest -q -p no:cacheprovider --noconftest tests/test_evaluate_gpu.py \
         tests/test_cpufusion.py tests/test_inference.py
-    step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.speed --device cuda \
+    step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.inference.speed --device cuda \
         --repeats 5 --settings '{}' '{"bf16": true}' '{"window": "slice", "bf16": true}'
     # Optional, while time is left: torch.compile on the GPU, and the CPU path on this machine's
     # own (bigger) CPU, where the fused oneDNN convolutions meet another CPU and torch version.
@@ -72,7 +72,7 @@ else
         --size 32 --width 4 --depth 2 --patches 8 --batch 4 --json "$OUT/gpu_train.json"
     step tests 60 $PY -m pytest -q -p no:cacheprovider --noconftest tests/test_evaluate_gpu.py \
         tests/test_cpufusion.py
-    step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.speed --device cpu \
+    step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.inference.speed --device cpu \
         --width 4 --depth 2 --patch 32 --side 64 --repeats 1 --settings '{}' '{"window": "slice"}'
     step compile 5 sleep 10 # stands in for a step that runs out of time
 fi

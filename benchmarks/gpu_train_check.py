@@ -8,7 +8,7 @@ Usage (from the repository root):
 Each configuration runs twice: "bare" repeats xrayseg.training.loop.train_step on one batch that
 already sits on the device (the speed limit), "loop" takes shuffled batches from an in-memory
 patch set and augments them on the fly exactly as fit_network does. The patches are a synthetic
-three-phase volume (xrayseg.synthetic), so the loss has something to learn. Prints steps/s,
+three-phase volume (xrayseg.data.synthetic), so the loss has something to learn. Prints steps/s,
 patches/s, peak GPU memory (torch.cuda.max_memory_allocated), the device, torch and CUDA versions,
 and a final check that fit_network runs two epochs and its resume state survives a weights-only
 load on this device. Self-contained: imports xrayseg from scripts/ beside this folder.
@@ -26,8 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+from xrayseg.data.synthetic import image_phases, make_phases  # noqa: E402
 from xrayseg.models import build_network, count_parameters  # noqa: E402
-from xrayseg.synthetic import image_phases, make_phases  # noqa: E402
 from xrayseg.training.augment import Augmenter  # noqa: E402
 from xrayseg.training.data import PatchSet, batches  # noqa: E402
 from xrayseg.training.loop import fit_network, make_optimizer, train_step  # noqa: E402

@@ -8,7 +8,7 @@ Usage (from the repository root; MONAI from benchmarks/requirements.txt):
     python benchmarks/inference.py --quick              # a tiny smoke run (seconds)
 
 Each model (the paper UNet: width 32, depth 4, 256 px windows; the default UNet: width 8, depth 3,
-64 px windows) is first trained briefly on a synthetic tomogram (xrayseg.synthetic), so that
+64 px windows) is first trained briefly on a synthetic tomogram (xrayseg.data.synthetic), so that
 argmax agreement and pixel accuracy mean something; the timings do not depend on the weights. Then
 one synthetic 501 x 501 test slice is predicted by every contender in turn, round after round
 (alternating spreads a shared machine's load evenly), and the script prints per contender: median
@@ -22,7 +22,7 @@ Contenders (all fp32 unless named otherwise; overlap 0.5, Gaussian weighting wit
 the window in both libraries):
   monai            monai.inferers.sliding_window_inference on the plain eval-mode network
                    (NCHW, batch norms as trained), as many windows per forward as xrayseg uses
-  xrayseg plain    xrayseg.predictors.Predictor, same window, NCHW, no fused convolutions
+  xrayseg plain    xrayseg.inference.predictor.Predictor, same window, NCHW, no fused convolutions
   xrayseg          Predictor with its defaults: channels-last, fused pre-packed convolutions
   xrayseg slice    Predictor with window "slice": the whole slice in one window (padded to 512)
   monai slice      MONAI with the same whole-slice window (what the window alone gives MONAI)
@@ -43,10 +43,10 @@ import numpy as np
 import torch
 from machine import PEAK_SHAPES, alternate, conv_peak_functions, print_machine, write_json
 
-from xrayseg.fastforward import fold_batchnorms, inference_forward
+from xrayseg.data.synthetic import image_phases, make_phases
+from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
+from xrayseg.inference.predictor import InferenceSettings, Predictor
 from xrayseg.models import build_network
-from xrayseg.predictors import InferenceSettings, Predictor
-from xrayseg.synthetic import image_phases, make_phases
 from xrayseg.training.data import PatchSet
 from xrayseg.training.loop import fit_network
 
@@ -264,7 +264,7 @@ def stitching_check(contender, image, monai_output, window):
     the same arithmetic, so what remains is rounding (and batch-norm folding)."""
     from monai.data.utils import compute_importance_map
 
-    from xrayseg import inference as xrayseg_inference
+    from xrayseg.inference import sliding_window as xrayseg_inference
 
     saved = xrayseg_inference.window_starts, xrayseg_inference.gaussian_importance
 

@@ -136,7 +136,7 @@ def conv_peak_functions(device="cpu", shapes=PEAK_SHAPES, batch=1):
     fastest FLOP rate among them is this machine's practical convolution peak."""
     import torch
 
-    from xrayseg.cpufusion import fused_forward
+    from xrayseg.inference.cpufusion import fused_forward
 
     functions = {}
     for channels, side in shapes:

@@ -14,7 +14,7 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 # The config checks are light (standard library, jsonschema, yaml): they run at every start-up
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.configcheck import (
+from xrayseg.settings.checks import (
     microstructure_problems,
     model_problems,
     roles_that_fit,
@@ -22,8 +22,8 @@ from xrayseg.configcheck import (
     split_problems,
     stack_geometry,
 )
-from xrayseg.predict_config import BEST, predict_problems, set_model
-from xrayseg.specs import data_problems, spec_files
+from xrayseg.settings.predict import BEST, predict_problems, set_model
+from xrayseg.settings.specs import data_problems, spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
 SPLITS = ("train", "val", "test")
@@ -147,7 +147,7 @@ def evaluate_optional_outputs():
     return {}
 
 
-# The `evaluate` settings that decide how slices are predicted (xrayseg.predictors.InferenceSettings;
+# The `evaluate` settings that decide how slices are predicted (xrayseg.inference.predictor.InferenceSettings;
 # tests/test_predict_rules.py keeps the two in step): only these rerun a prediction when changed.
 INFERENCE_KEYS = (
     "overlap",

@@ -1,7 +1,7 @@
 """Snakemake shim: predict and score every evaluated slice with one model."""
 
-from xrayseg.evaluate import evaluate_model
-from xrayseg.logsetup import log_to
+from xrayseg.evaluation.evaluate import evaluate_model
+from xrayseg.io.logsetup import log_to
 
 with log_to(snakemake.log[0]):
     evaluate_model(

@@ -1,7 +1,7 @@
 """Snakemake shim: ingest raw and label slices into results/ingest/volume.h5."""
 
-from xrayseg.ingest import ingest_volume
-from xrayseg.logsetup import log_to
+from xrayseg.data.ingest import ingest_volume
+from xrayseg.io.logsetup import log_to
 
 with log_to(snakemake.log[0]):
     data = snakemake.params.data

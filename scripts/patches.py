@@ -1,7 +1,7 @@
 """Snakemake shim: build results/patches/{size}px.h5 and its counts table."""
 
-from xrayseg.logsetup import log_to
-from xrayseg.patches import build_patches
+from xrayseg.io.logsetup import log_to
+from xrayseg.patches.build import build_patches
 
 with log_to(snakemake.log[0]):
     settings = snakemake.params.settings

@@ -1,7 +1,7 @@
 """Snakemake shim: segment one prediction set with one trained model (or the best one)."""
 
-from xrayseg.logsetup import log_to
-from xrayseg.predict import predict_set
+from xrayseg.io.logsetup import log_to
+from xrayseg.prediction.predict import predict_set
 
 with log_to(snakemake.log[0]):
     predict_set(

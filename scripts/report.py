@@ -2,7 +2,7 @@
 
 import os
 
-from xrayseg.logsetup import log_to
+from xrayseg.io.logsetup import log_to
 from xrayseg.report import build_report
 from xrayseg.report.build import COMMAND_VARIABLE, VERSION_VARIABLE, per_model_paths
 

@@ -1,7 +1,7 @@
 """Snakemake shim: write results/split/split.csv."""
 
-from xrayseg.logsetup import log_to
-from xrayseg.split import write_split_table
+from xrayseg.data.split import write_split_table
+from xrayseg.io.logsetup import log_to
 
 with log_to(snakemake.log[0]):
     write_split_table(snakemake.input.volume, snakemake.params.split, snakemake.output.split)

@@ -1,7 +1,7 @@
 """Snakemake shim: generate the built-in synthetic tomogram."""
 
-from xrayseg.logsetup import log_to
-from xrayseg.synthetic import write_synthetic_from_config
+from xrayseg.data.synthetic import write_synthetic_from_config
+from xrayseg.io.logsetup import log_to
 
 with log_to(snakemake.log[0]):
     write_synthetic_from_config(

@@ -1,6 +1,6 @@
 """Snakemake shim: train one configured model."""
 
-from xrayseg.logsetup import log_to
+from xrayseg.io.logsetup import log_to
 from xrayseg.training.job import train_model
 
 with log_to(snakemake.log[0]):

@@ -1,57 +1,21 @@
-"""Shared fixtures: the repository root, tiny configs and a Snakemake runner for workflow tests."""
+"""Shared fixtures, and markers by folder: tests/workflow runs Snakemake, tests/system needs
+system packages (SLURM, a browser) as well. `pytest -m "not workflow"` leaves both out."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 
-# A whole pipeline run in well under a minute on 2 cores: tiny volume, tiny networks, few epochs.
-TINY_CONFIG = {
-    "seed": 1,
-    "device": "cpu",
-    "data": {
-        "source": "synthetic",
-        "label_values": [0, 128, 255],
-        "class_names": ["pore", "YSZ", "Ni"],
-    },
-    "synthetic": {"shape": [24, 64, 64], "feature_size": 6, "seed": 3},
-    "split": {"val_fraction": 0.2, "test_fraction": 0.25, "guard_slices": 1},
-    "training": {"epochs": 12, "batch_size": 8, "lr": 0.005, "patience": 12},
-    "models": {
-        "threshold": {"arch": "threshold"},
-        "dnn": {"arch": "dnn", "patch_size": 16, "hidden": 32},
-        "unet": {"arch": "unet", "patch_size": 32, "width": 4, "depth": 2},
-    },
-    "evaluate": {"batch_size": 8},
-    "threads": {"train": 1, "evaluate": 1},
-}
+TESTS = Path(__file__).resolve().parent
+FOLDER_MARKERS = {"workflow": ("workflow",), "system": ("workflow", "system")}
 
 
-def write_config(workdir, config):
-    """Write `config` where the Snakefile's `configfile:` finds it when run in `workdir`."""
-    path = Path(workdir) / "config" / "config.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def run_snakemake(workdir, *args, check=True, timeout=900, snakefile=REPO / "Snakefile"):
-    """Run Snakemake on the workflow (the repository's by default) in `workdir`."""
-    command = [SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
-            f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
-        )
-    return result
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = Path(item.fspath).resolve().relative_to(TESTS).parts[0]
+        for marker in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.microstructure.connectivity import connected_fraction
 from xrayseg.microstructure.counting import (
     check_labels,

@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 
 # Face counting measures a flat interface with unit normal n as (|n_x| + |n_y| + |n_z|) times its
 # true area; averaged over isotropic orientations this is 3 * 1/2 = 3/2 (Cauchy-Crofton: S_V = 2 P_L

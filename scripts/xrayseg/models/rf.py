@@ -16,7 +16,7 @@ import logging
 import numpy as np
 import torch
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ import logging
 
 import pandas as pd
 
-from xrayseg.atomic import atomic_output
+from xrayseg.io.atomic import atomic_output
 from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.report.style import class_palette
 
 IGNORED_GREY = (0.6, 0.6, 0.6)

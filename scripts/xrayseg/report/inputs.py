@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 
 # Grey-value histogram of each class: bins over the normalised range (0 and 1 are the train
 # slices' low and high percentiles), wide enough for the tails.

@@ -10,8 +10,8 @@ slice-to-slice difficulty affects both models alike.
 import numpy as np
 import pandas as pd
 
-from xrayseg.bootstrap import bootstrap_intervals
-from xrayseg.metrics import accuracy_and_mean_iou
+from xrayseg.evaluation.bootstrap import bootstrap_intervals
+from xrayseg.evaluation.metrics import accuracy_and_mean_iou
 
 INTERVAL_SCORES = ("accuracy", "mean_iou", "mean_boundary_f1")
 SPLIT_ORDER = ("train", "val", "test")

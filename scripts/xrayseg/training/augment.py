@@ -21,7 +21,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from xrayseg.context import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX
 
 # Mild by default: on tomograms the grey value itself tells the phase, so strong contrast or gamma
 # changes would teach the network to distrust its best cue.

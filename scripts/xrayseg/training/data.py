@@ -2,8 +2,9 @@
 neighbouring slices from results/ingest/volume.h5).
 
 A 2.5-D model with `context` k sees each patch as 2k+1 channels: the patch's own slice and k
-slices on each side, cut at the patch's origin. Neighbours come from xrayseg.context, which clamps
-them into the patch's own split block, so a train input never contains a val or test slice.
+slices on each side, cut at the patch's origin. Neighbours come from xrayseg.data.context,
+which clamps them into the patch's own split block, so a train input never contains a val or
+test slice.
 """
 
 from collections import defaultdict
@@ -14,8 +15,8 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
-from xrayseg.context import context_indices
-from xrayseg.split import slices_of
+from xrayseg.data.context import context_indices
+from xrayseg.data.split import slices_of
 
 
 @dataclass

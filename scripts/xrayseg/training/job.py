@@ -1,6 +1,6 @@
 """One training job: results/models/{model}/model.pt and history.csv for one configured model.
 
-model.pt (torch.save of plain data; load with xrayseg.training.checkpoint.load_checkpoint) holds
+model.pt (torch.save of plain data; load with xrayseg.models.checkpoint.load_checkpoint) holds
   model_name, arch, kind ("torch" | "pixel"), arch_args, n_classes, in_channels, context,
   patch_size, config (the model's merged settings), seed, class_names, label_values,
   normalisation {low, high}, train_seconds, parameters, torch_version, and
@@ -8,7 +8,7 @@ model.pt (torch.save of plain data; load with xrayseg.training.checkpoint.load_c
                 best_val_loss, device, precision;
   pixel models: params (plain data for the spec's predict_proba).
 A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
-slice order by xrayseg.context.context_stack within z's split block, at prediction time too.
+slice order by xrayseg.data.context.context_stack within z's split block, at prediction time too.
 
 While a network trains, resume.pt beside model.pt holds the state after the last finished epoch;
 a job killed (SIGTERM, preemption) and started again with the same settings resumes from it.
@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xrayseg.atomic import atomic_output
-from xrayseg.confighash import config_hash
+from xrayseg.data.split import slices_of
+from xrayseg.io.atomic import atomic_output
 from xrayseg.models import build_network, count_parameters, spec_for
-from xrayseg.split import slices_of
-from xrayseg.training.checkpoint import load_checkpoint, save_checkpoint
+from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
+from xrayseg.models.device import pick_device
+from xrayseg.settings.confighash import config_hash
 from xrayseg.training.data import load_patch_set
 from xrayseg.training.loop import fit_network, resolve_settings
 from xrayseg.training.precision import resolve_precision
@@ -46,13 +47,6 @@ HISTORY_COLUMNS = [
     "lr",
     "seconds",
 ]
-
-
-def pick_device(requested="auto"):
-    """cuda when present (or asked for), else cpu."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
 
 
 def volume_info(volume_path):

@@ -1,0 +1,8 @@
+"""Data: the synthetic tomogram, ingest of raw and label slices, and the split along the stack
+(rules synthetic, ingest and split; scripts/synthetic.py, ingest.py, split.py).
+
+Entry: synthetic.write_synthetic_from_config, ingest.ingest_volume, split.write_split_table
+Modules: synthetic, ingest, pairing (raw <-> label by number), labels (label values -> classes),
+summary (per-slice statistics and the classes figure), split, context (2.5-D neighbours within
+a split block).
+"""

@@ -1,0 +1,271 @@
+"""Ingest raw and label slices into one normalised HDF5 volume: results/ingest/volume.h5.
+
+Layout of volume.h5:
+  raw     float32 (Z, Y, X)  grey values mapped so the train slices' low/high percentiles are 0/1
+  labels  uint8   (Z, Y, X)  class indices 0..C-1 (label_values[i] in the files -> class i);
+                             pixels with the mask value hold IGNORE_INDEX (255)
+  attrs   class_names, label_values, norm_low, norm_high, norm_percentiles, raw_names,
+          label_names, n_slices, config_hash, ignore_index, mask_value, label_kind,
+          raw_source, labels_source, slice_range (json where not a number)
+
+Two passes over the slices, one slice in memory at a time: the first reads the train slices for
+the normalisation percentiles (no val/test information shapes the inputs), the second checks,
+converts and writes every slice. Nothing appears under the output names unless every slice passed.
+"""
+
+import contextlib
+import json
+import logging
+import math
+
+import h5py
+import numpy as np
+
+from xrayseg.data.labels import LabelMapping, UnknownLabels
+from xrayseg.data.pairing import pair_sources
+from xrayseg.data.split import assign_splits
+from xrayseg.data.summary import SliceStatistics
+from xrayseg.io.atomic import atomic_output
+from xrayseg.io.readers import open_slices
+from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.settings.confighash import config_hash
+from xrayseg.settings.specs import data_problems
+
+log = logging.getLogger(__name__)
+
+# Train pixels sampled for the percentiles: plenty for a stable 0.5 % quantile, small in memory.
+NORMALISATION_SAMPLE = 4_000_000
+
+
+def normalisation_from(sample, percentiles):
+    """(low, high) grey values at the given percentiles of a sample of train pixels."""
+    low, high = np.percentile(sample, percentiles)
+    if not high > low:
+        raise ValueError(
+            f"raw train slices have no grey-value spread (percentiles {list(percentiles)} give "
+            f"{low} and {high}); check data.raw points at the scans, or widen "
+            "data.normalise_percentiles"
+        )
+    return float(low), float(high)
+
+
+def check_settings(label_values, class_names, mask, slices):
+    """Raise one ValueError listing every problem with the data settings."""
+    settings = {
+        "label_values": label_values,
+        "class_names": class_names,
+        "mask": mask,
+        "slices": slices,
+    }
+    problems = data_problems(settings, check_files=False)
+    if problems:
+        raise ValueError("; ".join(f"{key}: {problem}" for key, problem in problems))
+
+
+def select_range(raw, labels, slices):
+    """Both sources cut to the configured [start, stop) range of the paired stack."""
+    if slices is None:
+        return raw, labels
+    start, stop = slices
+    if stop > len(raw):
+        raise ValueError(
+            f"data.slices {list(slices)} reaches slice {stop - 1}, but {raw.spec!r} and "
+            f"{labels.spec!r} pair into {len(raw)} slices (0..{len(raw) - 1}); lower the stop"
+        )
+    positions = range(start, stop)
+    return raw.select(positions), labels.select(positions)
+
+
+def stack_splits(n_slices, split, raw, labels):
+    """The split of every slice; the error names the data when the stack is too short."""
+    try:
+        return assign_splits(
+            n_slices, split["val_fraction"], split["test_fraction"], split["guard_slices"]
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"{raw.spec!r} and {labels.spec!r} give {n_slices} slice pairs, too few for the "
+            f"split: {error}"
+        ) from error
+
+
+def grey_slice(source, z, shape=None):
+    """Raw slice z as a 2-D array, checked against the first slice's shape."""
+    raw = source.read(z)
+    name = source.name(z)
+    if raw.ndim == 3 and raw.shape[-1] in (3, 4):
+        if not (raw[..., 0] == raw[..., 1]).all() or not (raw[..., 0] == raw[..., 2]).all():
+            raise ValueError(
+                f"{name} ({source.spec}): raw slice is a colour image (shape {raw.shape}); "
+                "save the scans as greyscale"
+            )
+        raw = raw[..., 0]
+    if raw.ndim != 2:
+        raise ValueError(
+            f"{name} ({source.spec}): raw slices must be 2-D greyscale, got shape {raw.shape}"
+        )
+    if shape is not None and raw.shape != shape:
+        raise ValueError(
+            f"{name} ({source.spec}): shape {raw.shape} differs from the first slice "
+            f"{source.name(0)} {shape}; every slice must have the same size (crop or pad them, "
+            "or leave the odd ones out)"
+        )
+    return raw
+
+
+def is_finite(raw):
+    return not np.issubdtype(raw.dtype, np.floating) or bool(np.isfinite(raw).all())
+
+
+def non_finite_error(names, spec):
+    shown = ", ".join(names[:10]) + (f", ... ({len(names)} slices)" if len(names) > 10 else "")
+    return ValueError(
+        f"raw slices hold NaN or infinite values ({spec}): {shown}; replace them in the scans "
+        "(e.g. with 0 outside the reconstructed field of view and a data.mask label there)"
+    )
+
+
+def normalisation_pass(raw, splits, percentiles):
+    """(shape, low, high) from the train slices; every train slice is read and checked."""
+    train = [z for z, s in enumerate(splits) if s == "train"]
+    shape = grey_slice(raw, train[0]).shape
+    stride = max(1, math.ceil(math.sqrt(len(train) * shape[0] * shape[1] / NORMALISATION_SAMPLE)))
+    sample, bad = [], []
+    for z in train:
+        pixels = grey_slice(raw, z, shape)
+        if not is_finite(pixels):
+            bad.append(raw.name(z))
+            continue
+        sample.append(pixels[::stride, ::stride].ravel())
+    if bad:  # name every bad slice in one go, not only the train ones
+        others = (z for z in range(len(raw)) if splits[z] != "train")
+        bad += [raw.name(z) for z in others if not is_finite(grey_slice(raw, z))]
+        raise non_finite_error(bad, raw.spec)
+    low, high = normalisation_from(np.concatenate(sample), percentiles)
+    log.info(
+        "normalisation: %.6g -> 0, %.6g -> 1 (percentiles %s of %d train slices, every %d. pixel)",
+        low,
+        high,
+        list(percentiles),
+        len(train),
+        stride,
+    )
+    return shape, low, high
+
+
+def _create(out, name, shape, dtype):
+    return out.create_dataset(
+        name,
+        shape,
+        dtype=dtype,
+        chunks=(1, *shape[1:]),
+        compression="gzip",
+        compression_opts=1,
+        shuffle=True,
+    )
+
+
+def ingest_volume(
+    raw_spec,
+    labels_spec,
+    label_values,
+    class_names,
+    split,
+    out_path,
+    percentiles,
+    mask=None,
+    slices=None,
+    summary_path=None,
+    figure_path=None,
+):
+    """Read, pair, check, normalise and write the volume (and summary.csv, figure); returns the
+    number of slices. Raises ValueError naming the files and the fix for any bad input."""
+    check_settings(label_values, class_names, mask, slices)
+    mapping = LabelMapping(label_values, mask)
+    settings = {
+        "raw": str(raw_spec),
+        "labels": str(labels_spec),
+        "label_values": list(label_values),
+        "class_names": list(class_names),
+        "mask": mask,
+        "slices": None if slices is None else list(slices),
+        "split": dict(split),
+        "percentiles": list(percentiles),
+    }
+    with open_slices(raw_spec) as raw_all, open_slices(labels_spec) as labels_all:
+        raw, labels = select_range(*pair_sources(raw_all, labels_all), slices)
+        splits = stack_splits(len(raw), split, raw, labels)
+        shape, low, high = normalisation_pass(raw, splits, percentiles)
+        log.info("%d slice pairs of %s from %s and %s", len(raw), shape, raw_spec, labels_spec)
+        statistics = SliceStatistics(class_names, low, high)
+        with contextlib.ExitStack() as outputs:
+            tmp = outputs.enter_context(atomic_output(out_path))
+            extras = {}  # summary.csv and the figure, renamed into place with the volume
+            for kind, path in (("summary", summary_path), ("figure", figure_path)):
+                if path is not None:
+                    extras[kind] = outputs.enter_context(atomic_output(path))
+            with h5py.File(tmp, "w") as out:
+                _write_slices(out, raw, labels, splits, shape, (low, high), mapping, statistics)
+                out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
+            if "summary" in extras:
+                statistics.write_csv(extras["summary"])
+            if "figure" in extras:
+                statistics.write_figure(extras["figure"])
+    log.info("wrote %d slices to %s", len(raw), out_path)
+    return len(raw)
+
+
+def _volume_attrs(settings, raw, labels, mapping, norm):
+    """volume.h5's attributes; lists and None as JSON text."""
+    slices = settings["slices"] or [0, len(raw)]
+    return {
+        "class_names": json.dumps(settings["class_names"]),
+        "label_values": json.dumps(settings["label_values"]),
+        "norm_low": norm[0],
+        "norm_high": norm[1],
+        "norm_percentiles": json.dumps(settings["percentiles"]),
+        "raw_names": json.dumps(raw.names),
+        "label_names": json.dumps(labels.names),
+        "n_slices": len(raw),
+        "config_hash": config_hash(settings),
+        "ignore_index": IGNORE_INDEX,
+        "mask_value": json.dumps(settings["mask"]),
+        "label_kind": "rgb" if mapping.rgb else "grey",
+        "raw_source": settings["raw"],
+        "labels_source": settings["labels"],
+        "slice_range": json.dumps(slices),
+    }
+
+
+def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
+    """Pass 2: check, convert and write every slice into the open HDF5 file `out`. Content
+    problems are gathered and raised together at the end, so one run lists every bad slice."""
+    low, high = norm
+    raw_ds = _create(out, "raw", (len(raw), *shape), "float32")
+    label_ds = _create(out, "labels", (len(raw), *shape), "uint8")
+    unknown, non_finite = UnknownLabels(mapping), []
+    for z in range(len(raw)):
+        pixels = grey_slice(raw, z, shape)
+        label_name = labels.name(z)
+        classes, strange = mapping.classes(labels.read(z), f"{label_name} ({labels.spec})")
+        if classes.shape != shape:
+            raise ValueError(
+                f"label slice {label_name} has shape {classes.shape} but its raw partner "
+                f"{raw.name(z)} has {shape}; labels must cover the raw slice pixel for pixel"
+            )
+        unknown.add(label_name, strange)
+        if not is_finite(pixels):
+            non_finite.append(raw.name(z))
+            continue
+        if unknown or non_finite:
+            continue  # the run fails below; keep checking, skip the work
+        normalised = (pixels.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        raw_ds[z] = normalised
+        label_ds[z] = classes
+        statistics.add(z, splits[z], raw.name(z), label_name, pixels, normalised, classes)
+        if (z + 1) % 50 == 0:
+            log.info("slice %d of %d written", z + 1, len(raw))
+    if non_finite:
+        raise non_finite_error(non_finite, raw.spec)
+    if unknown:
+        raise ValueError(unknown.message())

@@ -1,0 +1,10 @@
+"""Evaluation: predict and score every slice of the held-out blocks (rule evaluate,
+scripts/evaluate.py).
+
+Entry: evaluate.evaluate_model
+Modules: evaluate, metrics (confusion-based scores), boundary (boundary F1), bootstrap
+(intervals over slices), slicescores (per-slice rows, pooled scores), panels (slice panels),
+microstructure (the test block's microstructure errors), files (the tables and stacks it writes).
+
+Nothing is imported here, so that the report can use metrics and bootstrap without torch.
+"""

@@ -1,0 +1,198 @@
+"""Full-slice evaluation of one trained model: results/eval/{model}/.
+
+Every slice of the evaluated splits is predicted whole and scored. Per-slice scores and counts go
+to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
+summary.json; pooled confusion matrices to confusion.csv; the test predictions to a TIFF stack
+(and optionally their class probabilities to HDF5); raw / label / prediction / error panels of
+the worst, median and best test slices to PNGs (panel.png is the median one); the microstructure
+of the test block, true and predicted, to microstructure.csv (relative errors also in the summary).
+"""
+
+import contextlib
+import logging
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+import torch
+
+from xrayseg.data.split import slices_of
+from xrayseg.evaluation.files import (
+    ProbabilityWriter,
+    confusion_table,
+    write_json,
+    write_prediction_stack,
+    write_table,
+)
+from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
+from xrayseg.evaluation.panels import pick_panel_slices, save_panel
+from xrayseg.evaluation.slicescores import pooled_scores, ranked_slices, score_slice, slice_row
+from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.io.atomic import atomic_output
+from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.models.device import pick_device
+
+log = logging.getLogger(__name__)
+
+# outputs key of each panel (panel.png, which the report embeds, is the median test slice).
+PANEL_OUTPUTS = {"worst": "panel_worst", "median": "panel", "best": "panel_best"}
+
+
+def evaluate_model(
+    checkpoint_path,
+    volume_path,
+    split_csv,
+    settings,
+    outputs,
+    threads=1,
+    device="auto",
+    microstructure=None,
+):
+    """Predict and score every slice of settings["splits"].
+
+    settings: the config's `evaluate` section; microstructure: the config's `microstructure`
+    section (None: no roles, unit voxels, axis 0). outputs: paths for metrics, summary, confusion,
+    predictions (test TIFF stack), microstructure (CSV), panel / panel_worst / panel_best (PNGs)
+    and, optionally, probabilities (HDF5).
+    """
+    torch.set_num_threads(max(1, int(threads)))
+    checkpoint = load_checkpoint(checkpoint_path)
+    inference = InferenceSettings.from_config(settings)
+    predictor = Predictor(checkpoint, pick_device(device), inference)
+    class_names = list(checkpoint["class_names"])
+    split_frame = pd.read_csv(split_csv)
+    blocks = {split: slices_of(split_frame, split) for split in settings["splits"]}
+    for split, slices in blocks.items():
+        if not slices:
+            raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
+    log.info("%s on %s with %s", checkpoint["model_name"], predictor.device, inference)
+    with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
+        probabilities = None
+        if outputs.get("probabilities"):
+            tmp = stack.enter_context(atomic_output(outputs["probabilities"]))
+            probabilities = ProbabilityWriter(
+                tmp,
+                blocks["test"],
+                len(class_names),
+                volume["raw"].shape[1:],
+                class_names,
+                checkpoint["label_values"],
+            )
+            stack.callback(probabilities.close)
+        results, test_predictions = predict_and_score(
+            predictor, volume, blocks, settings, probabilities
+        )
+        summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
+        write_table(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
+        confusions = {
+            split: sum(r.confusion for r in results if r.split == split) for split in blocks
+        }
+        write_table(confusion_table(confusions, class_names), outputs["confusion"])
+        write_prediction_stack(test_predictions, checkpoint["label_values"], outputs["predictions"])
+        table, summary["microstructure"] = measure_test_block(
+            volume["labels"], test_predictions, microstructure or NO_ROLES, class_names
+        )
+        write_table(table, outputs["microstructure"])
+        log.info(
+            "test block microstructure, mean |relative error| per metric: %s",
+            summary["microstructure"]["mean_abs_relative_error"],
+        )
+        test_results = [r for r in results if r.split == "test"]
+        picks = pick_panel_slices(ranked_slices(test_results))
+        if not picks:
+            raise ValueError(f"{volume_path}: every test pixel is under the ignore mask")
+        summary["panels"] = picks
+        for name, z in picks.items():
+            with atomic_output(outputs[PANEL_OUTPUTS[name]]) as tmp:
+                save_panel(
+                    tmp,
+                    volume["raw"][z],
+                    volume["labels"][z],
+                    test_predictions[z],
+                    class_names,
+                    f"{checkpoint['model_name']}: test slice {z} ({name} accuracy)",
+                )
+        write_json(summary, outputs["summary"])
+
+
+def predict_and_score(predictor, volume, blocks, settings, probabilities=None):
+    """SliceResults of every slice of every split block, and the test slices' class maps."""
+    n_classes = predictor.n_classes
+    results, test_predictions = [], {}
+    for split, slices in blocks.items():
+        for z in slices:
+            image = predictor.slice_input(volume["raw"], z, slices)
+            started = time.perf_counter()
+            scores = predictor.scores(image)
+            predicted = np.argmax(scores, axis=0).astype(np.uint8)
+            seconds = time.perf_counter() - started
+            results.append(
+                score_slice(
+                    split,
+                    z,
+                    volume["labels"][z],
+                    predicted,
+                    n_classes,
+                    settings["boundary_tolerance"],
+                    seconds,
+                )
+            )
+            if split == "test":
+                test_predictions[z] = predicted
+                if probabilities is not None:
+                    probabilities.write(z, predictor.probabilities_from(scores))
+    return results, test_predictions
+
+
+def summarise(predictor, settings, results, class_names, slice_shape):
+    """summary.json: the model, its size and timings, and pooled scores per split."""
+    checkpoint = predictor.checkpoint
+    window = predictor.window_for(*slice_shape)
+    batch = predictor.batch_for(window) if window else None
+    seconds = [r.seconds for r in results]
+    splits = {}
+    for split in settings["splits"]:
+        splits[split] = pooled_scores(
+            [r for r in results if r.split == split],
+            class_names,
+            settings["bootstrap_resamples"],
+            settings["confidence"],
+            settings["bootstrap_seed"],
+            settings["bootstrap_block"],
+        )
+        scores = splits[split]
+        log.info(
+            "%s: accuracy %.4f [%.4f, %.4f], mean IoU %.4f [%.4f, %.4f] over %d slices",
+            split,
+            scores["accuracy"],
+            scores["accuracy_ci_low"],
+            scores["accuracy_ci_high"],
+            scores["mean_iou"],
+            scores["mean_iou_ci_low"],
+            scores["mean_iou_ci_high"],
+            scores["n_slices"],
+        )
+    return {
+        "model": checkpoint["model_name"],
+        "arch": checkpoint["arch"],
+        "parameters": int(checkpoint.get("parameters", 0)),
+        "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
+        "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
+        # Wall seconds of prediction per slice over all evaluated slices (median above).
+        "inference_seconds": {
+            "min": float(np.min(seconds)),
+            "max": float(np.max(seconds)),
+            "total": float(np.sum(seconds)),
+            "slices": len(seconds),
+        },
+        "class_names": class_names,
+        "context": int(checkpoint.get("context", 0)),
+        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
+        "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
+        "confidence": settings["confidence"],
+        "bootstrap_resamples": settings["bootstrap_resamples"],
+        "bootstrap_block": settings["bootstrap_block"],
+        "boundary_tolerance": settings["boundary_tolerance"],
+        "splits": splits,
+    }

@@ -1,0 +1,133 @@
+"""Turn a checkpoint into a predictor of class scores for whole slices.
+
+Every torch network goes through the same sliding-window path (inference.sliding_window) with
+the same fast forward (inference.fastforward); pixel classifiers (the baselines) predict whole
+slices directly.
+Models with `context` k > 0 (2.5-D) get slice z and its k neighbours on each side, clamped into
+z's own split block (xrayseg.data.context), as input channels.
+"""
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from xrayseg.data.context import context_stack
+from xrayseg.inference.fastforward import inference_forward
+from xrayseg.inference.sliding_window import sliding_window_logits
+from xrayseg.models import build_network, spec_for
+
+# Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
+# larger forward passes cut the per-op overhead that dominates small windows on a CPU.
+AUTO_BATCH_PIXELS = 2**20
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """How whole slices are predicted (config section `evaluate`, same names)."""
+
+    overlap: float = 0.5
+    # Windows per forward pass; 0 picks as many as make AUTO_BATCH_PIXELS.
+    batch_size: int = 0
+    # Window side: "patch" (the training patch size), "slice" (the whole slice in one window) or
+    # pixels. Networks built for one input size (patch_size among their architecture arguments,
+    # like the dense network) always use their patch size.
+    window: str | int = "patch"
+    flip_tta: bool = False
+    bf16: bool = False
+    channels_last: bool = True
+    sigma_scale: float = 0.125
+
+    @classmethod
+    def from_config(cls, section):
+        """Settings from a config dict, ignoring keys that are not inference settings."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in section.items() if key in names})
+
+
+class Predictor:
+    """Scores (n_classes, H, W) float32 for whole slices of a normalised raw volume."""
+
+    def __init__(self, checkpoint, device="cpu", settings=None):
+        self.checkpoint = checkpoint
+        self.settings = settings or InferenceSettings()
+        self.n_classes = int(checkpoint["n_classes"])
+        self.context = int(checkpoint.get("context", 0))
+        self.spec = spec_for(checkpoint["arch"])
+        self.device = torch.device(device)
+        self.forward = None
+        if self.spec.kind == "torch":
+            network = build_network(
+                checkpoint["arch"],
+                self.n_classes,
+                checkpoint["in_channels"],
+                checkpoint["arch_args"],
+            )
+            network.load_state_dict(checkpoint["state_dict"])
+            self.forward = inference_forward(
+                network.eval(),
+                self.device,
+                bf16=self.settings.bf16,
+                channels_last=self.settings.channels_last,
+                flip_tta=self.settings.flip_tta,
+            )
+
+    def window_for(self, height, width):
+        """Window side (px) used on a (height, width) slice; None for pixel models."""
+        if self.forward is None:
+            return None
+        patch = int(self.checkpoint["patch_size"])
+        setting = self.settings.window
+        if setting == "patch" or "patch_size" in self.spec.arch_keys:
+            return patch
+        if setting == "slice":
+            # The patch size's largest power-of-two factor: a size every pooling level divides.
+            multiple = patch & -patch
+            return -(-max(height, width) // multiple) * multiple
+        return int(setting)
+
+    def batch_for(self, window):
+        """Windows per forward pass."""
+        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // window**2)
+
+    def slice_input(self, raw_volume, z, allowed):
+        """The (C, H, W) float32 input of slice z: the slice itself, or its context stack."""
+        if self.spec.kind == "torch" and self.context > 0:
+            return context_stack(raw_volume, z, self.context, allowed)
+        return np.asarray(raw_volume[z], dtype=np.float32)[None]
+
+    def scores(self, image):
+        """Class scores (n_classes, H, W) float32 of one (C, H, W) input: logits of a network,
+        the baseline's own scores for a pixel model. Their argmax is the predicted class."""
+        if self.forward is None:
+            return np.asarray(
+                self.spec.predict_proba(self.checkpoint["params"], image[0], self.n_classes),
+                dtype=np.float32,
+            )
+        window = self.window_for(*image.shape[-2:])
+        return sliding_window_logits(
+            image,
+            self.forward,
+            window,
+            self.n_classes,
+            overlap=self.settings.overlap,
+            batch_size=self.batch_for(window),
+            sigma_scale=self.settings.sigma_scale,
+            device=self.device,
+        )
+
+    def probabilities_from(self, scores):
+        """Class probabilities from scores(): softmax of network logits; a pixel model's scores
+        are its probabilities already."""
+        if self.forward is None:
+            return scores
+        exp = np.exp(scores - scores.max(axis=0, keepdims=True))
+        return exp / exp.sum(axis=0, keepdims=True)
+
+    def probabilities(self, image):
+        """Class probabilities (n_classes, H, W) float32 of one (C, H, W) input."""
+        return self.probabilities_from(self.scores(image))
+
+    def classes(self, image):
+        """Class index map (H, W) uint8."""
+        return np.argmax(self.scores(image), axis=0).astype(np.uint8)

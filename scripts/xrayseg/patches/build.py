@@ -1,0 +1,170 @@
+"""Non-overlapping, deduplicated training patches per split: results/patches/{size}px.h5.
+
+Layout of {size}px.h5: one group per split (train, val, test) holding
+  raw      float32 (N, size, size)   normalised raw values, one compressed chunk per patch
+  labels   uint8   (N, size, size)   class indices (255 = ignore), one chunk per patch
+  origins  int32   (N, 3)            slice index, y, x of the patch's top-left corner
+Root attrs: settings (JSON), config_hash (settings + volume + split assignment),
+volume_config_hash. Group attrs: made, exact_duplicates, near_duplicates, kept, slices,
+class_fractions (over labelled pixels), ignored_fraction.
+
+Patches of a split come only from that split's slices (guard slices give none). Splits are
+selected test first, then val, then train, sharing one set of content hashes: a patch whose exact
+content is already in a held-out split is dropped from the later split, never from the held-out one.
+Near-duplicates (xrayseg.patches.dedup) are judged against the content kept from the same
+split's slices.
+"""
+
+import json
+import logging
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from xrayseg.data.split import GUARD, SPLITS, slices_of
+from xrayseg.io.atomic import atomic_output
+from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.patches.dedup import NearDuplicateFilter, content_key
+from xrayseg.patches.grid import slice_offsets, tile_slice
+from xrayseg.patches.store import PatchWriter
+from xrayseg.settings.confighash import config_hash
+
+log = logging.getLogger(__name__)
+
+# Held-out splits first: a duplicate across splits then always leaves train, not val or test.
+SELECTION_ORDER = ("test", "val", "train")
+COUNT_NAMES = ("made", "exact_duplicates", "near_duplicates", "kept")
+
+
+def select_split(raw_volume, label_volume, slices, size, rng, near_duplicate, seen, writer):
+    """Cut, deduplicate and append one split's patches to `writer`; returns (counts, class hist).
+
+    `seen` holds the content keys of every patch kept so far (any split) and is extended here.
+    """
+    height, width = raw_volume.shape[1:]
+    offsets = slice_offsets(len(slices), height, width, size, rng)
+    near_filter = NearDuplicateFilter(height, width, **near_duplicate)
+    counts = dict.fromkeys(COUNT_NAMES, 0)
+    label_histogram = np.zeros(256, dtype=np.int64)
+    for z, (offset_y, offset_x) in zip(slices, offsets, strict=True):
+        raw_tiles, origins = tile_slice(
+            np.asarray(raw_volume[z], dtype=np.float32), size, offset_y, offset_x
+        )
+        label_tiles, _ = tile_slice(
+            np.asarray(label_volume[z], dtype=np.uint8), size, offset_y, offset_x
+        )
+        near = near_filter.near_duplicates(z, raw_tiles, label_tiles, origins)
+        kept = np.zeros_like(near)
+        for index in np.ndindex(near.shape):
+            key = content_key(raw_tiles[index], label_tiles[index])
+            if key in seen:
+                counts["exact_duplicates"] += 1
+            elif near[index]:
+                counts["near_duplicates"] += 1
+            else:
+                seen.add(key)
+                kept[index] = True
+        counts["made"] += near.size
+        counts["kept"] += int(kept.sum())
+        near_filter.remember(z, raw_tiles, label_tiles, origins, kept)
+        kept_origins = origins[kept]
+        slice_column = np.full((len(kept_origins), 1), z)
+        writer.append(raw_tiles[kept], label_tiles[kept], np.hstack([slice_column, kept_origins]))
+        label_histogram += np.bincount(label_tiles[kept].ravel(), minlength=256)
+    return counts, label_histogram
+
+
+def class_fractions(label_histogram, n_classes):
+    """(fraction of each class among labelled pixels, fraction of ignored pixels)."""
+    labelled = label_histogram[:n_classes]
+    total = label_histogram.sum()
+    fractions = labelled / max(labelled.sum(), 1)
+    return fractions, float(label_histogram[IGNORE_INDEX] / max(total, 1))
+
+
+def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, out_csv):
+    """Write the patch file and its counts table for one patch size; returns the counts table."""
+    split_frame = _read_split(split_csv)
+    settings = {"size": size, "seed": seed, "near_duplicate": dict(near_duplicate)}
+    started = time.perf_counter()
+    rows = {}
+    with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
+        raw_volume, label_volume = volume["raw"], volume["labels"]
+        _check_inputs(volume_path, raw_volume, split_csv, split_frame, size)
+        n_classes = len(json.loads(volume.attrs["class_names"]))
+        seen = set()
+        with h5py.File(tmp, "w") as out:
+            writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
+            for number, split in enumerate(SELECTION_ORDER):
+                slices = slices_of(split_frame, split)
+                counts, histogram = select_split(
+                    raw_volume,
+                    label_volume,
+                    slices,
+                    size,
+                    np.random.default_rng([seed, number]),
+                    near_duplicate,
+                    seen,
+                    writers[split],
+                )
+                fractions, ignored = class_fractions(histogram, n_classes)
+                out[split].attrs.update(
+                    {
+                        **counts,
+                        "slices": len(slices),
+                        "class_fractions": fractions,
+                        "ignored_fraction": ignored,
+                    }
+                )
+                fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
+                rows[split] = {"size": size, "split": split, **counts, **fraction_columns}
+                log.info("%dpx %s: %d slices, %s", size, split, len(slices), counts)
+            out.attrs["settings"] = json.dumps(settings)
+            out.attrs["volume_config_hash"] = volume.attrs["config_hash"]
+            out.attrs["config_hash"] = config_hash(
+                {
+                    "settings": settings,
+                    "volume": volume.attrs["config_hash"],
+                    "split": split_frame["split"].tolist(),
+                }
+            )
+        used_slices = int((split_frame["split"] != GUARD).sum())
+        megabytes = used_slices * raw_volume.shape[1] * raw_volume.shape[2] * 4 / 1e6
+    seconds = time.perf_counter() - started
+    log.info(
+        "%dpx: %.0f MB of raw slices in %.1f s (%.1f MB/s)",
+        size,
+        megabytes,
+        seconds,
+        megabytes / seconds,
+    )
+    table = pd.DataFrame([rows[split] for split in SPLITS])
+    with atomic_output(out_csv) as tmp_csv:
+        table.to_csv(tmp_csv, index=False)
+    return table
+
+
+def _read_split(split_csv):
+    frame = pd.read_csv(split_csv)
+    missing = {"slice", "split"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{split_csv}: missing column(s) {sorted(missing)}")
+    unknown = set(frame["split"]) - {*SPLITS, GUARD}
+    if unknown:
+        raise ValueError(f"{split_csv}: unknown split name(s) {sorted(unknown)}")
+    return frame
+
+
+def _check_inputs(volume_path, raw_volume, split_csv, split_frame, size):
+    n_slices, height, width = raw_volume.shape
+    if sorted(split_frame["slice"]) != list(range(n_slices)):
+        raise ValueError(
+            f"{split_csv}: slice indices do not match the {n_slices} slices of {volume_path}"
+        )
+    if size > min(height, width):
+        raise ValueError(
+            f"patch size {size} (models.*.patch_size) is larger than the {height}x{width} slices "
+            f"of {volume_path}"
+        )

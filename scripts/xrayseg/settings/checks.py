@@ -1,0 +1,141 @@
+"""Config checks that stop a run before any job, each as one line naming the key.
+
+Snakemake's own schema validation prints the whole schema on an unknown key; these checks say
+`config error: <key>: <what is expected>` instead, then check what a schema cannot express:
+patch sizes against the slices, UNet depth against the patch size, the split against the stack.
+"""
+
+import jsonschema
+import yaml
+
+from xrayseg.settings.split_blocks import assign_splits
+
+# Architecture defaults the checks need; tests/test_configcheck.py keeps them equal to the
+# defaults of the networks' build functions.
+UNET_DEFAULT_DEPTH = 4
+DEPTH_ARCHS = ("unet",)
+
+
+def schema_problems(config, schema_path):
+    """(key, expectation) pairs for every place the config breaks the JSON schema."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_describe(error) for error in errors]
+
+
+def _describe(error):
+    path = [str(part) for part in error.absolute_path]
+    key = ".".join(path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        expected = f"one of {', '.join(allowed)}" if allowed else "no other keys"
+        return ".".join([*path, unknown[0]]), f"unknown key; expected {expected}"
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        return ".".join([*path, missing]), "missing; this key is required here"
+    if error.validator == "enum":
+        return key, f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        return key, f"{error.instance!r} should be of type {error.validator_value}"
+    return key or "config", error.message
+
+
+def model_problems(models, slice_shape):
+    """(key, expectation) pairs for model settings that cannot work on slices of `slice_shape`.
+
+    `models` maps model name -> its settings (training defaults merged in).
+    """
+    problems = []
+    smallest = min(slice_shape) if slice_shape else None
+    for name, settings in models.items():
+        size = settings.get("patch_size")
+        if size is None:
+            continue
+        if smallest is not None and size > smallest:
+            problems.append(
+                (
+                    f"models.{name}.patch_size",
+                    f"{size} is larger than the {slice_shape[0]}x{slice_shape[1]} slices; "
+                    f"use at most {smallest}",
+                )
+            )
+        if settings["arch"] in DEPTH_ARCHS:
+            factor = 2 ** settings.get("depth", UNET_DEFAULT_DEPTH)
+            if size % factor:
+                problems.append(
+                    (
+                        f"models.{name}.patch_size",
+                        f"{size} must be divisible by 2**depth = {factor} "
+                        f"(depth {settings.get('depth', UNET_DEFAULT_DEPTH)})",
+                    )
+                )
+    return problems
+
+
+def split_problems(split, n_slices):
+    """[("split", why)] when the stack cannot hold non-empty train, val and test blocks."""
+    try:
+        assign_splits(
+            n_slices, split["val_fraction"], split["test_fraction"], split["guard_slices"]
+        )
+    except ValueError as error:
+        return [("split", str(error).removeprefix("split: "))]
+    return []
+
+
+def stack_geometry(data, synthetic):
+    """(number of slices, (height, width)) the run will see; None where it cannot be known cheaply.
+
+    Synthetic data: from the generator's settings. Files: the first raw slice is read (the image
+    readers are imported only then, to keep start-up light).
+    """
+    if data["source"] == "synthetic":
+        depth, height, width = synthetic["shape"]
+        count = depth
+    else:
+        from xrayseg.io.readers import open_slices
+
+        with open_slices(data["raw"]) as raw:
+            count = len(raw)
+            height, width = raw.read(0).shape[:2]
+    if data.get("slices"):
+        start, stop = data["slices"]
+        count = max(0, min(stop, count) - start)
+    return count, (height, width)
+
+
+def microstructure_problems(microstructure, class_names):
+    """(key, problem) pairs for microstructure.roles naming a class that does not exist, or
+    giving one class two roles (roles map role names to names from data.class_names)."""
+    problems, seen = [], {}
+    for role, name in (microstructure.get("roles") or {}).items():
+        if name not in class_names:
+            problems.append(
+                (
+                    f"microstructure.roles.{role}",
+                    f"{name!r} is not a class name; data.class_names: "
+                    f"{', '.join(map(str, class_names))}",
+                )
+            )
+        elif name in seen:
+            problems.append(
+                (
+                    f"microstructure.roles.{role}",
+                    f"class {name!r} already has the role {seen[name]!r}; a class has one role",
+                )
+            )
+        else:
+            seen[name] = role
+    return problems
+
+
+def roles_that_fit(roles, class_names):
+    """`roles` when every class they name exists, else no roles.
+
+    For the schema's default roles (pore, YSZ, Ni) when the config leaves them out: data with
+    other class names then gets fractions, connectivity and interfaces, no TPB, and no error.
+    """
+    return dict(roles) if all(name in class_names for name in roles.values()) else {}

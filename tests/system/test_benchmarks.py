@@ -1,0 +1,90 @@
+"""Each benchmark script's --quick mode runs and prints its figures (so the scripts do not rot).
+
+The four scripts run side by side as separate processes, the way a user starts them; the figures
+themselves are not checked against targets (that is what the benchmarks are for), only that they
+are there and make sense.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers.workflow import REPO
+
+SCRIPTS = ("inference", "training", "data", "pipeline")
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    """{script: (completed process, figures from its --json)} of every script's --quick run."""
+    out = tmp_path_factory.mktemp("benchmarks")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    running = {}
+    for name in SCRIPTS:
+        command = [
+            sys.executable,
+            str(REPO / "benchmarks" / f"{name}.py"),
+            "--quick",
+            "--json",
+            str(out / f"{name}.json"),
+        ]
+        running[name] = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    results = {}
+    for name, process in running.items():
+        stdout, stderr = process.communicate(timeout=600)
+        figures = json.loads((out / f"{name}.json").read_text()) if process.returncode == 0 else {}
+        results[name] = (process.returncode, stdout, stderr, figures)
+    return results
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_each_script_names_the_machine_and_torch(quick_runs, name):
+    returncode, stdout, stderr, figures = quick_runs[name]
+    assert returncode == 0, stderr[-3000:]
+    assert "machine: " in stdout and "torch " in stdout and "thread(s)" in stdout
+    assert figures["machine"]["cpu"] and figures["machine"]["torch"]
+
+
+def test_inference_compares_xrayseg_with_its_reference(quick_runs):
+    _, stdout, _, figures = quick_runs["inference"]
+    rows = {row["contender"]: row for row in figures["results"]}
+    assert {"xrayseg plain", "xrayseg", "xrayseg slice"} <= set(rows)
+    reference = "monai" if "monai" in rows else "xrayseg plain"
+    speed = f"speedup_vs_{reference.replace(' ', '_')}"
+    for row in rows.values():
+        assert row["median_s"] > 0 and row[speed] > 0 and row["gflop"] > 0
+        assert row["fraction_of_conv_peak"] > 0 and 0 <= row["accuracy"] <= 1
+    # The fused, channels-last default computes what the plain path computes.
+    assert rows["xrayseg"]["argmax_agreement"] == rows["xrayseg plain"]["argmax_agreement"]
+    assert "conv peak" in stdout and "xrayseg slice" in stdout
+
+
+def test_training_reports_the_loop_against_the_bare_loop(quick_runs):
+    _, stdout, _, figures = quick_runs["training"]
+    assert figures["bare_patches_per_s"] > 0 and figures["loop_patches_per_s"] > 0
+    real = figures["real_seconds"]
+    assert real["total_s"] >= real["loop_s"] > 0 and real["validation_s"] > 0
+    assert "loop / bare speed" in stdout
+
+
+def test_data_times_every_stage(quick_runs):
+    _, stdout, _, figures = quick_runs["data"]
+    stages = figures["stages"]
+    assert list(stages) == ["synthetic", "ingest", "split", "patches_16px"]
+    assert all(stage["wall_s"] > 0 and stage["peak_mb"] > 0 for stage in stages.values())
+    assert stages["ingest"]["slices"] == 12
+    assert sum(row["kept"] for row in stages["patches_16px"]["patches"]) > 0
+    assert "MB/s" in stdout
+
+
+def test_pipeline_runs_in_a_fresh_copy_and_then_has_nothing_to_do(quick_runs):
+    _, stdout, _, figures = quick_runs["pipeline"]
+    assert figures["jobs"] >= 1 and figures["full_run_s"] > 0
+    assert figures["noop_says_nothing_to_do"]
+    assert "synthetic" in figures["rules"]
+    assert "says nothing to be done" in stdout

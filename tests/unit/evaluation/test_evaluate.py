@@ -1,0 +1,294 @@
+"""evaluate_model on a tiny volume, called directly (no Snakemake): every output and contract."""
+
+import json
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+import torch
+from scipy import ndimage
+
+from xrayseg.evaluation.evaluate import evaluate_model
+from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.models import build_network
+
+CLASS_NAMES = ["pore", "YSZ", "Ni"]
+LABEL_VALUES = [0, 128, 255]
+SPLITS = ["train"] * 5 + ["guard"] + ["val"] * 2 + ["guard"] + ["test"] * 3
+SHAPE = (len(SPLITS), 24, 24)
+SETTINGS = {
+    "splits": ["train", "val", "test"],
+    "overlap": 0.5,
+    "batch_size": 4,
+    "window": "patch",
+    "flip_tta": False,
+    "bf16": False,
+    "channels_last": False,
+    "sigma_scale": 0.125,
+    "boundary_tolerance": 2,
+    "bootstrap_resamples": 200,
+    "confidence": 0.95,
+    "bootstrap_seed": 0,
+    "bootstrap_block": 1,
+    "save_probabilities": False,
+}
+MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 0.5, "axis": 0}
+# A test slice and the region of it under the ignore mask.
+IGNORED_SLICE, IGNORED = 10, (slice(0, 5), slice(0, 24))
+
+
+def blob_labels(seed):
+    field = ndimage.gaussian_filter(np.random.default_rng(seed).normal(size=SHAPE), 2)
+    low, high = np.percentile(field, [33, 66])
+    return np.digitize(field, [low, high]).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """volume.h5 whose raw grey value gives the class away, and split.csv."""
+    folder = tmp_path_factory.mktemp("eval_data")
+    labels = blob_labels(0)
+    raw = (labels / 2 + np.random.default_rng(1).normal(0, 0.03, SHAPE)).astype(np.float32)
+    labels[IGNORED_SLICE][IGNORED] = IGNORE_INDEX
+    with h5py.File(folder / "volume.h5", "w") as volume:
+        volume["raw"] = raw
+        volume["labels"] = labels
+    pd.DataFrame(
+        {
+            "slice": range(len(SPLITS)),
+            "name": [f"s{i}" for i in range(len(SPLITS))],
+            "split": SPLITS,
+        }
+    ).to_csv(folder / "split.csv", index=False)
+    return folder, raw, labels
+
+
+def base_checkpoint(name, arch):
+    return {
+        "model_name": name,
+        "arch": arch,
+        "n_classes": 3,
+        "in_channels": 1,
+        "patch_size": None,
+        "class_names": CLASS_NAMES,
+        "label_values": LABEL_VALUES,
+        "parameters": 2,
+        "train_seconds": 1.5,
+    }
+
+
+def threshold_checkpoint(folder):
+    # Thresholds halfway between the class grey values (0, 0.5, 1): a perfect model here.
+    params = {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}
+    path = folder / "threshold.pt"
+    torch.save({**base_checkpoint("threshold", "threshold"), "params": params}, path)
+    return path
+
+
+def context_unet_checkpoint(folder):
+    torch.manual_seed(0)
+    arch_args = {"width": 4, "depth": 2}
+    network = build_network("unet", 3, 3, arch_args)
+    path = folder / "unet25d.pt"
+    checkpoint = {
+        **base_checkpoint("unet25d", "unet"),
+        "in_channels": 3,
+        "context": 1,
+        "arch_args": arch_args,
+        "patch_size": 16,
+        "state_dict": network.state_dict(),
+    }
+    torch.save(checkpoint, path)
+    return path
+
+
+def output_paths(folder, probabilities=False):
+    names = {
+        "metrics": "metrics.csv",
+        "summary": "summary.json",
+        "confusion": "confusion.csv",
+        "predictions": "test_predictions.tif",
+        "microstructure": "microstructure.csv",
+        "panel": "panel.png",
+        "panel_worst": "panel_worst.png",
+        "panel_best": "panel_best.png",
+    }
+    if probabilities:
+        names["probabilities"] = "test_probabilities.h5"
+    return {key: folder / name for key, name in names.items()}
+
+
+@pytest.fixture(scope="module")
+def threshold_run(data, tmp_path_factory):
+    folder, _, labels = data
+    out = tmp_path_factory.mktemp("threshold_eval")
+    outputs = output_paths(out)
+    evaluate_model(
+        threshold_checkpoint(out),
+        folder / "volume.h5",
+        folder / "split.csv",
+        SETTINGS,
+        outputs,
+        device="cpu",
+        microstructure=MICROSTRUCTURE,
+    )
+    return outputs, labels
+
+
+def test_a_perfect_model_scores_one_everywhere(threshold_run):
+    outputs, _ = threshold_run
+    summary = json.loads(outputs["summary"].read_text())
+    for split in ("train", "val", "test"):
+        scores = summary["splits"][split]
+        for key in ("accuracy", "mean_iou", "mean_boundary_f1"):
+            assert scores[key] == 1.0, (split, key)
+            assert scores[f"{key}_ci_low"] == scores[f"{key}_ci_high"] == 1.0
+        for name in CLASS_NAMES:
+            assert scores[f"iou_{name}"] == scores[f"dice_{name}"] == 1.0
+            assert scores[f"pred_fraction_{name}"] == scores[f"true_fraction_{name}"]
+
+
+def test_summary_keeps_the_keys_the_report_reads(threshold_run):
+    summary = json.loads(threshold_run[0]["summary"].read_text())
+    for key in ("model", "arch", "parameters", "train_seconds", "class_names", "splits"):
+        assert key in summary
+    assert summary["model"] == "threshold" and summary["parameters"] == 2
+    assert summary["inference_seconds_per_slice"] > 0
+    assert summary["inference_seconds"]["slices"] == 10
+    assert summary["splits"]["test"]["n_slices"] == 3
+    assert set(summary["panels"]) == {"worst", "median", "best"}
+
+
+def test_ignored_pixels_are_counted_apart_and_scored_nowhere(threshold_run):
+    outputs, labels = threshold_run
+    metrics = pd.read_csv(outputs["metrics"])
+    row = metrics.set_index("slice").loc[IGNORED_SLICE]
+    ignored = (labels[IGNORED_SLICE] == IGNORE_INDEX).sum()
+    assert ignored == 5 * 24 and row["n_ignored"] == ignored
+    assert row["n_pixels"] == 24 * 24 - ignored
+    confusion = pd.read_csv(outputs["confusion"])
+    test_pixels = 3 * 24 * 24 - ignored
+    assert confusion.loc[confusion["split"] == "test", "count"].sum() == test_pixels
+
+
+def test_every_slice_of_every_split_has_a_row_whose_counts_add_up(threshold_run):
+    outputs, labels = threshold_run
+    metrics = pd.read_csv(outputs["metrics"])
+    assert "seconds" not in metrics  # timings vary between runs; the table must not
+    expected = [(s, z) for z, s in enumerate(SPLITS) if s != "guard"]
+    assert sorted(zip(metrics["split"], metrics["slice"], strict=True)) == sorted(expected)
+    counts = [c for c in metrics.columns if c.startswith("count_")]
+    assert len(counts) == 9
+    confusion = pd.read_csv(outputs["confusion"])
+    train_rows = metrics[metrics["split"] == "train"]
+    for _, cell in confusion[confusion["split"] == "train"].iterrows():
+        column = f"count_{cell['true']}_as_{cell['predicted']}"
+        assert train_rows[column].sum() == cell["count"]
+
+
+def test_predictions_are_label_values_in_a_stack_of_test_slices(threshold_run):
+    outputs, labels = threshold_run
+    stack = tifffile.imread(outputs["predictions"])
+    assert stack.dtype == np.uint8 and stack.shape == (3, 24, 24)
+    test = [z for z, s in enumerate(SPLITS) if s == "test"]
+    truth = labels[test]
+    scored = truth != IGNORE_INDEX
+    np.testing.assert_array_equal(stack[scored], np.asarray(LABEL_VALUES)[truth[scored]])
+
+
+def test_a_perfect_model_gets_the_true_microstructure_of_the_test_block(threshold_run):
+    outputs, labels = threshold_run
+    table = pd.read_csv(outputs["microstructure"])
+    assert list(table.columns) == [
+        "metric",
+        "phases",
+        "unit",
+        "true",
+        "predicted",
+        "relative_error",
+    ]
+    assert set(table.metric) == {
+        "volume_fraction",
+        "connected_fraction",
+        "interface_density",
+        "tpb_density",
+    }
+    # The test block (slices 9-11) with its ignored pixels left out, classes named as configured.
+    test_block = labels[9:12]
+    counted = test_block[test_block != IGNORE_INDEX]
+    fractions = table[table.metric == "volume_fraction"].set_index("phases")["true"]
+    assert list(fractions.index) == CLASS_NAMES
+    np.testing.assert_allclose(fractions, np.bincount(counted, minlength=3) / counted.size)
+    np.testing.assert_array_equal(table["true"], table["predicted"])
+    assert (table["relative_error"].dropna() == 0).all()
+    assert table.loc[table.metric == "tpb_density", "true"].item() > 0
+    summary = json.loads(outputs["summary"].read_text())["microstructure"]
+    assert summary["test_slices"] == [9, 11] and summary["voxel_size"] == 0.5
+    assert summary["relative_error"]["tpb_density"] == {"pore/YSZ/Ni": 0.0}
+
+
+def test_panels_are_pngs(threshold_run):
+    for key in ("panel", "panel_worst", "panel_best"):
+        assert threshold_run[0][key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def unet_run(data, tmp_path_factory):
+    folder, _, _ = data
+    out = tmp_path_factory.mktemp("unet_eval")
+    outputs = output_paths(out, probabilities=True)
+    evaluate_model(
+        context_unet_checkpoint(out),
+        folder / "volume.h5",
+        folder / "split.csv",
+        {**SETTINGS, "save_probabilities": True, "flip_tta": True},
+        outputs,
+        device="cpu",
+    )
+    return outputs
+
+
+def test_an_untrained_network_gets_honest_intervals(unet_run):
+    summary = json.loads(unet_run["summary"].read_text())
+    assert summary["context"] == 1 and summary["inference"]["window_px"] == 16
+    assert summary["inference"]["flip_tta"] is True
+    for scores in summary["splits"].values():
+        for key in ("accuracy", "mean_iou"):
+            assert scores[f"{key}_ci_low"] <= scores[key] <= scores[f"{key}_ci_high"]
+        assert scores["accuracy"] < 1
+
+
+def test_without_microstructure_settings_there_are_no_roles_and_no_tpb(unet_run):
+    table = pd.read_csv(unet_run["microstructure"])
+    assert "tpb_density" not in set(table.metric)
+    assert set(table.loc[table.metric == "volume_fraction", "phases"]) == set(CLASS_NAMES)
+    assert np.isfinite(table.loc[table.metric == "volume_fraction", "relative_error"]).all()
+
+
+def test_probabilities_are_saved_for_the_test_slices(unet_run):
+    stack = tifffile.imread(unet_run["predictions"])
+    with h5py.File(unet_run["probabilities"], "r") as saved:
+        probabilities = saved["probabilities"][:].astype(np.float32)
+        assert saved["slices"][:].tolist() == [9, 10, 11]
+        assert json.loads(saved.attrs["label_values"]) == LABEL_VALUES
+    assert probabilities.shape == (3, 3, 24, 24)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=3e-3)
+    from_probabilities = np.asarray(LABEL_VALUES)[probabilities.argmax(axis=1)]
+    assert (from_probabilities == stack).mean() > 0.99  # float16 may flip near-ties
+
+
+def test_a_split_without_slices_is_a_clear_error(data, tmp_path):
+    folder = data[0]
+    split = pd.read_csv(folder / "split.csv")
+    split.loc[split["split"] == "val", "split"] = "guard"
+    split.to_csv(tmp_path / "split.csv", index=False)
+    with pytest.raises(ValueError, match="'val'"):
+        evaluate_model(
+            threshold_checkpoint(tmp_path),
+            folder / "volume.h5",
+            tmp_path / "split.csv",
+            SETTINGS,
+            output_paths(tmp_path),
+        )

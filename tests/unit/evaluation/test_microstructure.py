@@ -1,0 +1,114 @@
+"""Microstructure of a model's test block (evaluation.microstructure) on constructed volumes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage
+
+from xrayseg.evaluation.microstructure import measure_test_block
+from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.microstructure.roles import class_roles
+
+CLASS_NAMES = ["pore", "YSZ", "Ni"]
+SETTINGS = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 1.0, "axis": 0}
+
+
+def blobs(shape, n_classes=3, seed=0):
+    field = ndimage.gaussian_filter(np.random.default_rng(seed).normal(size=shape), 1.5)
+    edges = np.percentile(field, np.linspace(0, 100, n_classes + 1)[1:-1])
+    return np.digitize(field, edges).astype(np.uint8)
+
+
+def block(labels, first, last):
+    """{slice: class map} of slices first..last of a label volume (a model's test predictions)."""
+    return {z: labels[z].copy() for z in range(first, last + 1)}
+
+
+def test_a_perfect_prediction_has_zero_errors_named_by_class():
+    labels = blobs((12, 20, 20))
+    labels[9, :4] = IGNORE_INDEX  # unknown truth: left out of both volumes
+    predictions = block(labels, 7, 11)
+    predictions[9][:4] = 2  # whatever a model predicts there counts for nothing
+    table, summary = measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)
+    rows = table.set_index(["metric", "phases"])
+    assert ("tpb_density", "pore/YSZ/Ni") in rows.index
+    assert rows.loc[("tpb_density", "pore/YSZ/Ni"), "true"] > 0
+    assert (table["true"] == table["predicted"]).all()
+    assert (table["relative_error"].dropna() == 0).all() and table["relative_error"].notna().any()
+    fractions = table.loc[table.metric == "volume_fraction", "true"]
+    assert fractions.sum() == pytest.approx(1)
+    assert summary["test_slices"] == [7, 11]
+    assert summary["relative_error"]["tpb_density"] == {"pore/YSZ/Ni": 0.0}
+    assert summary["mean_abs_relative_error"]["volume_fraction"] == 0.0
+
+
+def test_errors_are_measured_on_the_test_block_only():
+    labels = blobs((10, 16, 16))
+    predictions = block(labels, 6, 9)
+    predictions[7][predictions[7] == 1] = 0  # one slice loses its YSZ to pore
+    table, summary = measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)
+    true_block = labels[6:10]
+    ysz = np.count_nonzero(true_block == 1)
+    expected = (ysz - np.count_nonzero(labels[7] == 1)) / ysz - 1
+    rows = table.set_index(["metric", "phases"])
+    assert rows.loc[("volume_fraction", "YSZ"), "relative_error"] == pytest.approx(expected)
+    assert rows.loc[("volume_fraction", "YSZ"), "true"] == pytest.approx(ysz / true_block.size)
+    assert summary["relative_error"]["volume_fraction"]["YSZ"] == pytest.approx(expected)
+    assert summary["mean_abs_relative_error"]["volume_fraction"] > 0
+
+
+def test_four_phases_with_two_roles_get_no_tpb():
+    names = ["pore", "YSZ", "Ni", "GDC"]
+    labels = blobs((6, 12, 12), n_classes=4)
+    settings = {**SETTINGS, "roles": {"pore": "pore", "solid": "GDC"}}
+    table, summary = measure_test_block(labels, block(labels, 0, 5), settings, names)
+    assert "tpb_density" not in set(table.metric) and "tpb_density" not in summary["relative_error"]
+    assert list(table.loc[table.metric == "volume_fraction", "phases"]) == names
+    assert "Ni/GDC" in set(table.phases)
+
+
+def test_four_phases_with_three_roles_get_one_tpb():
+    names = ["pore", "YSZ", "Ni", "GDC"]
+    labels = blobs((6, 12, 12), n_classes=4)
+    settings = {**SETTINGS, "roles": {"pore": "pore", "ionic": "GDC", "ni": "Ni"}}
+    table, _ = measure_test_block(labels, block(labels, 0, 5), settings, names)
+    assert list(table.loc[table.metric == "tpb_density", "phases"]) == ["pore/Ni/GDC"]
+
+
+def test_a_class_absent_from_the_test_block_still_has_its_rows():
+    labels = np.zeros((4, 6, 6), dtype=np.uint8)
+    labels[:, :, 3:] = 1
+    table, _ = measure_test_block(labels, block(labels, 0, 3), SETTINGS, CLASS_NAMES)
+    ni = table[table.phases == "Ni"]
+    assert list(ni.metric) == ["volume_fraction", "connected_fraction"]
+    assert ni["true"].iloc[0] == 0 and np.isnan(ni["relative_error"].iloc[0])
+
+
+def test_slices_that_are_not_one_block_are_refused():
+    labels = blobs((6, 8, 8))
+    predictions = {0: labels[0], 2: labels[2]}
+    with pytest.raises(ValueError, match="contiguous"):
+        measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)
+
+
+def test_roles_resolve_class_names_with_errors_naming_the_key():
+    assert class_roles({"pore": "pore", "ni": "Ni"}, CLASS_NAMES) == {"pore": 0, "Ni": 2}
+    assert class_roles({}, CLASS_NAMES) == {}
+    with pytest.raises(ValueError, match=r"microstructure.roles.ni: 'nickel' is not a class"):
+        class_roles({"ni": "nickel"}, CLASS_NAMES)
+    with pytest.raises(ValueError, match="two roles"):
+        class_roles({"pore": "pore", "void": "pore"}, CLASS_NAMES)
+
+
+def test_the_table_is_a_frame_with_the_module_columns():
+    labels = blobs((4, 8, 8))
+    table, _ = measure_test_block(labels, block(labels, 0, 3), SETTINGS, CLASS_NAMES)
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == [
+        "metric",
+        "phases",
+        "unit",
+        "true",
+        "predicted",
+        "relative_error",
+    ]

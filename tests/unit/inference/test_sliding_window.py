@@ -1,0 +1,194 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.networks import randomised_norms
+from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
+from xrayseg.inference.sliding_window import (
+    flip_averaged,
+    gaussian_importance,
+    sliding_window_logits,
+    window_positions,
+    window_starts,
+)
+from xrayseg.models import build_network
+
+WINDOW_CASES = [
+    (501, 256, 0.5),
+    (501, 64, 0.5),
+    (501, 64, 0.0),
+    (64, 64, 0.5),
+    (65, 64, 0.5),
+    (100, 32, 0.25),
+    (100, 33, 0.7),
+    (97, 16, 0.5),
+    (10, 3, 0.9),
+]
+
+
+@pytest.mark.parametrize("length,window,overlap", WINDOW_CASES)
+def test_windows_cover_every_pixel_and_stay_inside_the_image(length, window, overlap):
+    starts = window_starts(length, window, overlap)
+    assert starts[0] == 0 and starts[-1] + window == length
+    assert all(s >= 0 and s + window <= length for s in starts)
+    covered = np.zeros(length, dtype=int)
+    for start in starts:
+        covered[start : start + window] += 1
+    assert covered.min() >= 1
+    assert len(set(starts)) == len(starts)
+
+
+@pytest.mark.parametrize("length,window,overlap", WINDOW_CASES)
+def test_window_steps_are_even_symmetric_and_keep_the_overlap(length, window, overlap):
+    starts = window_starts(length, window, overlap)
+    steps = np.diff(starts)
+    if len(steps):
+        assert steps.max() - steps.min() <= 1
+        # At least the asked overlap (to the pixel), unless the window is too small for it.
+        assert steps.max() <= max(1, math.ceil(window * (1 - overlap)))
+        # One window fewer would need a step above the target: the count is the smallest.
+        assert (length - window) / (len(starts) - 2 or 1) > window * (1 - overlap) or (
+            len(starts) == length - window + 1
+        )
+    span = length - window
+    for first, last in zip(starts, reversed(starts), strict=True):
+        assert abs(first + last - span) <= (1 if first == last else 0)
+
+
+def test_window_positions_are_the_grid_of_starts():
+    positions = window_positions(100, 70, 32, 0.5)
+    ys, xs = window_starts(100, 32, 0.5), window_starts(70, 32, 0.5)
+    assert positions == [(y, x) for y in ys for x in xs]
+
+
+@pytest.mark.parametrize(
+    "length,window,overlap", [(10, 20, 0.5), (100, 32, 1.0), (100, 32, -0.1), (10, 0, 0.5)]
+)
+def test_impossible_windows_are_refused(length, window, overlap):
+    with pytest.raises(ValueError):
+        window_starts(length, window, overlap)
+
+
+def test_gaussian_peaks_in_the_centre_and_is_positive():
+    weights = gaussian_importance(16)
+    assert weights.max() == pytest.approx(1.0)
+    assert weights.min() > 0
+    assert np.allclose(weights, weights[::-1, ::-1])
+    assert weights[8, 8] > weights[8, 12] > weights[8, 15]
+
+
+def test_identity_network_is_reproduced_exactly_by_stitching():
+    image = np.random.default_rng(0).random((3, 77, 50)).astype(np.float32)
+    logits = sliding_window_logits(image, lambda batch: batch, window=32, n_classes=3, overlap=0.5)
+    np.testing.assert_allclose(logits, image, rtol=1e-5, atol=1e-6)
+
+
+def test_flip_averaging_of_an_identity_network_is_still_exact():
+    image = np.random.default_rng(1).random((2, 45, 61)).astype(np.float32)
+    network = flip_averaged(lambda batch: batch)
+    logits = sliding_window_logits(image, network, window=16, n_classes=2, overlap=0.5)
+    np.testing.assert_allclose(logits, image, rtol=1e-5, atol=1e-6)
+
+
+def test_flip_averaging_undoes_each_flip():
+    # A network that marks the left column: averaged over flips, the left and right edges share it.
+    def left_column(batch):
+        out = torch.zeros_like(batch)
+        out[..., 0] = 1.0
+        return out
+
+    out = flip_averaged(left_column)(torch.zeros(1, 1, 4, 4))
+    np.testing.assert_allclose(out[0, 0, :, 0], 0.5)
+    np.testing.assert_allclose(out[0, 0, :, -1], 0.5)
+    np.testing.assert_allclose(out[0, 0, :, 1:-1], 0.0)
+
+
+def test_batch_size_does_not_change_the_result():
+    image = np.random.default_rng(2).random((1, 70, 70)).astype(np.float32)
+
+    def squares(batch):
+        return torch.cat([batch**2, -batch], 1)
+
+    one = sliding_window_logits(image, squares, 32, 2, batch_size=1)
+    many = sliding_window_logits(image, squares, 32, 2, batch_size=7)
+    np.testing.assert_allclose(one, many, rtol=1e-6)
+
+
+def test_windows_far_from_the_edges_weigh_towards_their_centres():
+    # Each window reports its own start column; the stitched value at a pixel is a weighted mean
+    # of the starts of the windows covering it, pulled towards the window it is most central in.
+    image = np.zeros((1, 32, 64), dtype=np.float32)
+    starts = window_starts(64, 32, 0.5)
+
+    def start_marker(batch):
+        # Batches are in window_positions order; one row of windows here.
+        marks = torch.tensor(starts[: len(batch)], dtype=torch.float32)
+        return marks.view(-1, 1, 1, 1).expand(-1, 1, 32, 32).clone()
+
+    stitched = sliding_window_logits(image, start_marker, 32, 1, batch_size=len(starts))[0, 16]
+    assert starts == [0, 16, 32]
+    assert stitched[16] == pytest.approx(0.0, abs=0.05)  # centre of the first window
+    assert stitched[32] == pytest.approx(16.0, abs=0.05)  # centre of the middle window
+    assert np.all(np.diff(stitched) >= -1e-4)
+    # Pixels 23 and 24 mirror each other about the midpoint of the two windows' centres.
+    assert stitched[23] + stitched[24] == pytest.approx(16.0, abs=1e-4)
+    assert 0 < stitched[23] < 8 < stitched[24] < 16
+
+
+def test_small_images_are_padded_and_cropped_back():
+    image = np.random.default_rng(0).random((1, 20, 20)).astype(np.float32)
+    logits = sliding_window_logits(image, lambda b: torch.cat([b, -b], 1), 32, 2)
+    assert logits.shape == (2, 20, 20)
+    np.testing.assert_allclose(logits[0], image[0], rtol=1e-5)
+
+
+def test_images_need_not_be_bigger_than_half_the_window():
+    image = np.random.default_rng(0).random((1, 5, 3)).astype(np.float32)
+    logits = sliding_window_logits(image, lambda b: b, 16, 1)
+    np.testing.assert_allclose(logits, image, rtol=1e-5)
+
+
+def test_a_network_with_the_wrong_output_shape_is_an_error():
+    image = np.zeros((1, 40, 40), dtype=np.float32)
+    with pytest.raises(ValueError, match="network gave"):
+        sliding_window_logits(image, lambda b: b[:, :, :8, :8], 16, 1)
+
+
+@pytest.mark.parametrize(
+    "arch,args,shape",
+    [
+        ("unet", {"width": 4, "depth": 2}, (2, 1, 32, 32)),
+        ("dnn", {"patch_size": 8, "hidden": 16}, (5, 1, 8, 8)),
+    ],
+)
+def test_folding_batch_norms_keeps_the_logits(arch, args, shape):
+    torch.manual_seed(0)
+    network = randomised_norms(build_network(arch, 3, 1, args))
+    batch = torch.randn(shape)
+    folded = fold_batchnorms(network)
+    remaining = [
+        m for m in folded.modules() if isinstance(m, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d)
+    ]
+    assert not remaining
+    with torch.no_grad():
+        np.testing.assert_allclose(folded(batch), network(batch), rtol=1e-4, atol=1e-5)
+
+
+def test_fast_forward_options_agree_with_the_plain_network():
+    torch.manual_seed(0)
+    network = randomised_norms(build_network("unet", 3, 1, {"width": 4, "depth": 2}))
+    batch = torch.randn(2, 1, 16, 16)
+    with torch.no_grad():
+        expected = network(batch)
+    plain = inference_forward(network, "cpu")(batch)
+    np.testing.assert_allclose(plain, expected, rtol=1e-4, atol=1e-5)
+    channels_last = inference_forward(network, "cpu", channels_last=True)(batch)
+    np.testing.assert_allclose(channels_last, expected, rtol=1e-4, atol=1e-4)
+    bf16 = inference_forward(network, "cpu", bf16=True, channels_last=True)(batch)
+    assert bf16.dtype == torch.float32
+    # bf16 keeps about 3 significant digits: close, not equal.
+    assert (bf16 - expected).abs().max() < 0.05 * expected.abs().max() + 0.05
+    flipped = inference_forward(network, "cpu", flip_tta=True)(batch)
+    assert flipped.shape == expected.shape

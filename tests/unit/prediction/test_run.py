@@ -1,0 +1,248 @@
+"""predict_set end to end without Snakemake: models whose predictions are known exactly."""
+
+import json
+import logging
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+import torch
+
+from xrayseg.data.context import context_stack
+from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.microstructure import measure_microstructure
+from xrayseg.models import build_network
+from xrayseg.models.checkpoint import save_checkpoint
+from xrayseg.prediction.predict import predict_set
+
+CLASS_NAMES = ["pore", "YSZ", "Ni"]
+GREY_VALUES = [0, 128, 255]
+NORMALISATION = {"low": 20000.0, "high": 44000.0}
+THRESHOLDS = [0.25, 0.6]  # normalised: 26000 and 34400 grey
+ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
+MICROSTRUCTURE = {"roles": ROLES, "voxel_size": 2.0, "axis": 0}
+INFERENCE = {"window": "slice", "batch_size": 4}
+
+
+def electrode_raw(shape, seed, gain=1.0):
+    """Blobby three-phase uint16 raw with the real data's grey levels."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    fields = ndimage.gaussian_filter(rng.standard_normal((3, *shape)), (0, 1.5, 2, 2))
+    phases = fields.argmax(axis=0)
+    grey = np.take([22700.0, 35000.0, 40900.0], phases) + rng.normal(0, 800, shape)
+    return np.clip(grey * gain, 0, 65535).astype(np.uint16)
+
+
+def normalise(raw):
+    low, high = NORMALISATION["low"], NORMALISATION["high"]
+    return (raw.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+
+
+@pytest.fixture
+def training_data(tmp_path):
+    """The ingested training volume and split that the shift check compares against."""
+    raw = normalise(electrode_raw((10, 40, 40), seed=0))
+    volume = tmp_path / "volume.h5"
+    with h5py.File(volume, "w") as out:
+        out["raw"] = raw
+    split = tmp_path / "split.csv"
+    splits = ["train"] * 6 + ["guard", "val", "guard", "test"]
+    pd.DataFrame({"slice": range(10), "name": range(10), "split": splits}).to_csv(split)
+    return {"volume": str(volume), "split": str(split)}
+
+
+def threshold_checkpoint(path, label_values=GREY_VALUES):
+    save_checkpoint(
+        {
+            "model_name": "threshold",
+            "arch": "threshold",
+            "kind": "pixel",
+            "arch_args": {},
+            "n_classes": 3,
+            "in_channels": 1,
+            "patch_size": None,
+            "class_names": CLASS_NAMES,
+            "label_values": label_values,
+            "normalisation": NORMALISATION,
+            "params": {"thresholds": THRESHOLDS, "order": [0, 1, 2]},
+        },
+        path,
+    )
+    return str(path)
+
+
+def context_unet_checkpoint(path):
+    """An untrained 2.5-D UNet (context 1: three input slices); its outputs depend on all three."""
+    torch.manual_seed(0)
+    arch_args = {"width": 4, "depth": 2}
+    network = build_network("unet", 3, 3, arch_args)
+    with torch.no_grad():  # larger weights than at initialisation: outputs that vary with input
+        for weight in network.parameters():
+            if weight.ndim == 4:
+                weight.mul_(4.0)
+    checkpoint = {
+        "model_name": "unet25d",
+        "arch": "unet",
+        "kind": "torch",
+        "arch_args": arch_args,
+        "n_classes": 3,
+        "in_channels": 3,
+        "context": 1,
+        "patch_size": 16,
+        "class_names": CLASS_NAMES,
+        "label_values": GREY_VALUES,
+        "normalisation": NORMALISATION,
+        "state_dict": network.state_dict(),
+    }
+    save_checkpoint(checkpoint, path)
+    return checkpoint, str(path)
+
+
+def outputs_in(folder, probabilities=False):
+    outputs = {
+        "slices": folder / "slices",
+        "stack": folder / "segmentation.tif",
+        "fractions": folder / "fractions.csv",
+        "volume": folder / "volume.csv",
+        "shift": folder / "shift.csv",
+        "summary": folder / "summary.json",
+    }
+    if probabilities:
+        outputs["probabilities"] = folder / "probabilities.h5"
+    return outputs
+
+
+def run(raw_spec, checkpoint, training_data, outputs, **extra):
+    predict_set(
+        "scan_b",
+        {"raw": raw_spec, **extra},
+        "threshold",
+        {"checkpoints": [checkpoint], **training_data},
+        INFERENCE,
+        MICROSTRUCTURE,
+        {key: str(path) for key, path in outputs.items()},
+    )
+
+
+def test_a_folder_scan_is_segmented_slice_by_slice_with_the_training_normalisation(
+    tmp_path, training_data
+):
+    raw = electrode_raw((7, 30, 36), seed=1)
+    (tmp_path / "scan").mkdir()
+    names = [f"b{z + 1:03d}.tiff" for z in range(len(raw))]
+    for name, plane in zip(names, raw, strict=True):
+        tifffile.imwrite(tmp_path / "scan" / name, plane)
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
+    outputs = outputs_in(tmp_path / "out")
+    run(str(tmp_path / "scan"), checkpoint, training_data, outputs)
+
+    classes = np.digitize(normalise(raw), THRESHOLDS).astype(np.uint8)
+    labels = np.take(GREY_VALUES, classes).astype(np.uint8)
+    written = sorted(p.name for p in outputs["slices"].iterdir())
+    assert written == names
+    for z, name in enumerate(names):
+        plane = tifffile.imread(outputs["slices"] / name)
+        assert plane.dtype == np.uint8
+        np.testing.assert_array_equal(plane, labels[z])
+    np.testing.assert_array_equal(tifffile.imread(outputs["stack"]), labels)
+
+    fractions = pd.read_csv(outputs["fractions"])
+    assert fractions["name"].tolist() == names and fractions["file"].tolist() == names
+    for c, name in enumerate(CLASS_NAMES):
+        expected = (classes == c).mean(axis=(1, 2))
+        np.testing.assert_allclose(fractions[f"fraction_{name}"], expected)
+
+    volume = pd.read_csv(outputs["volume"])
+    found = {(r.metric, r.phases): r.value for r in volume.itertuples()}
+    roles = {"pore": 0, "YSZ": 1, "Ni": 2}
+    expected = measure_microstructure(classes, roles, 2.0, 0, 3)
+    assert found.keys() == expected.keys()
+    for key, value in expected.items():
+        assert found[key] == pytest.approx(value, rel=1e-9), key
+    assert ("tpb_density", "pore/YSZ/Ni") in found
+
+    shift = pd.read_csv(outputs["shift"])
+    assert shift["percentile"].tolist() == [1, 50, 99]
+    assert not shift["flagged"].any()
+    summary = json.loads(outputs["summary"].read_text())
+    assert summary["model"] == "threshold" and summary["n_slices"] == 7
+    assert summary["slice_shape"] == [30, 36]
+    assert summary["grey_shift"]["flagged"] is False
+
+
+def test_an_hdf5_scan_with_rgb_labels_gives_rgb_slices_and_stack(tmp_path, training_data):
+    raw = electrode_raw((5, 24, 20), seed=2)
+    with h5py.File(tmp_path / "scan.h5", "w") as out:
+        out["exchange/data"] = raw
+    colours = [[0, 0, 255], [0, 255, 0], [255, 0, 0]]
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt", colours)
+    outputs = outputs_in(tmp_path / "out")
+    run(f"{tmp_path / 'scan.h5'}:/exchange/data", checkpoint, training_data, outputs)
+
+    expected = np.asarray(colours, dtype=np.uint8)[np.digitize(normalise(raw), THRESHOLDS)]
+    assert sorted(p.name for p in outputs["slices"].iterdir()) == [
+        f"scan_{z:04d}.tif" for z in range(5)
+    ]
+    first = tifffile.imread(outputs["slices"] / "scan_0000.tif")
+    assert first.shape == (24, 20, 3) and first.dtype == np.uint8
+    np.testing.assert_array_equal(first, expected[0])
+    np.testing.assert_array_equal(tifffile.imread(outputs["stack"]), expected)
+
+
+def test_a_shifted_scan_is_flagged_and_logged(tmp_path, training_data, caplog):
+    raw = electrode_raw((4, 24, 24), seed=3, gain=1.5)
+    tifffile.imwrite(tmp_path / "bright.tif", raw, photometric="minisblack")
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
+    outputs = outputs_in(tmp_path / "out")
+    with caplog.at_level(logging.WARNING):
+        run(str(tmp_path / "bright.tif"), checkpoint, training_data, outputs, shift_tolerance=0.1)
+    assert any("far outside the training data" in r.message for r in caplog.records)
+    tails = pd.read_csv(outputs["shift"]).set_index("percentile").loc[[1.0, 99.0]]
+    assert tails["flagged"].all()
+    assert (tails["new_grey"] / tails["train_grey"]).to_numpy() == pytest.approx(1.5, rel=0.05)
+    assert json.loads(outputs["summary"].read_text())["grey_shift"]["flagged"] is True
+
+
+def test_a_25d_model_sees_the_new_scans_neighbours_clamped_at_its_ends(tmp_path, training_data):
+    raw = electrode_raw((5, 16, 16), seed=4)
+    tifffile.imwrite(tmp_path / "scan.tif", raw, photometric="minisblack")
+    checkpoint, path = context_unet_checkpoint(tmp_path / "models" / "unet25d" / "model.pt")
+    outputs = outputs_in(tmp_path / "out", probabilities=True)
+    predict_set(
+        "scan_b",
+        {"raw": str(tmp_path / "scan.tif")},
+        "unet25d",
+        {"checkpoints": [path], **training_data},
+        INFERENCE,
+        MICROSTRUCTURE,
+        {key: str(p) for key, p in outputs.items()},
+    )
+    predictor = Predictor(checkpoint, "cpu", InferenceSettings.from_config(INFERENCE))
+    volume = normalise(raw)
+    with h5py.File(outputs["probabilities"]) as written:
+        probabilities = written["probabilities"][:]
+        assert written["names"].asstr()[:].tolist() == [f"scan.tif[{z}]" for z in range(5)]
+    assert probabilities.shape == (5, 3, 16, 16)
+    for z in range(5):
+        expected = predictor.probabilities(context_stack(volume, z, 1, range(5)))
+        np.testing.assert_allclose(probabilities[z], expected, atol=2e-3)
+        alone = predictor.probabilities(np.stack([volume[z]] * 3))
+        assert np.abs(alone - expected).max() > 1e-3, "the neighbours must matter"
+    stack = tifffile.imread(outputs["stack"])
+    np.testing.assert_array_equal(stack, np.take(GREY_VALUES, probabilities.argmax(axis=1)))
+
+
+def test_a_failing_scan_leaves_no_output_behind(tmp_path, training_data):
+    (tmp_path / "scan").mkdir()
+    tifffile.imwrite(tmp_path / "scan" / "s1.tif", electrode_raw((1, 20, 20), 5)[0])
+    tifffile.imwrite(tmp_path / "scan" / "s2.tif", electrode_raw((1, 20, 22), 5)[0])
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
+    outputs = outputs_in(tmp_path / "out")
+    with pytest.raises(ValueError, match="s2.tif.*differs from the first slice"):
+        run(str(tmp_path / "scan"), checkpoint, training_data, outputs)
+    left = [p.name for p in (tmp_path / "out").iterdir()] if (tmp_path / "out").exists() else []
+    assert left in ([], ["shift.csv"]), left

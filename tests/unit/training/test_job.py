@@ -1,0 +1,213 @@
+"""Training jobs end to end on a tiny volume: checkpoints, 2.5-D inputs, the forest, preemption."""
+
+import json
+import signal
+import threading
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xrayseg.data.context import context_stack
+from xrayseg.data.split import slices_of, split_table
+from xrayseg.data.synthetic import image_phases, make_phases
+from xrayseg.inference.predictor import Predictor
+from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.patches.build import build_patches
+from xrayseg.training.data import context_patches, load_patch_set
+from xrayseg.training.job import resume_path, train_model
+from xrayseg.training.preemption import Preempted
+
+UNET_25D = {
+    "arch": "unet",
+    "patch_size": 16,
+    "width": 4,
+    "depth": 2,
+    "dropout": 0.1,
+    "context": 1,
+    "epochs": 3,
+    "batch_size": 16,
+    "lr": 0.01,
+    "patience": 5,
+    "precision": "fp32",
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def write_volume(path, raw, labels):
+    """A volume.h5 as ingest writes it (the attributes training reads)."""
+    with h5py.File(path, "w") as volume:
+        volume["raw"] = raw.astype(np.float32)
+        volume["labels"] = labels.astype(np.uint8)
+        volume.attrs.update(
+            {
+                "class_names": json.dumps(["pore", "YSZ", "Ni"]),
+                "label_values": json.dumps([0, 128, 255]),
+                "norm_low": 20000.0,
+                "norm_high": 45000.0,
+                "raw_names": json.dumps([f"s{z}" for z in range(len(raw))]),
+                "config_hash": "test",
+            }
+        )
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """A 20-slice 48x48 synthetic volume, its split and 16 px patches."""
+    root = tmp_path_factory.mktemp("tiny_training")
+    phases = make_phases((20, 48, 48), [0.3, 0.43, 0.27], 4, seed=1)
+    grey = image_phases(phases, [22700, 35000, 40900], [2400, 1300, 1700], 1.0, 0.0, seed=1)
+    write_volume(root / "volume.h5", (grey - 20000.0) / 25000.0, phases)
+    split_table(["s"] * 20, 0.2, 0.25, 1).to_csv(root / "split.csv", index=False)
+    keep_all = {"window": 0, "min_label_agreement": 0.95, "min_raw_correlation": 0.5}
+    build_patches(
+        root / "volume.h5", root / "split.csv", 16, 0, keep_all, root / "16px.h5", root / "16px.csv"
+    )
+    return root
+
+
+def run_job(data, out, model_cfg, name="m"):
+    train_model(
+        name,
+        model_cfg,
+        data / "volume.h5",
+        data / "split.csv",
+        data / "16px.h5" if "patch_size" in model_cfg else None,
+        out / name / "model.pt",
+        out / name / "history.csv",
+        threads=1,
+        seed=3,
+        device="cpu",
+    )
+    return load_checkpoint(out / name / "model.pt"), pd.read_csv(out / name / "history.csv")
+
+
+def test_context_patches_never_read_a_slice_of_another_split(tmp_path):
+    depth, side = 20, 8
+    # Every voxel holds its slice index, so each channel says which slice it came from.
+    raw = np.broadcast_to(np.arange(depth, dtype=np.float32)[:, None, None], (depth, side, side))
+    write_volume(tmp_path / "volume.h5", raw, np.zeros((depth, side, side)))
+    split = split_table(["s"] * depth, 0.2, 0.25, 1)
+    for name in ("train", "val", "test"):
+        block = slices_of(split, name)
+        origins = np.array([[z, 0, 0] for z in block])
+        stacks = context_patches(tmp_path / "volume.h5", block, origins, side, context=3)
+        assert stacks.shape == (len(block), 7, side, side)
+        assert set(np.unique(stacks).astype(int)) <= set(block), name
+        # The middle channel is the patch's own slice; neighbours are in slice order.
+        assert np.array_equal(stacks[:, 3, 0, 0], block)
+        assert (np.diff(stacks[:, :, 0, 0], axis=1) >= 0).all()
+
+
+def test_a_context_patch_set_matches_the_patches_and_the_prediction_stack(tiny_data):
+    split = pd.read_csv(tiny_data / "split.csv")
+    patch_set = load_patch_set(tiny_data / "16px.h5", "val", 2, tiny_data / "volume.h5", split)
+    assert patch_set.images.shape[1:] == (5, 16, 16)
+    with h5py.File(tiny_data / "16px.h5") as patches:
+        z, y, x = patches["val"]["origins"][0]
+    with h5py.File(tiny_data / "volume.h5") as volume:
+        stack = context_stack(volume["raw"], int(z), 2, slices_of(split, "val"))
+    # Training inputs are cut from exactly what prediction feeds the network.
+    assert np.array_equal(patch_set.images[0].numpy(), stack[:, y : y + 16, x : x + 16])
+
+
+def test_a_25d_unet_trains_and_its_checkpoint_rebuilds_it(tiny_data, tmp_path):
+    checkpoint, history = run_job(tiny_data, tmp_path, UNET_25D)
+    assert checkpoint["context"] == 1 and checkpoint["in_channels"] == 3
+    assert checkpoint["kind"] == "torch" and checkpoint["model_name"] == "m"
+    assert checkpoint["arch_args"] == {"width": 4, "depth": 2, "dropout": 0.1}
+    assert checkpoint["config"]["lr"] == 0.01
+    assert checkpoint["class_names"] == ["pore", "YSZ", "Ni"]
+    assert checkpoint["label_values"] == [0, 128, 255]
+    assert checkpoint["normalisation"] == {"low": 20000.0, "high": 45000.0}
+    assert checkpoint["epoch"] == 3 and 1 <= checkpoint["best_epoch"] <= 3
+    assert checkpoint["best_val_loss"] == pytest.approx(history["val_loss"].min())
+    assert list(history.columns) == [
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "seconds",
+    ]
+    assert not resume_path(tmp_path / "m" / "model.pt").exists()
+    split = pd.read_csv(tiny_data / "split.csv")
+    test_block = slices_of(split, "test")
+    with h5py.File(tiny_data / "volume.h5") as volume:
+        image = context_stack(volume["raw"], test_block[0], 1, test_block)
+    probabilities = Predictor(checkpoint).probabilities(image)
+    assert probabilities.shape == (3, 48, 48)
+    assert np.allclose(probabilities.sum(0), 1, atol=1e-4)
+
+
+def test_the_forest_trains_from_train_slices_and_predicts_from_its_checkpoint(tiny_data, tmp_path):
+    checkpoint, history = run_job(
+        tiny_data, tmp_path, {"arch": "rf", "trees": 4, "samples": 3000}, "forest"
+    )
+    assert checkpoint["kind"] == "pixel" and checkpoint["parameters"] > 0
+    assert list(history["epoch"]) == [1]
+    split = pd.read_csv(tiny_data / "split.csv")
+    z = slices_of(split, "test")[0]
+    with h5py.File(tiny_data / "volume.h5") as volume:
+        raw, labels = volume["raw"][z], volume["labels"][z]
+    predicted = Predictor(checkpoint).classes(raw[None])
+    assert (predicted == labels).mean() > 0.8
+
+
+def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
+    settings = {**UNET_25D, "context": 0, "epochs": 10, "patience": 10}
+    model = tmp_path / "m" / "model.pt"
+    resume = resume_path(model)
+
+    def preempt_after_first_epoch():
+        deadline = time.monotonic() + 120
+        while not resume.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        signal.raise_signal(signal.SIGTERM)
+
+    # Should the signal come late (a failing test), it must not kill pytest itself.
+    outside = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    killer = threading.Thread(target=preempt_after_first_epoch)
+    try:
+        killer.start()
+        with pytest.raises(Preempted) as stopped:
+            run_job(tiny_data, tmp_path, settings)
+    finally:
+        killer.join()
+        signal.signal(signal.SIGTERM, outside)
+    assert stopped.value.code == 143
+    assert not model.exists() and not (tmp_path / "m" / "history.csv").exists()
+    assert not [p for p in resume.parent.iterdir() if p.name.startswith(".")]  # no temp files
+    interrupted_at = load_checkpoint(resume)["state"]["epoch"]
+    assert 1 <= interrupted_at < 10
+
+    checkpoint, history = run_job(tiny_data, tmp_path, settings)
+    assert list(history["epoch"]) == list(range(1, 11))
+    assert checkpoint["epoch"] == 10 and not resume.exists()
+
+    uninterrupted, whole = run_job(tiny_data, tmp_path / "again", settings)
+    assert np.array_equal(history["val_loss"], whole["val_loss"])
+    for name, value in uninterrupted["state_dict"].items():
+        assert torch.equal(value, checkpoint["state_dict"][name])
+
+
+def test_a_resume_file_from_other_settings_is_ignored(tiny_data, tmp_path, caplog):
+    settings = {**UNET_25D, "context": 0, "epochs": 2}
+    model = tmp_path / "m" / "model.pt"
+    model.parent.mkdir(parents=True)
+    torch.save({"run_hash": "other settings", "state": {"epoch": 7}}, resume_path(model))
+    with caplog.at_level("INFO"):
+        checkpoint, history = run_job(tiny_data, tmp_path, settings)
+    assert "belongs to other settings" in caplog.text
+    assert list(history["epoch"]) == [1, 2]
