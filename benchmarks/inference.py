@@ -23,7 +23,8 @@ the window in both libraries):
   monai            monai.inferers.sliding_window_inference on the plain eval-mode network
                    (NCHW, batch norms as trained), as many windows per forward as xrayseg uses
   xrayseg plain    xrayseg.inference.predictor.Predictor, same window, NCHW, no fused convolutions
-  xrayseg          Predictor with its defaults: channels-last, fused pre-packed convolutions
+  xrayseg          Predictor with patch windows (the model's patch size) and its other defaults:
+                   channels-last, fused pre-packed convolutions
   xrayseg slice    Predictor with window "slice": the whole slice in one window (padded to 512)
   monai slice      MONAI with the same whole-slice window (what the window alone gives MONAI)
   ... compiled     (--compile) torch.compile of the whole-slice network; compile time printed
@@ -45,8 +46,9 @@ from machine import PEAK_SHAPES, alternate, conv_peak_functions, print_machine, 
 
 from xrayseg.data.synthetic import image_phases, make_phases
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.settings.inference import InferenceSettings
 from xrayseg.training.data import PatchSet
 from xrayseg.training.loop import fit_network
 
@@ -323,17 +325,22 @@ def benchmark_model(name, args, device, monai_available):
     shape = image.shape[-2:]
     network = plain_network(checkpoint, device)
     contenders = {}
+    patch_settings = InferenceSettings(window="patch")
     xr_window, xr_batch = None, None
     if monai_available:
-        placeholder = Predictor(checkpoint, device)
+        placeholder = Predictor(checkpoint, device, patch_settings)
         xr_window = placeholder.window_for(*shape)
         xr_batch = placeholder.batch_for(xr_window)
         contenders["monai"] = monai_contender(network, device, xr_window, xr_batch)
     plain = inference_forward(network, device, fuse_convolutions=False)
     contenders["xrayseg plain"] = xrayseg_contender(
-        checkpoint, device, InferenceSettings(channels_last=False), shape, forward=plain
+        checkpoint,
+        device,
+        InferenceSettings(window="patch", channels_last=False),
+        shape,
+        forward=plain,
     )
-    contenders["xrayseg"] = xrayseg_contender(checkpoint, device, InferenceSettings(), shape)
+    contenders["xrayseg"] = xrayseg_contender(checkpoint, device, patch_settings, shape)
     slice_settings = InferenceSettings(window="slice")
     contenders["xrayseg slice"] = xrayseg_contender(checkpoint, device, slice_settings, shape)
     if monai_available:
@@ -343,7 +350,7 @@ def benchmark_model(name, args, device, monai_available):
         )
     if args.bf16:
         contenders["xrayseg bf16"] = xrayseg_contender(
-            checkpoint, device, InferenceSettings(bf16=True), shape
+            checkpoint, device, InferenceSettings(window="patch", bf16=True), shape
         )
         contenders["xrayseg slice bf16"] = xrayseg_contender(
             checkpoint, device, InferenceSettings(window="slice", bf16=True), shape

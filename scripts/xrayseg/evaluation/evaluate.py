@@ -28,10 +28,11 @@ from xrayseg.evaluation.files import (
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import pooled_scores, ranked_slices, score_slice, slice_row
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.io.atomic import atomic_output
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
+from xrayseg.settings.inference import InferenceSettings
 
 log = logging.getLogger(__name__)
 

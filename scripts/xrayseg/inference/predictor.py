@@ -7,8 +7,6 @@ Models with `context` k > 0 (2.5-D) get slice z and its k neighbours on each sid
 z's own split block (xrayseg.data.context), as input channels.
 """
 
-from dataclasses import dataclass, fields
-
 import numpy as np
 import torch
 
@@ -16,33 +14,11 @@ from xrayseg.data.context import context_stack
 from xrayseg.inference.fastforward import inference_forward
 from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.models import build_network, spec_for
+from xrayseg.settings.inference import InferenceSettings
 
 # Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
 # larger forward passes cut the per-op overhead that dominates small windows on a CPU.
 AUTO_BATCH_PIXELS = 2**20
-
-
-@dataclass(frozen=True)
-class InferenceSettings:
-    """How whole slices are predicted (config section `evaluate`, same names)."""
-
-    overlap: float = 0.5
-    # Windows per forward pass; 0 picks as many as make AUTO_BATCH_PIXELS.
-    batch_size: int = 0
-    # Window side: "patch" (the training patch size), "slice" (the whole slice in one window) or
-    # pixels. Networks built for one input size (patch_size among their architecture arguments,
-    # like the dense network) always use their patch size.
-    window: str | int = "patch"
-    flip_tta: bool = False
-    bf16: bool = False
-    channels_last: bool = True
-    sigma_scale: float = 0.125
-
-    @classmethod
-    def from_config(cls, section):
-        """Settings from a config dict, ignoring keys that are not inference settings."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in section.items() if key in names})
 
 
 class Predictor:

@@ -14,8 +14,9 @@ import time
 import numpy as np
 import torch
 
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.settings.inference import InferenceSettings
 
 
 def unet_checkpoint(width, depth, patch, n_classes=3, in_channels=1, seed=0):

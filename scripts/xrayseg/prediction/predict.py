@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import slices_of
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.io.atomic import atomic_output
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.microstructure.streaming import StreamingMicrostructure, metrics_table
@@ -45,6 +45,7 @@ from xrayseg.prediction.shift import (
     sample_percentiles,
     shift_message,
 )
+from xrayseg.settings.inference import InferenceSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from helpers.networks import randomised_norms
 from xrayseg.inference import cpufusion
 from xrayseg.inference.cpufusion import PackedConvolution, fused_forward, pack_convolutions
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.settings.inference import InferenceSettings
 
 needs_onednn = pytest.mark.skipif(
     not cpufusion.fusion_available(), reason="this torch build lacks the oneDNN fused ops"

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.inference.speed import seconds_per_slice, unet_checkpoint
+from xrayseg.settings.inference import InferenceSettings
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.settings.inference import InferenceSettings
 
 
 def network_checkpoint(arch="unet", in_channels=1, context=0, patch_size=16, **arch_args):

@@ -11,11 +11,12 @@ import tifffile
 import torch
 
 from xrayseg.data.context import context_stack
-from xrayseg.inference.predictor import InferenceSettings, Predictor
+from xrayseg.inference.predictor import Predictor
 from xrayseg.microstructure import measure_microstructure
 from xrayseg.models import build_network
 from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.prediction.predict import predict_set
+from xrayseg.settings.inference import InferenceSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 GREY_VALUES = [0, 128, 255]
