@@ -1,80 +1,42 @@
-# Config validation, input functions and wildcard constraints shared by every rule file.
+# Snakemake's part of the settings: the config checked once (by xrayseg.settings), wildcard
+# constraints, input and param functions, and the command environment of the report.
 
-import ast
 import os
 import shlex
 import sys
 from pathlib import Path
 
 from snakemake import __version__ as SNAKEMAKE_VERSION
-from snakemake.utils import validate
 
 SCRIPTS = Path(workflow.basedir) / "scripts"
 SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
-# The config checks are light (standard library, jsonschema, yaml): they run at every start-up
+# The settings package is light (standard library, jsonschema, yaml): it runs at every start-up
 # with the same code the stages use.
 sys.path.insert(0, str(SCRIPTS))
-from xrayseg.settings.checks import (
-    microstructure_problems,
-    model_problems,
-    roles_that_fit,
-    schema_problems,
-    split_problems,
-    stack_geometry,
-)
-from xrayseg.settings.predict import BEST, predict_problems, set_model
-from xrayseg.settings.specs import data_problems, spec_files
+from xrayseg.settings import codedeps
+from xrayseg.settings import models as model_config
+from xrayseg.settings.canonical import canonical
+from xrayseg.settings.config import checked_config, problem_lines
+from xrayseg.settings.inference import inference_settings
+from xrayseg.settings.models import PATCH_ARCHS, model_settings
+from xrayseg.settings.predict import BEST, segmentation_settings, set_model
+from xrayseg.settings.report import report_config
+from xrayseg.settings.specs import spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
-SPLITS = ("train", "val", "test")
-# Architectures trained as torch networks on patches; keep in step with xrayseg.models.REGISTRY
-# (tests/test_config.py checks it).
-PATCH_ARCHS = ("dnn", "unet")
 
-
-def stop_on(problems):
-    """Stop before any job, one line per problem naming the config key and what it expects."""
-    if problems:
-        raise ValueError("\n".join(f"config error: {key}: {what}" for key, what in problems))
-
-
-def check_config():
-    stop_on(schema_problems(config, SCHEMA))
-    roles_given = "roles" in config.get("microstructure", {})
-    validate(config, SCHEMA)  # fills in the schema's defaults
-    stop_on(data_problems(config["data"]))
-    class_names = config["data"]["class_names"]
-    if not roles_given:
-        roles = roles_that_fit(config["microstructure"]["roles"], class_names)
-        config["microstructure"]["roles"] = roles
-    stop_on(microstructure_problems(config["microstructure"], class_names))
-    n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
-    models = {name: model_settings(name) for name in config["models"]}
-    stop_on(split_problems(config["split"], n_slices) + model_problems(models, slice_shape))
-
-
-def model_settings(name):
-    """A model's settings: the shared training defaults overridden by its own entry."""
-    return {**config["training"], **config["models"][name]}
-
-
-check_config()
-
-
-def check_predict_config():
-    """The prediction sets, before any job (after the schema filled defaults)."""
-    stop_on(predict_problems(config["predict"], config["models"]))
-
-
-check_predict_config()
-
-
-def patch_models():
-    return [m for m in config["models"] if model_settings(m)["arch"] in PATCH_ARCHS]
+# Stop before any job, one line per problem naming the config key and what it expects. From here
+# on the config has the schema's defaults and its keys in sorted order, so every param taken from
+# it is the same whatever order the config file lists its keys in (Snakemake compares params as
+# written); params built below from several places are put in that order too.
+_problems = checked_config(config, SCHEMA)
+if _problems:
+    raise ValueError(problem_lines(_problems))
 
 
 def patch_sizes():
-    return sorted({int(model_settings(m)["patch_size"]) for m in patch_models()})
+    """The patch sizes (px) the configured patch models train on."""
+    return model_config.patch_sizes(config)
 
 
 wildcard_constraints:
@@ -105,39 +67,20 @@ def ingest_inputs(wildcards):
 
 def train_inputs(wildcards):
     inputs = {"volume": "results/ingest/volume.h5", "split": "results/split/split.csv"}
-    settings = model_settings(wildcards.model)
+    settings = model_settings(config, wildcards.model)
     if settings["arch"] in PATCH_ARCHS:
         inputs["patches"] = f"results/patches/{settings['patch_size']}px.h5"
     return inputs
 
 
 def train_params(wildcards):
-    return model_settings(wildcards.model)
+    return canonical(model_settings(config, wildcards.model))
 
 
 def package_modules(script):
-    """The xrayseg modules a script imports, transitively, as paths.
-
-    Rules list them as inputs, so editing one stage's code reruns that stage and what follows.
-    """
-    seen, todo = set(), [Path(script)]
-    while todo:
-        source = todo.pop()
-        for node in ast.walk(ast.parse(source.read_text())):
-            names = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            for name in names:
-                if not name.startswith("xrayseg"):
-                    continue
-                base = SCRIPTS.joinpath(*name.split("."))
-                for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                    if candidate.is_file() and candidate not in seen:
-                        seen.add(candidate)
-                        todo.append(candidate)
-    return sorted(str(p) for p in seen)
+    """The package's files a script runs (xrayseg.settings.codedeps), listed among the inputs
+    of its rule, so that editing one stage's code reruns that stage and what follows."""
+    return codedeps.package_modules(script, SCRIPTS)
 
 
 def evaluate_optional_outputs():
@@ -147,17 +90,6 @@ def evaluate_optional_outputs():
     return {}
 
 
-# The `evaluate` settings that decide how slices are predicted (xrayseg.inference.predictor.InferenceSettings;
-# tests/test_predict_rules.py keeps the two in step): only these rerun a prediction when changed.
-INFERENCE_KEYS = (
-    "overlap",
-    "batch_size",
-    "window",
-    "flip_tta",
-    "bf16",
-    "channels_last",
-    "sigma_scale",
-)
 # A wildcard pattern that matches no name (constrains a rule that no configured set uses).
 MATCHES_NOTHING = "(?!x)x"
 
@@ -213,12 +145,13 @@ def predict_inputs(wildcards):
 
 def predict_set_settings(wildcards):
     """The set's settings that change its segmentation (not its default model or outputs)."""
-    settings = config["predict"][wildcards.set]
-    return {key: settings[key] for key in ("raw", "shift_tolerance") if key in settings}
+    return segmentation_settings(config["predict"][wildcards.set])
 
 
 def predict_inference_settings():
-    return {key: config["evaluate"][key] for key in INFERENCE_KEYS}
+    """The `evaluate` settings that decide how slices are predicted
+    (xrayseg.settings.inference.InferenceSettings): only these rerun a prediction when changed."""
+    return inference_settings(config["evaluate"])
 
 
 def predict_targets():
@@ -236,32 +169,3 @@ def predict_targets():
 if "--target-jobs" not in sys.argv:
     os.environ.setdefault("XRAYSEG_SNAKEMAKE_COMMAND", shlex.join(["snakemake", *sys.argv[1:]]))
 os.environ.setdefault("XRAYSEG_SNAKEMAKE_VERSION", SNAKEMAKE_VERSION)
-
-
-def evaluate_microstructure_pattern():
-    """The evaluate rule's microstructure.csv output pattern, or None while it has none.
-
-    Called from rules/report.smk, after rules/evaluate.smk has defined the rule.
-    """
-    return getattr(rules.evaluate.output, "microstructure", None)
-
-
-def report_optional_inputs():
-    """Each model's microstructure errors, when the evaluation writes them."""
-    pattern = evaluate_microstructure_pattern()
-    if pattern:
-        return {"microstructure": expand(pattern, model=config["models"])}
-    return {}
-
-
-def report_optional_outputs():
-    if evaluate_microstructure_pattern():
-        return {
-            "figure_microstructure": report(
-                "results/report/microstructure.png",
-                caption="../report/comparison_microstructure.rst",
-                category="Comparison",
-                labels={"result": "microstructure errors"},
-            )
-        }
-    return {}

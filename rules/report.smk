@@ -1,11 +1,11 @@
 rule report:
     input:
-        **report_optional_inputs(),
         summaries=expand("results/eval/{model}/summary.json", model=config["models"]),
         metrics=expand("results/eval/{model}/metrics.csv", model=config["models"]),
         confusions=expand("results/eval/{model}/confusion.csv", model=config["models"]),
         predictions=expand("results/eval/{model}/test_predictions.tif", model=config["models"]),
         histories=expand("results/models/{model}/history.csv", model=config["models"]),
+        microstructure=expand("results/eval/{model}/microstructure.csv", model=config["models"]),
         # The job logs name the device each model was trained and evaluated on.
         train_logs=expand("results/logs/train/{model}.log", model=config["models"]),
         evaluate_logs=expand("results/logs/evaluate/{model}.log", model=config["models"]),
@@ -15,7 +15,6 @@ rule report:
         patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
         code=package_modules(SCRIPTS / "report.py"),
     output:
-        **report_optional_outputs(),
         html=report(
             "results/report.html",
             caption="../report/comparison.rst",
@@ -58,6 +57,12 @@ rule report:
             category="Comparison",
             labels={"result": "phase fractions"},
         ),
+        figure_microstructure=report(
+            "results/report/microstructure.png",
+            caption="../report/comparison_microstructure.rst",
+            category="Comparison",
+            labels={"result": "microstructure errors"},
+        ),
         figure_panels=report(
             "results/report/panels.png",
             caption="../report/comparison_panels.rst",
@@ -92,8 +97,10 @@ rule report:
     resources:
         mem_mb=4000,
         runtime=20,
+    # The config the report shows, without the sections that change nothing it shows
+    # (xrayseg.settings.report): editing threads or prediction sets does not rerun it.
     params:
         models=list(config["models"]),
-        config=config,
+        config=report_config(config),
     script:
         "../scripts/report.py"

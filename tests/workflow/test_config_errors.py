@@ -9,12 +9,11 @@ from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 from xrayseg.models import unet
 from xrayseg.settings.checks import (
     UNET_DEFAULT_DEPTH,
-    microstructure_problems,
     model_problems,
-    roles_that_fit,
     schema_problems,
     split_problems,
 )
+from xrayseg.settings.roles import microstructure_problems, roles_that_fit
 
 
 def edited(edit):

@@ -1,15 +1,13 @@
 """The paper-scale config and the training settings in the schema."""
 
-import ast
-import re
-
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from helpers.workflow import REPO, run_snakemake
-from xrayseg.models import REGISTRY, build_network, count_parameters
+from xrayseg.models import build_network, count_parameters
+from xrayseg.settings.models import model_settings
 
 PAPER = REPO / "config" / "paper.yaml"
 
@@ -18,7 +16,7 @@ def test_paper_config_is_valid_and_is_the_seed_setting():
     config = yaml.safe_load(PAPER.read_text())
     validate(config, str(REPO / "config" / "schema.yaml"))
     models = config["models"]
-    unet = {**config["training"], **models["unet"]}
+    unet = model_settings(config, "unet")
     assert unet["patch_size"] == 256 and unet["optimizer"] == "adam" and unet["weight_decay"] > 0
     args = {key: unet[key] for key in ("width", "depth", "dropout")}
     assert count_parameters(build_network("unet", 3, 1, args)) == 7_763_491
@@ -45,10 +43,3 @@ def test_schema_rejects_a_bad_training_setting():
     config["models"]["rf"]["context"] = 2  # pixel classifiers see one slice
     with pytest.raises(WorkflowError):
         validate(config, str(REPO / "config" / "schema.yaml"))
-
-
-def test_patch_archs_of_the_rules_are_the_registrys_torch_models():
-    common = (REPO / "rules" / "common.smk").read_text()
-    patch_archs = ast.literal_eval(re.search(r"^PATCH_ARCHS = (\(.*\))$", common, re.M).group(1))
-    torch_archs = {arch for arch, spec in REGISTRY.items() if spec.kind == "torch"}
-    assert set(patch_archs) == torch_archs

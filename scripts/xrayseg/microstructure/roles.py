@@ -5,22 +5,18 @@ The config's `microstructure.roles` maps a role to a class name from data.class_
 role gets a triple-phase boundary density; fewer than three roles give none.
 """
 
+from xrayseg.settings.roles import microstructure_problems
+
 
 def class_roles(roles, class_names):
     """{class name: class index} of the classes `roles` ({role: class name}) names.
 
     Keyed by class name so that tables name every phase as data.class_names does. A clear error,
-    naming the config key, for a class name that does not exist or a class given two roles.
+    naming the config key, for a class name that does not exist or a class given two roles (the
+    config check's own message: the roles are checked by one function).
     """
     class_names = list(class_names)
-    resolved = {}
-    for role, name in (roles or {}).items():
-        if name not in class_names:
-            raise ValueError(
-                f"microstructure.roles.{role}: {name!r} is not a class name "
-                f"(data.class_names: {', '.join(map(str, class_names))})"
-            )
-        if name in resolved:
-            raise ValueError(f"microstructure.roles: class {name!r} has two roles")
-        resolved[name] = class_names.index(name)
-    return resolved
+    problems = microstructure_problems({"roles": roles}, class_names)
+    if problems:
+        raise ValueError("; ".join(f"{key}: {what}" for key, what in problems))
+    return {name: class_names.index(name) for name in (roles or {}).values()}

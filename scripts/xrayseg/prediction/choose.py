@@ -1,7 +1,8 @@
 """Which trained model segments a prediction set: a named one, or `best`.
 
 `best` is the model with the highest pooled test mean IoU in results/eval/{model}/summary.json
-(splits.test.mean_iou). Ties go to the model listed first (the config's order); a NaN or missing
+(splits.test.mean_iou). Ties go to the model listed first (rules/common.smk lists the configured
+models in name order: xrayseg.settings.config sorts the config's keys); a NaN or missing
 score never wins.
 """
 
@@ -49,7 +50,7 @@ def best_model(scores):
 def choose_model(requested, checkpoints, summaries=()):
     """A ModelChoice for `requested` (a model name or BEST).
 
-    checkpoints: paths results/models/{model}/model.pt in the config's model order; summaries:
+    checkpoints: paths results/models/{model}/model.pt in the configured order; summaries:
     the matching results/eval/{model}/summary.json (needed for BEST, optional otherwise).
     """
     paths = {model_name_of(p): str(p) for p in checkpoints}

@@ -203,6 +203,7 @@ def _provenance_parts(made, config):
         "versions).</p>",
         tables.versions_table_html(made["versions"]),
         "<h3>Configuration</h3><details><summary>the run's configuration, defaults filled in "
-        "(YAML)</summary>",
+        "(YAML; threads and prediction sets, which change no result shown here, left "
+        "out)</summary>",
         f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre></details>",
     ]

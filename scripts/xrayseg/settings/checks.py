@@ -5,21 +5,25 @@ Snakemake's own schema validation prints the whole schema on an unknown key; the
 patch sizes against the slices, UNet depth against the patch size, the split against the stack.
 """
 
+from collections.abc import Mapping
+
 import jsonschema
 import yaml
 
 from xrayseg.settings.split_blocks import assign_splits
 
-# Architecture defaults the checks need; tests/test_configcheck.py keeps them equal to the
-# defaults of the networks' build functions.
+# Architecture defaults the checks need; tests/workflow/test_config_errors.py keeps them equal to
+# the defaults of the networks' build functions.
 UNET_DEFAULT_DEPTH = 4
 DEPTH_ARCHS = ("unet",)
 
 
-def schema_problems(config, schema_path):
-    """(key, expectation) pairs for every place the config breaks the JSON schema."""
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
+def schema_problems(config, schema):
+    """(key, expectation) pairs for every place the config breaks the JSON schema (a dict, or
+    the path of a YAML file)."""
+    if not isinstance(schema, Mapping):
+        with open(schema) as handle:
+            schema = yaml.safe_load(handle)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     return [_describe(error) for error in errors]
@@ -105,37 +109,3 @@ def stack_geometry(data, synthetic):
         start, stop = data["slices"]
         count = max(0, min(stop, count) - start)
     return count, (height, width)
-
-
-def microstructure_problems(microstructure, class_names):
-    """(key, problem) pairs for microstructure.roles naming a class that does not exist, or
-    giving one class two roles (roles map role names to names from data.class_names)."""
-    problems, seen = [], {}
-    for role, name in (microstructure.get("roles") or {}).items():
-        if name not in class_names:
-            problems.append(
-                (
-                    f"microstructure.roles.{role}",
-                    f"{name!r} is not a class name; data.class_names: "
-                    f"{', '.join(map(str, class_names))}",
-                )
-            )
-        elif name in seen:
-            problems.append(
-                (
-                    f"microstructure.roles.{role}",
-                    f"class {name!r} already has the role {seen[name]!r}; a class has one role",
-                )
-            )
-        else:
-            seen[name] = role
-    return problems
-
-
-def roles_that_fit(roles, class_names):
-    """`roles` when every class they name exists, else no roles.
-
-    For the schema's default roles (pore, YSZ, Ni) when the config leaves them out: data with
-    other class names then gets fractions, connectivity and interfaces, no TPB, and no error.
-    """
-    return dict(roles) if all(name in class_names for name in roles.values()) else {}

@@ -49,3 +49,13 @@ def predict_problems(predict, models):
 def set_model(settings):
     """The model rule all predicts a set with: its `model`, or the best one."""
     return settings.get("model", BEST)
+
+
+# A set's settings that change its segmentation; its `model` picks the job and
+# save_probabilities its outputs, so neither is a parameter of the job.
+SEGMENTATION_KEYS = ("raw", "shift_tolerance")
+
+
+def segmentation_settings(settings):
+    """The settings of one prediction set that change what its job writes."""
+    return {key: settings[key] for key in SEGMENTATION_KEYS if key in settings}

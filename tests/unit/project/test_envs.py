@@ -6,7 +6,6 @@ third-party packages its rules' scripts import (through the xrayseg modules they
 here, never listed by hand), pinned to the versions requirements.txt installs.
 """
 
-import ast
 import re
 import sys
 from importlib.metadata import packages_distributions
@@ -16,6 +15,7 @@ import yaml
 
 from helpers.rules import rules
 from helpers.workflow import REPO
+from xrayseg.settings.codedeps import imported_names, package_modules
 
 SCRIPTS = REPO / "scripts"
 RULES = REPO / "rules"
@@ -36,45 +36,14 @@ def normalise(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def module_files(dotted, root):
-    """The files Python runs to import an xrayseg module: each package's __init__ on the way."""
-    parts = dotted.split(".")
-    files = []
-    for depth in range(1, len(parts) + 1):
-        base = root.joinpath(*parts[:depth])
-        files += [f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()]
-    return files
-
-
-def imported_modules(path, root):
-    """Dotted names of every module (and imported name) a source file under `root` imports."""
-    package = path.relative_to(root).with_suffix("").parts[:-1]
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if node.level:
-                anchor = package[: len(package) - node.level + 1]
-                module = ".".join([*anchor, module] if module else anchor)
-            names += [module] + [f"{module}.{alias.name}" for alias in node.names]
-    return names
-
-
 def third_party_imports(script, root=SCRIPTS):
-    """Top-level names of the third-party modules a script imports, following xrayseg modules."""
-    found, seen, todo = set(), set(), [script]
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for name in imported_modules(path, root):
+    """Top-level names of the third-party modules a script imports, directly or through the
+    xrayseg modules it runs (found by the same walk that lists the rules' code inputs)."""
+    found = set()
+    for path in [script, *package_modules(script, root)]:
+        for name in imported_names(path, root):
             top = name.split(".")[0]
-            if top == "xrayseg":
-                todo += module_files(name, root)
-            elif top and top not in sys.stdlib_module_names:
+            if top and top != "xrayseg" and top not in sys.stdlib_module_names:
                 found.add(top)
     return found
 

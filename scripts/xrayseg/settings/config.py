@@ -1,0 +1,85 @@
+"""The whole config checked and completed once, before any job (rules/common.smk calls it).
+
+Checks run in stages, each needing the one before to pass: the schema (unknown keys, types,
+ranges); the data section; the microstructure roles; then the split against the stack, the
+models against the slices and the prediction sets. Each problem is a (config key, expectation)
+pair; problem_lines turns them into `config error: <key>: <expectation>` lines.
+"""
+
+import copy
+
+import jsonschema
+import yaml
+
+from xrayseg.settings.canonical import canonical
+from xrayseg.settings.checks import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.settings.models import model_settings
+from xrayseg.settings.predict import predict_problems
+from xrayseg.settings.roles import microstructure_problems, roles_that_fit
+from xrayseg.settings.specs import data_problems
+
+
+def checked_config(config, schema_path):
+    """The problems of `config` (a loaded config.yaml), empty when it is usable.
+
+    When the schema holds, `config` is completed in place: the schema's defaults filled in, the
+    default microstructure roles applied only where data.class_names has their classes, and
+    every mapping's keys in sorted order (xrayseg.settings.canonical), so that the rest of the
+    workflow sees one config per content whatever order its keys were written in.
+    """
+    schema = load_schema(schema_path)
+    problems = schema_problems(config, schema)
+    if problems:
+        return problems
+    roles_given = "roles" in config.get("microstructure", {})
+    fill_defaults(config, schema)
+    if not roles_given:
+        roles = config["microstructure"]["roles"]
+        config["microstructure"]["roles"] = roles_that_fit(roles, config["data"]["class_names"])
+    _replace(config, canonical(config))
+    problems = data_problems(config["data"])
+    if problems:
+        return problems
+    problems = microstructure_problems(config["microstructure"], config["data"]["class_names"])
+    if problems:
+        return problems
+    n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
+    models = {name: model_settings(config, name) for name in config["models"]}
+    return (
+        split_problems(config["split"], n_slices)
+        + model_problems(models, slice_shape)
+        + predict_problems(config["predict"], config["models"])
+    )
+
+
+def problem_lines(problems):
+    """One `config error: <key>: <expectation>` line per problem."""
+    return "\n".join(f"config error: {key}: {what}" for key, what in problems)
+
+
+def load_schema(path):
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def fill_defaults(config, schema):
+    """Fill in, in place, every default the schema gives for a key the config leaves out, at any
+    depth where the schema describes the config (as snakemake.utils.validate does)."""
+    properties = jsonschema.Draft202012Validator.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, subschemas, instance, schema):
+        if isinstance(instance, dict):
+            for key, subschema in subschemas.items():
+                if "default" in subschema:
+                    instance.setdefault(key, copy.deepcopy(subschema["default"]))
+        yield from properties(validator, subschemas, instance, schema)
+
+    filling = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator, {"properties": properties_with_defaults}
+    )
+    filling(schema).validate(config)
+
+
+def _replace(mapping, contents):
+    mapping.clear()
+    mapping.update(contents)
