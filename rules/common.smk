@@ -27,8 +27,8 @@ SYNTHETIC_DIR = "resources/synthetic"
 
 # Stop before any job, one line per problem naming the config key and what it expects. From here
 # on the config has the schema's defaults and its keys in sorted order, so every param taken from
-# it is the same whatever order the config file lists its keys in (Snakemake compares params as
-# written); params built below from several places are put in that order too.
+# it is the same whatever order the config file lists its keys in (Snakemake compares params by
+# their repr, key order included); the dicts built below have a fixed key order too.
 _problems = checked_config(config, SCHEMA)
 if _problems:
     raise ValueError(problem_lines(_problems))
