@@ -135,9 +135,11 @@ def ingest_volume(
     slices=None,
     summary_path=None,
     figure_path=None,
+    histograms_path=None,
 ):
-    """Read, pair, check, normalise and write the volume (and summary.csv, figure); returns the
-    number of slices. Raises ValueError naming the files and the fix for any bad input."""
+    """Read, pair, check, normalise and write the volume (and summary.csv, histograms.csv, the
+    figure); returns the number of slices. Raises ValueError naming the files and the fix for any
+    bad input."""
     check_settings(label_values, class_names, mask, slices)
     mapping = LabelMapping(label_values, mask)
     settings = {
@@ -158,8 +160,12 @@ def ingest_volume(
         statistics = SliceStatistics(class_names, low, high)
         with contextlib.ExitStack() as outputs:
             tmp = outputs.enter_context(atomic_output(out_path))
-            extras = {}  # summary.csv and the figure, renamed into place with the volume
-            for kind, path in (("summary", summary_path), ("figure", figure_path)):
+            extras = {}  # the tables and the figure, renamed into place with the volume
+            for kind, path in (
+                ("summary", summary_path),
+                ("histograms", histograms_path),
+                ("figure", figure_path),
+            ):
                 if path is not None:
                     extras[kind] = outputs.enter_context(atomic_output(path))
             with h5py.File(tmp, "w") as out:
@@ -167,6 +173,8 @@ def ingest_volume(
                 out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
             if "summary" in extras:
                 statistics.write_csv(extras["summary"])
+            if "histograms" in extras:
+                statistics.write_histograms(extras["histograms"])
             if "figure" in extras:
                 statistics.write_figure(extras["figure"])
     log.info("wrote %d slices to %s", len(raw), out_path)
