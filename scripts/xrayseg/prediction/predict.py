@@ -54,19 +54,23 @@ def as_list(paths):
     return [str(paths)] if isinstance(paths, str) else [str(p) for p in paths]
 
 
-def check_shift(set_name, scan, reference, normalisation, tolerance):
-    """shift.csv rows and the verdict; logs a WARNING when the scan is flagged."""
+def check_shift(set_name, scan, inputs, normalisation, tolerance, path):
+    """Compare the scan's grey values with the train slices' (inputs volume and split); write
+    shift.csv to `path`, log a WARNING when the scan is flagged, return summary.json's verdict."""
+    reference = train_percentiles(inputs["volume"], inputs["split"])
     new = sample_percentiles(lambda z: scan[z], range(len(scan)))
     rows, flagged = grey_shift(reference, new, tolerance, normalisation)
+    write_csv(rows, path)
+    largest = max(abs(r["shift"]) for r in rows)
     if flagged:
         log.warning(shift_message(set_name, rows))
     else:
         log.info(
             "grey values match the training data (largest percentile shift %.3f <= %g)",
-            max(abs(r["shift"]) for r in rows),
+            largest,
             tolerance,
         )
-    return rows, flagged
+    return {"flagged": flagged, "tolerance": tolerance, "max_abs_shift": largest}
 
 
 def load_model(requested_model, inputs, inference, device):
@@ -117,9 +121,7 @@ def predict_set(
             choice.name,
             predictor.device,
         )
-        reference = train_percentiles(inputs["volume"], inputs["split"])
-        shift_rows, flagged = check_shift(set_name, scan, reference, normalisation, tolerance)
-        write_csv(shift_rows, outputs["shift"])
+        shift = check_shift(set_name, scan, inputs, normalisation, tolerance, outputs["shift"])
         volume = StreamingMicrostructure(
             len(class_names),
             class_roles(microstructure["roles"], class_names),
@@ -131,11 +133,6 @@ def predict_set(
         rows = segment_slices(scan, predictor, context, checkpoint, choice.name, volume, outputs)
         seconds = time.perf_counter() - started
     write_volume_tables(rows, volume.result(), outputs)
-    shift = {
-        "flagged": flagged,
-        "tolerance": tolerance,
-        "max_abs_shift": max(abs(r["shift"]) for r in shift_rows),
-    }
     summary = set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor)
     write_json(
         {
