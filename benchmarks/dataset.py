@@ -50,6 +50,7 @@ class Dataset:
             out_path=self.volume,
             percentiles=data["normalise_percentiles"],
             summary_path=self.workdir / "summary.csv",
+            histograms_path=self.workdir / "histograms.csv",
             figure_path=self.workdir / "classes.png",
         )
 

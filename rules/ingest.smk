@@ -10,6 +10,12 @@ rule ingest:
             category="Data",
             labels={"result": "per-slice statistics"},
         ),
+        histograms=report(
+            "results/ingest/histograms.csv",
+            caption="../report/ingest_histograms.rst",
+            category="Data",
+            labels={"result": "grey-value histogram per class"},
+        ),
         figure=report(
             "results/ingest/classes.png",
             caption="../report/ingest_classes.rst",

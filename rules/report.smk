@@ -6,11 +6,9 @@ rule report:
         predictions=expand("results/eval/{model}/test_predictions.tif", model=config["models"]),
         histories=expand("results/models/{model}/history.csv", model=config["models"]),
         microstructure=expand("results/eval/{model}/microstructure.csv", model=config["models"]),
-        # The job logs name the device each model was trained and evaluated on.
-        train_logs=expand("results/logs/train/{model}.log", model=config["models"]),
-        evaluate_logs=expand("results/logs/evaluate/{model}.log", model=config["models"]),
         volume="results/ingest/volume.h5",
         ingest_summary="results/ingest/summary.csv",
+        histograms="results/ingest/histograms.csv",
         split="results/split/split.csv",
         patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
         code=package_modules(SCRIPTS / "report.py"),

@@ -16,5 +16,6 @@ with log_to(snakemake.log[0]):
         split=snakemake.params.split,
         out_path=snakemake.output.volume,
         summary_path=snakemake.output.summary,
+        histograms_path=snakemake.output.histograms,
         figure_path=snakemake.output.figure,
     )

@@ -12,6 +12,7 @@ with log_to(snakemake.log[0]):
         model_paths=per_model_paths(snakemake.params.models, dict(snakemake.input.items())),
         volume=snakemake.input.volume,
         ingest_summary=snakemake.input.ingest_summary,
+        histograms=snakemake.input.histograms,
         split_csv=snakemake.input.split,
         patch_counts=list(snakemake.input.patch_counts),
         config=snakemake.params.config,

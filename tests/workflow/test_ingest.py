@@ -18,7 +18,7 @@ from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
-OUTPUTS = ["classes.png", "summary.csv", "volume.h5"]
+OUTPUTS = ["classes.png", "histograms.csv", "summary.csv", "volume.h5"]
 
 
 def files_config(**data):

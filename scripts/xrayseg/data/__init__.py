@@ -3,6 +3,7 @@
 
 Entry: synthetic.write_synthetic_from_config, ingest.ingest_volume, split.write_split_table
 Modules: synthetic, ingest, pairing (raw <-> label by number), labels (label values -> classes),
-summary (per-slice statistics and the classes figure), split, context (2.5-D neighbours within
-a split block).
+summary (per-slice statistics, class histograms and the classes figure), splitshading (the split
+blocks behind plots along the stack, shared with the report), split, context (2.5-D neighbours
+within a split block).
 """

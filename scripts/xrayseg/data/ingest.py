@@ -1,12 +1,6 @@
 """Ingest raw and label slices into one normalised HDF5 volume: results/ingest/volume.h5.
 
-Layout of volume.h5:
-  raw     float32 (Z, Y, X)  grey values mapped so the train slices' low/high percentiles are 0/1
-  labels  uint8   (Z, Y, X)  class indices 0..C-1 (label_values[i] in the files -> class i);
-                             pixels with the mask value hold IGNORE_INDEX (255)
-  attrs   class_names, label_values, norm_low, norm_high, norm_percentiles, raw_names,
-          label_names, n_slices, config_hash, ignore_index, mask_value, label_kind,
-          raw_source, labels_source, slice_range (json where not a number)
+The layout of volume.h5 and its attributes: xrayseg.io.volume.
 
 Two passes over the slices, one slice in memory at a time: the first reads the train slices for
 the normalisation percentiles (no val/test information shapes the inputs), the second checks,
@@ -14,7 +8,6 @@ converts and writes every slice. Nothing appears under the output names unless e
 """
 
 import contextlib
-import json
 import logging
 import math
 
@@ -26,8 +19,9 @@ from xrayseg.data.pairing import pair_sources
 from xrayseg.data.split import assign_splits
 from xrayseg.data.summary import SliceStatistics
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.greyslice import grey_slice, is_finite, non_finite_error
 from xrayseg.io.readers import open_slices
-from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.io.volume import volume_attrs
 from xrayseg.settings.confighash import config_hash
 from xrayseg.settings.specs import data_problems
 
@@ -89,42 +83,6 @@ def stack_splits(n_slices, split, raw, labels):
         ) from error
 
 
-def grey_slice(source, z, shape=None):
-    """Raw slice z as a 2-D array, checked against the first slice's shape."""
-    raw = source.read(z)
-    name = source.name(z)
-    if raw.ndim == 3 and raw.shape[-1] in (3, 4):
-        if not (raw[..., 0] == raw[..., 1]).all() or not (raw[..., 0] == raw[..., 2]).all():
-            raise ValueError(
-                f"{name} ({source.spec}): raw slice is a colour image (shape {raw.shape}); "
-                "save the scans as greyscale"
-            )
-        raw = raw[..., 0]
-    if raw.ndim != 2:
-        raise ValueError(
-            f"{name} ({source.spec}): raw slices must be 2-D greyscale, got shape {raw.shape}"
-        )
-    if shape is not None and raw.shape != shape:
-        raise ValueError(
-            f"{name} ({source.spec}): shape {raw.shape} differs from the first slice "
-            f"{source.name(0)} {shape}; every slice must have the same size (crop or pad them, "
-            "or leave the odd ones out)"
-        )
-    return raw
-
-
-def is_finite(raw):
-    return not np.issubdtype(raw.dtype, np.floating) or bool(np.isfinite(raw).all())
-
-
-def non_finite_error(names, spec):
-    shown = ", ".join(names[:10]) + (f", ... ({len(names)} slices)" if len(names) > 10 else "")
-    return ValueError(
-        f"raw slices hold NaN or infinite values ({spec}): {shown}; replace them in the scans "
-        "(e.g. with 0 outside the reconstructed field of view and a data.mask label there)"
-    )
-
-
 def normalisation_pass(raw, splits, percentiles):
     """(shape, low, high) from the train slices; every train slice is read and checked."""
     train = [z for z, s in enumerate(splits) if s == "train"]
@@ -177,9 +135,11 @@ def ingest_volume(
     slices=None,
     summary_path=None,
     figure_path=None,
+    histograms_path=None,
 ):
-    """Read, pair, check, normalise and write the volume (and summary.csv, figure); returns the
-    number of slices. Raises ValueError naming the files and the fix for any bad input."""
+    """Read, pair, check, normalise and write the volume (and summary.csv, histograms.csv, the
+    figure); returns the number of slices. Raises ValueError naming the files and the fix for any
+    bad input."""
     check_settings(label_values, class_names, mask, slices)
     mapping = LabelMapping(label_values, mask)
     settings = {
@@ -200,8 +160,12 @@ def ingest_volume(
         statistics = SliceStatistics(class_names, low, high)
         with contextlib.ExitStack() as outputs:
             tmp = outputs.enter_context(atomic_output(out_path))
-            extras = {}  # summary.csv and the figure, renamed into place with the volume
-            for kind, path in (("summary", summary_path), ("figure", figure_path)):
+            extras = {}  # the tables and the figure, renamed into place with the volume
+            for kind, path in (
+                ("summary", summary_path),
+                ("histograms", histograms_path),
+                ("figure", figure_path),
+            ):
                 if path is not None:
                     extras[kind] = outputs.enter_context(atomic_output(path))
             with h5py.File(tmp, "w") as out:
@@ -209,6 +173,8 @@ def ingest_volume(
                 out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
             if "summary" in extras:
                 statistics.write_csv(extras["summary"])
+            if "histograms" in extras:
+                statistics.write_histograms(extras["histograms"])
             if "figure" in extras:
                 statistics.write_figure(extras["figure"])
     log.info("wrote %d slices to %s", len(raw), out_path)
@@ -216,25 +182,20 @@ def ingest_volume(
 
 
 def _volume_attrs(settings, raw, labels, mapping, norm):
-    """volume.h5's attributes; lists and None as JSON text."""
-    slices = settings["slices"] or [0, len(raw)]
-    return {
-        "class_names": json.dumps(settings["class_names"]),
-        "label_values": json.dumps(settings["label_values"]),
-        "norm_low": norm[0],
-        "norm_high": norm[1],
-        "norm_percentiles": json.dumps(settings["percentiles"]),
-        "raw_names": json.dumps(raw.names),
-        "label_names": json.dumps(labels.names),
-        "n_slices": len(raw),
-        "config_hash": config_hash(settings),
-        "ignore_index": IGNORE_INDEX,
-        "mask_value": json.dumps(settings["mask"]),
-        "label_kind": "rgb" if mapping.rgb else "grey",
-        "raw_source": settings["raw"],
-        "labels_source": settings["labels"],
-        "slice_range": json.dumps(slices),
-    }
+    """volume.h5's attributes (encoded by xrayseg.io.volume.volume_attrs)."""
+    return volume_attrs(
+        class_names=settings["class_names"],
+        label_values=settings["label_values"],
+        normalisation=norm,
+        percentiles=settings["percentiles"],
+        raw_names=raw.names,
+        label_names=labels.names,
+        sources=(settings["raw"], settings["labels"]),
+        mask=settings["mask"],
+        label_kind="rgb" if mapping.rgb else "grey",
+        slice_range=settings["slices"] or [0, len(raw)],
+        config_hash=config_hash(settings),
+    )
 
 
 def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):

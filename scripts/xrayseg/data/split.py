@@ -4,12 +4,10 @@ Layout along the stack: train | guard | val | guard | test. Neighbouring tomogra
 identical, so a random split leaks; contiguous blocks separated by unused guard slices do not.
 """
 
-import json
-
-import h5py
 import pandas as pd
 
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.volume import read_volume_info
 from xrayseg.settings.split_blocks import GUARD, SPLITS, assign_splits
 
 __all__ = ["GUARD", "SPLITS", "assign_splits", "slices_of", "split_table", "write_split_table"]
@@ -30,8 +28,7 @@ def slices_of(split_frame, split):
 
 def write_split_table(volume_path, split, out_csv):
     """split.csv for the slices of an ingested volume (the same blocks ingest normalised with)."""
-    with h5py.File(volume_path, "r") as volume:
-        names = json.loads(volume.attrs["raw_names"])
+    names = read_volume_info(volume_path).raw_names
     frame = split_table(names, split["val_fraction"], split["test_fraction"], split["guard_slices"])
     with atomic_output(out_csv) as tmp:
         frame.to_csv(tmp, index=False)

@@ -1,10 +1,12 @@
-"""Per-slice statistics gathered while ingesting: summary.csv and a figure of the classes.
+"""Per-slice statistics gathered while ingesting: summary.csv, histograms.csv and a figure.
 
 summary.csv has one row per slice: index, split, source names, raw grey mean and std (in the files'
-units), and the fraction of pixels in each class and under the ignore mask. The figure shows the
-class fractions along the stack (with the split blocks) and each class's grey-value histogram: the
-first things to look at when a model disappoints (drift, a badly labelled slice, overlapping
-classes).
+units), and the fraction of pixels in each class and under the ignore mask. histograms.csv has each
+class's grey-value histogram over every slice: one row per class and bin (class, grey: the bin
+centre in the files' units, normalised: the same on the normalised scale, count, fraction of the
+class's pixels). The figure shows the class fractions along the stack (with the split blocks) and
+the histograms: the first things to look at when a model disappoints (drift, a badly labelled
+slice, overlapping classes). The report draws its data figure from the same two tables.
 """
 
 import numpy as np
@@ -12,12 +14,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from xrayseg.data.splitshading import shade_splits
 from xrayseg.io.volume import IGNORE_INDEX
 
 # Histogram range in normalised units (0 and 1 are the train slices' low and high percentiles).
 HIST_RANGE = (-0.25, 1.25)
 HIST_BINS = 120
-SPLIT_COLOURS = {"val": "#fdd49e", "test": "#d4b9da", "guard": "#eeeeee"}
 
 
 class SliceStatistics:
@@ -60,24 +62,52 @@ class SliceStatistics:
     def write_csv(self, path):
         self.frame().to_csv(path, index=False)
 
+    def bin_centres(self):
+        """(normalised, grey in the files' units) of each histogram bin's centre."""
+        low, high = HIST_RANGE
+        normalised = low + (np.arange(HIST_BINS) + 0.5) * (high - low) / HIST_BINS
+        return normalised, self.norm_low + normalised * (self.norm_high - self.norm_low)
+
+    def histogram_table(self):
+        """histograms.csv as a long table: class, grey, normalised, count, fraction."""
+        normalised, grey = self.bin_centres()
+        frames = []
+        for name, counts in zip(self.class_names, self.histograms, strict=True):
+            total = counts.sum()
+            fraction = counts / total if total else np.zeros(HIST_BINS)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "class": name,
+                        "grey": grey,
+                        "normalised": normalised,
+                        "count": counts,
+                        "fraction": fraction,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def write_histograms(self, path):
+        self.histogram_table().to_csv(path, index=False)
+
     def write_figure(self, path):
         """Class fractions along the stack and grey-value histograms per class, as a PNG."""
         frame = self.frame()
         figure = Figure(figsize=(11, 4.2))
         along, histogram = figure.subplots(1, 2, width_ratios=[1.4, 1])
         figure.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.92, wspace=0.2)
-        _shade_splits(along, frame)
+        shade_splits(along, frame.set_index("slice")["split"])
         for name in self.class_names:
             along.plot(frame["slice"], frame[f"fraction_{name}"], label=name, linewidth=1.2)
         if frame["fraction_ignored"].any():
             along.plot(frame["slice"], frame["fraction_ignored"], "k--", label="ignored")
-        along.set(xlabel="slice", ylabel="fraction of pixels", title="Classes along the stack")
+        along.set(xlabel="slice", ylabel="fraction of pixels")
+        along.set_title("Classes along the stack", pad=14)  # above the split names
         along.set_ylim(0, 1)
         along.legend(loc="upper right", fontsize="small")
 
-        low, high = HIST_RANGE
-        centres = low + (np.arange(HIST_BINS) + 0.5) * (high - low) / HIST_BINS
-        grey = self.norm_low + centres * (self.norm_high - self.norm_low)
+        _, grey = self.bin_centres()
         for name, counts in zip(self.class_names, self.histograms, strict=True):
             total = counts.sum()
             if total:
@@ -92,16 +122,3 @@ class SliceStatistics:
         histogram.xaxis.set_major_locator(MaxNLocator(6))
         histogram.legend(fontsize="small")
         figure.savefig(path, format="png", dpi=100)
-
-
-def _shade_splits(axes, frame):
-    """Background spans for val, test and guard blocks, so drift across splits stands out."""
-    splits = frame["split"].tolist()
-    start = 0
-    for z in range(1, len(splits) + 1):
-        if z == len(splits) or splits[z] != splits[start]:
-            if splits[start] in SPLIT_COLOURS:
-                axes.axvspan(start - 0.5, z - 0.5, color=SPLIT_COLOURS[splits[start]], linewidth=0)
-            if splits[start] != "guard":
-                axes.text((start + z - 1) / 2, 0.02, splits[start], ha="center", va="bottom")
-            start = z

@@ -18,19 +18,21 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import slices_of
-from xrayseg.evaluation.files import (
-    ProbabilityWriter,
-    confusion_table,
-    write_json,
-    write_prediction_stack,
-    write_table,
-)
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
-from xrayseg.evaluation.slicescores import pooled_scores, ranked_slices, score_slice, slice_row
+from xrayseg.evaluation.slicescores import (
+    confusion_table,
+    pooled_scores,
+    ranked_slices,
+    score_slice,
+    slice_row,
+)
 from xrayseg.inference.predictor import Predictor
 from xrayseg.io.atomic import atomic_output
-from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.io.labelfiles import write_class_stack
+from xrayseg.io.probabilities import ProbabilityFile
+from xrayseg.io.tables import write_csv, write_json
+from xrayseg.models.checkpoint import load_checkpoint, training_device
 from xrayseg.models.device import pick_device
 from xrayseg.settings.inference import InferenceSettings
 
@@ -72,29 +74,31 @@ def evaluate_model(
         probabilities = None
         if outputs.get("probabilities"):
             tmp = stack.enter_context(atomic_output(outputs["probabilities"]))
-            probabilities = ProbabilityWriter(
+            names = split_frame.set_index("slice").loc[blocks["test"], "name"]
+            probabilities = ProbabilityFile(
                 tmp,
                 blocks["test"],
-                len(class_names),
+                names.tolist(),
                 volume["raw"].shape[1:],
                 class_names,
                 checkpoint["label_values"],
+                checkpoint["model_name"],
             )
             stack.callback(probabilities.close)
         results, test_predictions = predict_and_score(
             predictor, volume, blocks, settings, probabilities
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
-        write_table(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
+        write_csv(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
         }
-        write_table(confusion_table(confusions, class_names), outputs["confusion"])
-        write_prediction_stack(test_predictions, checkpoint["label_values"], outputs["predictions"])
+        write_csv(confusion_table(confusions, class_names), outputs["confusion"])
+        write_class_stack(outputs["predictions"], test_predictions, checkpoint["label_values"])
         table, summary["microstructure"] = measure_test_block(
             volume["labels"], test_predictions, microstructure or NO_ROLES, class_names
         )
-        write_table(table, outputs["microstructure"])
+        write_csv(table, outputs["microstructure"])
         log.info(
             "test block microstructure, mean |relative error| per metric: %s",
             summary["microstructure"]["mean_abs_relative_error"],
@@ -177,6 +181,9 @@ def summarise(predictor, settings, results, class_names, slice_shape):
     return {
         "model": checkpoint["model_name"],
         "arch": checkpoint["arch"],
+        # Where the model was trained (from its checkpoint) and where this evaluation ran.
+        "train_device": training_device(checkpoint),
+        "device": str(predictor.device),
         "parameters": int(checkpoint.get("parameters", 0)),
         "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),

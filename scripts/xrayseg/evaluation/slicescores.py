@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from xrayseg.evaluation.bootstrap import bootstrap_intervals
 from xrayseg.evaluation.boundary import boundary_counts, boundary_f1, flat_boundary_scores
@@ -107,3 +108,16 @@ def ranked_slices(results):
         if np.isfinite(accuracy):
             scored.append((float(accuracy), result.slice))
     return [z for _, z in sorted(scored)]
+
+
+def confusion_table(confusions, class_names):
+    """Long table split, true, predicted, count of pooled confusion matrices per split."""
+    return pd.DataFrame(
+        [
+            {"split": split, "true": true, "predicted": pred, "count": int(matrix[t, p])}
+            for split, matrix in confusions.items()
+            for t, true in enumerate(class_names)
+            for p, pred in enumerate(class_names)
+        ],
+        columns=["split", "true", "predicted", "count"],
+    )

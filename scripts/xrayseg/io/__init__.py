@@ -1,5 +1,8 @@
-"""File formats shared by the stages: atomic writes, slice readers, the volume file, logging.
+"""File formats shared by the stages: one reader or writer per kind of file.
 
 Modules: atomic (outputs appear complete or not at all), readers (TIFF / PNG / HDF5 slices behind
-one interface), volume (the ingested volume's layout and IGNORE_INDEX), logsetup (a job's log).
+one interface), greyslice (the checks every raw slice passes, in ingest and predict), volume (the
+ingested volume's layout, its metadata reader and IGNORE_INDEX), tables (CSV and JSON),
+labelfiles (segmentations in the training label values: slices and stacks, read back as classes),
+probabilities (the class-probability HDF5 file of evaluate and predict), logsetup (a job's log).
 """

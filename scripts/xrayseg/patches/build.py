@@ -25,7 +25,7 @@ import pandas as pd
 
 from xrayseg.data.split import GUARD, SPLITS, slices_of
 from xrayseg.io.atomic import atomic_output
-from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key
 from xrayseg.patches.grid import slice_offsets, tile_slice
 from xrayseg.patches.store import PatchWriter
@@ -87,13 +87,14 @@ def class_fractions(label_histogram, n_classes):
 def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, out_csv):
     """Write the patch file and its counts table for one patch size; returns the counts table."""
     split_frame = _read_split(split_csv)
+    info = read_volume_info(volume_path)
     settings = {"size": size, "seed": seed, "near_duplicate": dict(near_duplicate)}
     started = time.perf_counter()
     rows = {}
     with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
         raw_volume, label_volume = volume["raw"], volume["labels"]
         _check_inputs(volume_path, raw_volume, split_csv, split_frame, size)
-        n_classes = len(json.loads(volume.attrs["class_names"]))
+        n_classes = len(info.class_names)
         seen = set()
         with h5py.File(tmp, "w") as out:
             writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
@@ -122,11 +123,11 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                 rows[split] = {"size": size, "split": split, **counts, **fraction_columns}
                 log.info("%dpx %s: %d slices, %s", size, split, len(slices), counts)
             out.attrs["settings"] = json.dumps(settings)
-            out.attrs["volume_config_hash"] = volume.attrs["config_hash"]
+            out.attrs["volume_config_hash"] = info.config_hash
             out.attrs["config_hash"] = config_hash(
                 {
                     "settings": settings,
-                    "volume": volume.attrs["config_hash"],
+                    "volume": info.config_hash,
                     "split": split_frame["split"].tolist(),
                 }
             )

@@ -11,7 +11,6 @@ One pass over the scan, one slice (and a 2.5-D model's neighbours) in memory at 
 Every file appears complete or not at all.
 """
 
-import contextlib
 import logging
 import math
 import time
@@ -23,22 +22,14 @@ import torch
 
 from xrayseg.data.split import slices_of
 from xrayseg.inference.predictor import Predictor
-from xrayseg.io.atomic import atomic_output
+from xrayseg.io.tables import write_csv, write_json
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.microstructure.streaming import StreamingMicrostructure, metrics_table
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
 from xrayseg.prediction.choose import choose_model
-from xrayseg.prediction.files import (
-    ProbabilityFile,
-    fraction_row,
-    label_lookup,
-    write_csv,
-    write_json,
-    write_label_slice,
-    write_label_stack,
-)
-from xrayseg.prediction.scan import NewScan, context_window, output_names
+from xrayseg.prediction.scan import NewScan
+from xrayseg.prediction.segment import segment_slices
 from xrayseg.prediction.shift import (
     DEFAULT_TOLERANCE,
     grey_shift,
@@ -64,19 +55,35 @@ def as_list(paths):
     return [str(paths)] if isinstance(paths, str) else [str(p) for p in paths]
 
 
-def check_shift(set_name, scan, reference, normalisation, tolerance):
-    """shift.csv rows and the verdict; logs a WARNING when the scan is flagged."""
+def check_shift(set_name, scan, inputs, normalisation, tolerance, path):
+    """Compare the scan's grey values with the train slices' (inputs volume and split); write
+    shift.csv to `path`, log a WARNING when the scan is flagged, return summary.json's verdict."""
+    reference = train_percentiles(inputs["volume"], inputs["split"])
     new = sample_percentiles(lambda z: scan[z], range(len(scan)))
     rows, flagged = grey_shift(reference, new, tolerance, normalisation)
+    write_csv(rows, path)
+    largest = max(abs(r["shift"]) for r in rows)
     if flagged:
         log.warning(shift_message(set_name, rows))
     else:
         log.info(
             "grey values match the training data (largest percentile shift %.3f <= %g)",
-            max(abs(r["shift"]) for r in rows),
+            largest,
             tolerance,
         )
-    return rows, flagged
+    return {"flagged": flagged, "tolerance": tolerance, "max_abs_shift": largest}
+
+
+def load_model(requested_model, inputs, inference, device):
+    """(ModelChoice, checkpoint, Predictor) of the requested model or the best one."""
+    choice = choose_model(
+        requested_model, as_list(inputs["checkpoints"]), as_list(inputs.get("summaries", []))
+    )
+    if requested_model != choice.name:
+        log.info("best model by test mean IoU: %s (%s)", choice.name, choice.candidates)
+    checkpoint = load_checkpoint(choice.checkpoint)
+    predictor = Predictor(checkpoint, pick_device(device), InferenceSettings.from_config(inference))
+    return choice, checkpoint, predictor
 
 
 def predict_set(
@@ -99,17 +106,9 @@ def predict_set(
     slices (folder), stack, fractions, volume, shift, summary and, optionally, probabilities.
     """
     torch.set_num_threads(max(1, int(threads)))
-    choice = choose_model(
-        requested_model, as_list(inputs["checkpoints"]), as_list(inputs.get("summaries", []))
-    )
-    if requested_model != choice.name:
-        log.info("best model by test mean IoU: %s (%s)", choice.name, choice.candidates)
-    checkpoint = load_checkpoint(choice.checkpoint)
-    predictor = Predictor(checkpoint, pick_device(device), InferenceSettings.from_config(inference))
+    choice, checkpoint, predictor = load_model(requested_model, inputs, inference, device)
     class_names = list(checkpoint["class_names"])
-    lookup = label_lookup(checkpoint["label_values"])
     microstructure = {**NO_MICROSTRUCTURE, **(microstructure or {})}
-    roles = class_roles(microstructure["roles"], class_names)
     normalisation = checkpoint["normalisation"]
     tolerance = float(prediction_set.get("shift_tolerance", DEFAULT_TOLERANCE))
     context = predictor.context if predictor.spec.kind == "torch" else 0
@@ -123,48 +122,26 @@ def predict_set(
             choice.name,
             predictor.device,
         )
-        reference = train_percentiles(inputs["volume"], inputs["split"])
-        shift_rows, flagged = check_shift(set_name, scan, reference, normalisation, tolerance)
-        write_csv(shift_rows, outputs["shift"])
+        shift = check_shift(set_name, scan, inputs, normalisation, tolerance, outputs["shift"])
         volume = StreamingMicrostructure(
             len(class_names),
-            roles,
+            class_roles(microstructure["roles"], class_names),
             microstructure["voxel_size"],
             microstructure["axis"],
             class_names,
         )
         started = time.perf_counter()
-        rows = segment_slices(
-            scan, predictor, lookup, class_names, volume, outputs, choice.name, context
-        )
+        rows = segment_slices(scan, predictor, context, checkpoint, choice.name, volume, outputs)
         seconds = time.perf_counter() - started
-    metrics = volume.result()
-    write_csv(rows, outputs["fractions"])
-    write_csv(metrics_table(metrics), outputs["volume"], ["metric", "phases", "unit", "value"])
-    for (metric, phases), value in metrics.items():
-        if metric in ("volume_fraction", "connected_fraction"):
-            log.info("%s %s: %.4f", metric, phases, value)
+    write_volume_tables(rows, volume.result(), outputs)
+    summary = set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor)
     write_json(
         {
-            "set": set_name,
-            "raw": prediction_set["raw"],
-            "requested_model": requested_model,
-            "model": choice.name,
-            "arch": checkpoint["arch"],
+            **summary,
             "context": context,
-            # Known for `best` (from the evaluations it depends on); null for a named model.
-            "test_mean_iou": choice.test_mean_iou if math.isfinite(choice.test_mean_iou) else None,
-            "candidates_test_mean_iou": choice.candidates,
             "n_slices": len(rows),
             "slice_shape": list(volume.shape),
-            "class_names": class_names,
-            "label_values": np.asarray(checkpoint["label_values"]).tolist(),
-            "normalisation": {k: float(v) for k, v in normalisation.items()},
-            "grey_shift": {
-                "flagged": flagged,
-                "tolerance": tolerance,
-                "max_abs_shift": max(abs(r["shift"]) for r in shift_rows),
-            },
+            "grey_shift": shift,
             "microstructure": {**microstructure, "roles": dict(microstructure["roles"])},
             "inference": vars(predictor.settings),
             "seconds": seconds,
@@ -174,33 +151,28 @@ def predict_set(
     )
 
 
-def segment_slices(scan, predictor, lookup, class_names, volume, outputs, model, context):
-    """Predict every slice in order; write label slices, the stack and probabilities; feed the
-    volume metrics. Returns the fractions.csv rows."""
-    names = output_names(scan.source)
-    rows = []
-    with contextlib.ExitStack() as stack:
-        folder = stack.enter_context(atomic_output(outputs["slices"]))
-        folder.mkdir()
-        probabilities = None
-        if outputs.get("probabilities"):
-            path = stack.enter_context(atomic_output(outputs["probabilities"]))
-            probabilities = ProbabilityFile(
-                path, scan.names, len(class_names), scan.shape, class_names, lookup, model
-            )
-            stack.callback(probabilities.close)
-        for z in range(len(scan)):
-            image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
-            scores = predictor.scores(image)
-            classes = np.argmax(scores, axis=0).astype(np.uint8)
-            write_label_slice(folder / names[z], lookup[classes])
-            volume.add(classes)
-            rows.append(fraction_row(z, scan.names[z], names[z], classes, class_names))
-            if probabilities is not None:
-                probabilities.write(z, predictor.probabilities_from(scores))
-            if (z + 1) % 50 == 0:
-                log.info("slice %d of %d segmented", z + 1, len(scan))
-        with atomic_output(outputs["stack"]) as tmp:
-            paths = [folder / name for name in names]
-            write_label_stack(tmp, paths, scan.shape + lookup.shape[1:], lookup.dtype)
-    return rows
+def write_volume_tables(rows, metrics, outputs):
+    """fractions.csv (per slice) and volume.csv (the whole predicted volume's microstructure)."""
+    write_csv(rows, outputs["fractions"])
+    write_csv(metrics_table(metrics), outputs["volume"], ["metric", "phases", "unit", "value"])
+    for (metric, phases), value in metrics.items():
+        if metric in ("volume_fraction", "connected_fraction"):
+            log.info("%s %s: %.4f", metric, phases, value)
+
+
+def set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor):
+    """summary.json's account of the set and the model that segmented it (and why)."""
+    return {
+        "set": set_name,
+        "raw": prediction_set["raw"],
+        "requested_model": requested_model,
+        "model": choice.name,
+        "arch": checkpoint["arch"],
+        # Known for `best` (from the evaluations it depends on); null for a named model.
+        "test_mean_iou": choice.test_mean_iou if math.isfinite(choice.test_mean_iou) else None,
+        "candidates_test_mean_iou": choice.candidates,
+        "class_names": list(checkpoint["class_names"]),
+        "label_values": np.asarray(checkpoint["label_values"]).tolist(),
+        "normalisation": {k: float(v) for k, v in checkpoint["normalisation"].items()},
+        "device": str(predictor.device),
+    }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xrayseg.io.greyslice import grey_slice, is_finite, non_finite_error
 from xrayseg.io.readers import open_slices
 from xrayseg.settings.specs import TIFF_SUFFIXES
 
@@ -45,24 +46,9 @@ class NewScan:
 
     def raw(self, z):
         """Slice z as stored: 2-D greyscale, same shape as slice 0, finite."""
-        pixels = self.source.read(z)
-        where = f"{self.source.name(z)} ({self.source.spec})"
-        if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
-            if (
-                not (pixels[..., 0] == pixels[..., 1]).all()
-                or not (pixels[..., 0] == pixels[..., 2]).all()
-            ):
-                raise ValueError(f"{where}: a colour image; save the scans as greyscale")
-            pixels = pixels[..., 0]
-        if pixels.ndim != 2:
-            raise ValueError(f"{where}: slices must be 2-D greyscale, got shape {pixels.shape}")
-        if self.shape is not None and pixels.shape != self.shape:
-            raise ValueError(
-                f"{where}: shape {pixels.shape} differs from the first slice's {self.shape}; "
-                "every slice of a prediction set must have the same size"
-            )
-        if np.issubdtype(pixels.dtype, np.floating) and not np.isfinite(pixels).all():
-            raise ValueError(f"{where}: NaN or infinite grey values; replace them in the scan")
+        pixels = grey_slice(self.source, z, self.shape)
+        if not is_finite(pixels):
+            raise non_finite_error([self.source.name(z)], self.source.spec)
         return pixels
 
     def __getitem__(self, z):

@@ -6,10 +6,11 @@ import logging
 import pandas as pd
 
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
-from xrayseg.report.sections import sections
+from xrayseg.report.sections import ReportContent, sections
 from xrayseg.report.style import figure_png, model_palette, use_theme
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ PER_MODEL_INPUTS = {
     "confusions": "confusion",
     "predictions": "predictions",
     "histories": "history",
-    "train_logs": "train_log",
-    "evaluate_logs": "evaluate_log",
     "microstructure": "microstructure",
 }
 # Environment variables through which the Snakemake process that started the run hands its
@@ -63,6 +62,7 @@ def build_report(
     model_paths,
     volume,
     ingest_summary,
+    histograms,
     split_csv,
     patch_counts,
     config,
@@ -73,15 +73,16 @@ def build_report(
     """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
 
     model_paths: {model: {summary, metrics, confusion, history, predictions, and optionally
-    train_log, evaluate_log, microstructure}}; patch_counts: the results/patches/{size}px.csv
-    paths; config: the run's config (shown in the report; evaluate.bootstrap_seed is used);
+    microstructure}}; volume, ingest_summary, histograms: ingest's volume.h5, summary.csv and
+    histograms.csv; patch_counts: the results/patches/{size}px.csv paths; config: the run's
+    config (shown in the report; evaluate.bootstrap_seed is used);
     command / snakemake_version: the command line that ran the pipeline, if recorded.
     """
     use_theme()
     models = {name: inputs.load_model(name, paths) for name, paths in model_paths.items()}
     if not models:
         raise ValueError("report: no models (config key models is empty)")
-    info = inputs.volume_info(volume)
+    info = read_volume_info(volume)
     summary = inputs.read_csv(ingest_summary, ("slice", "split"))
     splits = inputs.read_csv(split_csv, ("slice", "split")).set_index("slice")["split"]
     counts = _patch_counts(patch_counts)
@@ -98,7 +99,7 @@ def build_report(
 
     test_slices = sorted(splits[splits == "test"].index)
     predictions = {
-        name: inputs.read_predictions(m.predictions, info["label_values"], test_slices)
+        name: inputs.read_predictions(m.predictions, info.label_values, test_slices)
         for name, m in models.items()
     }
     best_test = models[order[0]].metrics.query("split == 'test'")
@@ -114,11 +115,11 @@ def build_report(
         "along_stack": figures.along_stack_figure(models, splits, palette),
         "fractions": figures.fractions_figure(models, palette),
         "panels": comparepanels.panels_figure(
-            panel_slices, predictions, picks, info["class_names"], order
+            panel_slices, predictions, picks, info.class_names, order
         ),
         "curves": figures.curves_figure({n: m.history for n, m in models.items()}, palette),
         "data": datafigures.data_figure(
-            summary, inputs.class_histograms(volume, info["class_names"]), info["class_names"]
+            summary, inputs.read_histograms(histograms), info.class_names
         ),
         "patches": datafigures.patches_figure(counts),
     }
@@ -128,7 +129,19 @@ def build_report(
 
     made = provenance(command, snakemake_version, {n: m.devices for n, m in models.items()})
     parts = sections(
-        models, comparison, pngs, info, splits, counts, iou, micro, picks, config, made
+        ReportContent(
+            models=models,
+            comparison=comparison,
+            pngs=pngs,
+            volume=info,
+            splits=splits,
+            patch_counts=counts,
+            iou=iou,
+            microstructure=micro,
+            picks=picks,
+            config=config,
+            made=made,
+        )
     )
     document = page(
         "xrayseg: model comparison",

@@ -4,13 +4,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from xrayseg.report.style import (
-    SPLIT_COLOURS,
-    class_palette,
-    message_figure,
-    shade_splits,
-    split_blocks,
-)
+from xrayseg.data.splitshading import SPLIT_COLOURS, shade_splits, split_blocks
+from xrayseg.report.style import class_palette, message_figure
 
 COUNT_KINDS = ("made", "exact_duplicates", "near_duplicates", "kept")
 
@@ -32,7 +27,8 @@ def data_figure(ingest_summary, histograms, class_names):
     """Class fractions along the stack above the split strip; grey-value histograms per class.
 
     ingest_summary: results/ingest/summary.csv (slice, split, fraction_<class>, ...);
-    histograms: inputs.class_histograms.
+    histograms: results/ingest/histograms.csv (grey, class, fraction: each class's grey-value
+    histogram over every slice, made by ingest).
     """
     palette = class_palette(class_names)
     figure = plt.figure(figsize=(12, 4.6), layout="constrained")

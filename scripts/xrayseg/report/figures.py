@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from xrayseg.report.style import message_figure, shade_splits
+from xrayseg.data.splitshading import shade_splits
+from xrayseg.report.style import message_figure
 
 # Darker than the background shades, so markers stand out on white.
 SPLIT_MARKERS = {

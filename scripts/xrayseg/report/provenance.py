@@ -48,7 +48,7 @@ def provenance(command, snakemake_version, devices, now=None):
     """Everything the report's "How it was made" section states.
 
     command: the Snakemake command line of the run that wrote the report, or None when it was
-    not recorded. devices: {model: {"train": ..., "evaluate": ...}} from the job logs.
+    not recorded. devices: {model: {"train": ..., "evaluate": ...}} as evaluate recorded them.
     """
     now = now or datetime.now(UTC)
     return {

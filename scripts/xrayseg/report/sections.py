@@ -2,19 +2,61 @@
 
 import html
 import json
+from dataclasses import dataclass
 
+import pandas as pd
 import yaml
 
+from xrayseg.io.volume import VolumeInfo
 from xrayseg.report import tables
 from xrayseg.report.page import definition_list, esc, figure_html, table
 
 
-def sections(models, comparison, pngs, info, splits, counts, iou, micro, picks, config, made):
+@dataclass
+class ReportContent:
+    """What the page shows, loaded and computed once by build_report."""
+
+    models: dict  # {name: inputs.ModelResults}, best first
+    comparison: pd.DataFrame  # scores.comparison_table
+    pngs: dict  # {figure name: PNG bytes}
+    volume: VolumeInfo  # the ingested volume's metadata
+    splits: pd.Series  # split of every slice, indexed by slice
+    patch_counts: pd.DataFrame  # every results/patches/{size}px.csv
+    iou: pd.DataFrame  # scores.per_class_scores(models, "iou")
+    microstructure: dict  # {name: microstructure.csv}, empty when not evaluated
+    picks: list  # [(slice, why)] of the comparison panels
+    config: dict  # the run's configuration, shown in full
+    made: dict  # provenance.provenance
+
+
+def sections(content):
     """[(anchor, title, [html parts])] of the page, in reading order: the comparison, where the
     models fail, microstructure (when given), training, data, patches, how it was made."""
+    page_sections = [
+        ("comparison", "Models side by side", _comparison_parts(content)),
+        ("failures", "Where they fail", _failure_parts(content.pngs, content.picks)),
+    ]
+    if content.microstructure:
+        page_sections.append(
+            (
+                "microstructure",
+                "Microstructure",
+                _microstructure_parts(content.microstructure, content.pngs),
+            )
+        )
+    return page_sections + [
+        ("training", "Training", _training_parts(content.models, content.pngs)),
+        ("data", "Data", _data_parts(content.volume, content.splits, content.pngs)),
+        ("patches", "Patches", _patch_parts(content.patch_counts, content.pngs)),
+        ("provenance", "How it was made", _provenance_parts(content.made, content.config)),
+    ]
+
+
+def _comparison_parts(content):
+    models, comparison, pngs = content.models, content.comparison, content.pngs
     level = f"{float(next(iter(models.values())).summary.get('confidence', 0.95)):.0%}"
     n_test = int(comparison["test_slices"].iloc[0])
-    comparison_parts = [
+    return [
         "<p>Scores pooled over every pixel of the held-out test slices (whole slices, not "
         f"patches). Brackets: {level} bootstrap intervals over the {n_test} test slices; "
         f"<i>best − this</i> is the best model's lead, bootstrapped with both models scored on "
@@ -37,9 +79,12 @@ def sections(models, comparison, pngs, info, splits, counts, iou, micro, picks, 
             "Per-class test IoU and boundary F1 (a predicted phase edge counts when within the "
             "evaluation's tolerance of the true one): which phase each model gets wrong.",
         ),
-        tables.per_class_table_html(iou),
+        tables.per_class_table_html(content.iou),
     ]
-    failure_parts = [
+
+
+def _failure_parts(pngs, picks):
+    return [
         figure_html(
             pngs["panels"],
             "every model on the same test slices",
@@ -69,35 +114,20 @@ def sections(models, comparison, pngs, info, splits, counts, iou, micro, picks, 
             "biased here biases every number computed from its segmentation.",
         ),
     ]
-    sections = [
-        ("comparison", "Models side by side", comparison_parts),
-        ("failures", "Where they fail", failure_parts),
+
+
+def _microstructure_parts(micro, pngs):
+    return [
+        "<p>Microstructure quantities measured on each model's predicted test block "
+        "against the labels: the relative error of each (bold: smallest).</p>",
+        tables.microstructure_table_html(micro),
+        figure_html(
+            pngs["microstructure"],
+            "microstructure relative errors",
+            "Relative error of each quantity measured on the prediction "
+            "(0: the prediction gives the true value).",
+        ),
     ]
-    if micro:
-        sections.append(
-            (
-                "microstructure",
-                "Microstructure",
-                [
-                    "<p>Microstructure quantities measured on each model's predicted test block "
-                    "against the labels: the relative error of each (bold: smallest).</p>",
-                    tables.microstructure_table_html(micro),
-                    figure_html(
-                        pngs["microstructure"],
-                        "microstructure relative errors",
-                        "Relative error of each quantity measured on the prediction "
-                        "(0: the prediction gives the true value).",
-                    ),
-                ],
-            )
-        )
-    sections += [
-        ("training", "Training", _training_parts(models, pngs)),
-        ("data", "Data", _data_parts(info, splits, pngs)),
-        ("patches", "Patches", _patch_parts(counts, pngs)),
-        ("provenance", "How it was made", _provenance_parts(made, config)),
-    ]
-    return sections
 
 
 def _training_parts(models, pngs):
@@ -123,18 +153,18 @@ def _training_parts(models, pngs):
     ]
 
 
-def _data_parts(info, splits, pngs):
-    n_slices, height, width = info["shape"]
+def _data_parts(volume, splits, pngs):
+    n_slices, height, width = volume.shape
     per_split = splits.value_counts()
     classes = ", ".join(
         f"{esc(name)} (label {esc(json.dumps(value))})"
-        for name, value in zip(info["class_names"], info["label_values"], strict=True)
+        for name, value in zip(volume.class_names, volume.label_values, strict=True)
     )
     facts = definition_list(
         [
             ("volume", f"{n_slices} slices of {height} × {width} px"),
-            ("raw", f"<code>{esc(info['raw_source'])}</code>"),
-            ("labels", f"<code>{esc(info['labels_source'])}</code>"),
+            ("raw", f"<code>{esc(volume.raw_source)}</code>"),
+            ("labels", f"<code>{esc(volume.labels_source)}</code>"),
             ("classes", classes),
             (
                 "slices per split",
@@ -145,7 +175,8 @@ def _data_parts(info, splits, pngs):
             ),
             (
                 "normalisation",
-                f"raw grey {info['norm_low']:.6g} → 0 and {info['norm_high']:.6g} → 1 "
+                f"raw grey {volume.normalisation['low']:.6g} → 0 and "
+                f"{volume.normalisation['high']:.6g} → 1 "
                 "(percentiles of the train slices)",
             ),
         ]
@@ -178,7 +209,7 @@ def _patch_parts(counts, pngs):
 def _provenance_parts(made, config):
     machine = made["machine"]
     devices = [
-        [name, d.get("train") or "not in the log", d.get("evaluate") or "not in the log"]
+        [name, d.get("train") or "not recorded", d.get("evaluate") or "not recorded"]
         for name, d in made["devices"].items()
     ]
     facts = definition_list(
@@ -196,7 +227,8 @@ def _provenance_parts(made, config):
     )
     return [
         facts,
-        "<h3>Devices</h3><p class='note'>As named in each job's log.</p>",
+        "<h3>Devices</h3><p class='note'>As each model's evaluation recorded them in its "
+        "summary.json (the training device from the checkpoint).</p>",
         table(["model", "trained on", "evaluated on"], devices, text_columns=(0, 1, 2)),
         "<h3>Package versions</h3><p class='note'>In the environment of the report job (with "
         "per-rule conda envs, the train and evaluate jobs had their own, pinned to the same "

@@ -1,4 +1,5 @@
-"""Shared look of the report's figures: colours per model, class and split; PNG rendering."""
+"""Shared look of the report's figures: colours per model and class; PNG rendering (the split
+shading, shared with ingest's figure, is xrayseg.data.splitshading)."""
 
 import io
 
@@ -8,7 +9,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-SPLIT_COLOURS = {"train": "#a6cee3", "guard": "#dddddd", "val": "#fdbf6f", "test": "#cab2d6"}
 DPI = 100
 
 
@@ -41,32 +41,3 @@ def message_figure(text, size=(6, 1.2)):
     axis.axis("off")
     axis.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
     return figure
-
-
-def split_blocks(splits):
-    """[(split, first slice, last slice)] of the contiguous blocks of a Series indexed by slice."""
-    order = splits.sort_index()
-    slices, names = order.index.to_list(), order.to_list()
-    blocks, start = [], 0
-    for i in range(1, len(names) + 1):
-        if i == len(names) or names[i] != names[start]:
-            blocks.append((names[start], slices[start], slices[i - 1]))
-            start = i
-    return blocks
-
-
-def shade_splits(axis, splits, label=True):
-    """Background spans per contiguous split block of `splits` (a Series indexed by slice)."""
-    for name, first, last in split_blocks(splits):
-        colour = SPLIT_COLOURS.get(name, "#eeeeee")
-        axis.axvspan(first - 0.5, last + 0.5, color=colour, alpha=0.35, linewidth=0, zorder=0)
-        if label and name != "guard":
-            axis.text(
-                (first + last) / 2,
-                1.0,
-                name,
-                ha="center",
-                va="bottom",
-                transform=axis.get_xaxis_transform(),
-                fontsize="small",
-            )

@@ -14,7 +14,6 @@ While a network trains, resume.pt beside model.pt holds the state after the last
 a job killed (SIGTERM, preemption) and started again with the same settings resumes from it.
 """
 
-import json
 import logging
 import os
 import time
@@ -27,6 +26,7 @@ import torch
 
 from xrayseg.data.split import slices_of
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.volume import read_volume_info
 from xrayseg.models import build_network, count_parameters, spec_for
 from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
 from xrayseg.models.device import pick_device
@@ -47,17 +47,6 @@ HISTORY_COLUMNS = [
     "lr",
     "seconds",
 ]
-
-
-def volume_info(volume_path):
-    """Class names, label values and normalisation recorded by ingest."""
-    with h5py.File(volume_path, "r") as volume:
-        attrs = volume.attrs
-        return {
-            "class_names": json.loads(attrs["class_names"]),
-            "label_values": json.loads(attrs["label_values"]),
-            "normalisation": {"low": float(attrs["norm_low"]), "high": float(attrs["norm_high"])},
-        }
 
 
 def resume_path(checkpoint_path):
@@ -81,7 +70,7 @@ def train_model(
     torch.manual_seed(seed)
     np.random.seed(seed)
     spec = spec_for(model_cfg["arch"])
-    info = volume_info(volume_path)
+    info = read_volume_info(volume_path).label_facts()
     n_classes = len(info["class_names"])
     arch_args = {key: model_cfg[key] for key in spec.arch_keys if key in model_cfg}
     context = int(model_cfg.get("context", 0)) if spec.kind == "torch" else 0

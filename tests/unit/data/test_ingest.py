@@ -22,6 +22,7 @@ from helpers.ingest_data import (
     write_real_layout,
 )
 from xrayseg.data.ingest import ingest_volume
+from xrayseg.data.summary import HIST_BINS, HIST_RANGE
 from xrayseg.io.volume import IGNORE_INDEX
 
 TRAIN = slice(0, 5)  # the train block of 12 slices under SPLIT
@@ -197,3 +198,21 @@ def test_settings_reach_the_config_hash(tmp_path):
     again = ingest(tmp_path, raw_dir, label_dir)["attrs"]["config_hash"]
     other = ingest(tmp_path, raw_dir, label_dir, percentiles=[2, 98])["attrs"]["config_hash"]
     assert first == again != other
+
+
+def test_histograms_count_every_pixel_of_each_class_by_its_written_grey_value(tmp_path):
+    raw, classes = phantom()
+    raw_dir, label_dir = write_real_layout(tmp_path, raw, grey_labels(classes))
+    histograms = tmp_path / "out" / "histograms.csv"
+    volume = ingest(tmp_path, raw_dir, label_dir, histograms_path=histograms)
+    table = pd.read_csv(histograms)
+    assert list(table["class"].unique()) == CLASS_NAMES
+    for index, name in enumerate(CLASS_NAMES):
+        rows = table[table["class"] == name]
+        # Bins over the normalised range with every value inside it: np.histogram gives the same.
+        edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
+        expected, _ = np.histogram(volume["raw"][volume["labels"] == index], edges)
+        assert rows["count"].tolist() == expected.tolist()
+        assert rows["fraction"].sum() == pytest.approx(1)
+        low, high = volume["attrs"]["norm_low"], volume["attrs"]["norm_high"]
+        assert rows["grey"].to_numpy() == pytest.approx(low + rows["normalised"] * (high - low))

@@ -159,6 +159,20 @@ def test_summary_keeps_the_keys_the_report_reads(threshold_run):
     assert summary["inference_seconds"]["slices"] == 10
     assert summary["splits"]["test"]["n_slices"] == 3
     assert set(summary["panels"]) == {"worst", "median", "best"}
+    # A pixel model is fitted on the CPU; this evaluation ran on the CPU it was asked for.
+    assert summary["train_device"] == "cpu" and summary["device"] == "cpu"
+
+
+def test_a_network_summary_names_the_device_its_checkpoint_was_trained_on(data, tmp_path):
+    folder = data[0]
+    checkpoint = torch.load(context_unet_checkpoint(tmp_path), weights_only=True)
+    torch.save({**checkpoint, "device": "cuda:1"}, tmp_path / "gpu.pt")
+    outputs = output_paths(tmp_path)
+    evaluate_model(
+        tmp_path / "gpu.pt", folder / "volume.h5", folder / "split.csv", SETTINGS, outputs
+    )
+    summary = json.loads(outputs["summary"].read_text())
+    assert summary["train_device"] == "cuda:1" and summary["device"] == "cpu"
 
 
 def test_ignored_pixels_are_counted_apart_and_scored_nowhere(threshold_run):
@@ -271,7 +285,9 @@ def test_probabilities_are_saved_for_the_test_slices(unet_run):
     stack = tifffile.imread(unet_run["predictions"])
     with h5py.File(unet_run["probabilities"], "r") as saved:
         probabilities = saved["probabilities"][:].astype(np.float32)
-        assert saved["slices"][:].tolist() == [9, 10, 11]
+        assert saved["slice_index"][:].tolist() == [9, 10, 11]
+        assert [n.decode() for n in saved["slice_name"][:]] == ["s9", "s10", "s11"]
+        assert saved.attrs["model"] == "unet25d"
         assert json.loads(saved.attrs["label_values"]) == LABEL_VALUES
     assert probabilities.shape == (3, 3, 24, 24)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=3e-3)

@@ -20,7 +20,7 @@ import tifffile
 import torch
 
 import xrayseg.data.synthetic
-import xrayseg.evaluation.files
+import xrayseg.io.probabilities
 import xrayseg.models.checkpoint
 from helpers.ingest_data import (
     CLASS_NAMES,
@@ -254,7 +254,7 @@ def test_a_crash_while_writing_class_probabilities_leaves_no_file(tmp_path, monk
     volume, split = write_volume(tmp_path)
     out = tmp_path / "eval"
     outputs = {key: out / name for key, name in EVAL_OUTPUTS.items()}
-    writer = xrayseg.evaluation.files.ProbabilityWriter
+    writer = xrayseg.io.probabilities.ProbabilityFile
     # The class probabilities are written slice by slice: two test slices are in when it fails.
     monkeypatch.setattr(writer, "write", crash_on_call(writer.write, 3, out))
     with pytest.raises(Crash):

@@ -10,8 +10,8 @@ import tifffile
 from xrayseg.io.readers import open_slices
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.prediction.choose import best_model, choose_model
-from xrayseg.prediction.files import fraction_row, label_lookup
 from xrayseg.prediction.scan import NewScan, context_window, output_names, slice_file_name
+from xrayseg.prediction.segment import fraction_row
 from xrayseg.prediction.shift import (
     REFERENCE_PERCENTILES,
     grey_shift,
@@ -184,16 +184,6 @@ def test_two_slices_with_one_output_name_are_an_error(tmp_path):
     tifffile.imwrite(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
     with open_slices(str(tmp_path)) as source, pytest.raises(ValueError, match="'a.tif'"):
         output_names(source)
-
-
-def test_label_lookup_maps_classes_to_the_training_label_values():
-    grey = label_lookup([0, 128, 255])
-    assert grey.dtype == np.uint8 and grey[np.array([[2, 0]])].tolist() == [[255, 0]]
-    assert label_lookup([0, 1000]).dtype == np.uint16
-    rgb = label_lookup([[0, 0, 255], [0, 255, 0]])
-    assert rgb.dtype == np.uint8 and rgb[np.array([[1]])].shape == (1, 1, 3)
-    with pytest.raises(ValueError, match="not integers"):
-        label_lookup([0, 0.5])
 
 
 def test_fraction_rows_count_every_class():

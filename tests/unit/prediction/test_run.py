@@ -226,7 +226,9 @@ def test_a_25d_model_sees_the_new_scans_neighbours_clamped_at_its_ends(tmp_path,
     volume = normalise(raw)
     with h5py.File(outputs["probabilities"]) as written:
         probabilities = written["probabilities"][:]
-        assert written["names"].asstr()[:].tolist() == [f"scan.tif[{z}]" for z in range(5)]
+        assert written["slice_name"].asstr()[:].tolist() == [f"scan.tif[{z}]" for z in range(5)]
+        assert written["slice_index"][:].tolist() == list(range(5))
+        assert written.attrs["model"] == "unet25d"
     assert probabilities.shape == (5, 3, 16, 16)
     for z in range(5):
         expected = predictor.probabilities(context_stack(volume, z, 1, range(5)))

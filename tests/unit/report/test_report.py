@@ -1,13 +1,13 @@
 """Unit tests of the comparison report's pure parts: scores, paired differences, slice picks,
-prediction stacks, logs and formatting."""
+prediction stacks, devices and formatting."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import tifffile
 
-from xrayseg.evaluation.files import write_prediction_stack
 from xrayseg.evaluation.metrics import accuracy_and_mean_iou
+from xrayseg.io.labelfiles import write_class_stack
 from xrayseg.report import comparepanels, inputs, scores
 from xrayseg.report.build import per_model_paths
 from xrayseg.report.page import duration, with_interval
@@ -43,12 +43,18 @@ def fake_model(name, confusions, first_slice=0):
     test = {"accuracy": float(accuracy), "mean_iou": float(mean_iou), "n_slices": len(confusions)}
     return inputs.ModelResults(
         name=name,
-        summary={"arch": name, "class_names": CLASSES, "parameters": 10, "splits": {"test": test}},
+        summary={
+            "arch": name,
+            "class_names": CLASSES,
+            "parameters": 10,
+            "splits": {"test": test},
+            "train_device": "cpu",
+            "device": "cpu",
+        },
         metrics=metrics,
         confusion=pd.DataFrame(columns=["split", "true", "predicted", "count"]),
         history=pd.DataFrame({"epoch": [1]}),
         predictions=None,
-        devices={"train": "cpu", "evaluate": "cpu"},
     )
 
 
@@ -145,18 +151,20 @@ def test_slice_accuracy_leaves_ignored_pixels_out():
 
 
 def test_prediction_stacks_map_back_to_classes(tmp_path):
-    """Stacks as evaluate writes them (evaluation.files), grey and RGB, read back as classes."""
+    """Stacks as evaluate writes them (io.labelfiles), grey, 16-bit and RGB, read back as
+    classes."""
     maps = {5: np.array([[0, 1], [2, 0]]), 7: np.array([[1, 1], [0, 2]])}
-    write_prediction_stack(maps, [0, 128, 255], tmp_path / "grey.tif")
-    read = inputs.read_predictions(tmp_path / "grey.tif", [0, 128, 255], [7, 5])
-    assert sorted(read) == [5, 7]
-    for z, expected in maps.items():
-        np.testing.assert_array_equal(read[z], expected)
+    for values in ([0, 128, 255], [0, 1000, 2000]):
+        write_class_stack(tmp_path / "grey.tif", maps, values)
+        read = inputs.read_predictions(tmp_path / "grey.tif", values, [7, 5])
+        assert sorted(read) == [5, 7]
+        for z, expected in maps.items():
+            np.testing.assert_array_equal(read[z], expected)
 
     colours = [[0, 0, 255], [0, 255, 0], [255, 0, 0]]
     for slices in ([3], [3, 4]):  # one RGB slice is read back without its Z axis
         maps = {z: np.array([[1, 0], [2, 1]]) for z in slices}
-        write_prediction_stack(maps, colours, tmp_path / "rgb.tif")
+        write_class_stack(tmp_path / "rgb.tif", maps, colours)
         read = inputs.read_predictions(tmp_path / "rgb.tif", colours, slices)
         for z in slices:
             np.testing.assert_array_equal(read[z], maps[z])
@@ -172,15 +180,12 @@ def test_a_prediction_stack_that_does_not_fit_is_an_error_naming_it(tmp_path):
         inputs.read_predictions(path, [0, 255], [1])
 
 
-def test_devices_are_read_from_the_job_logs(tmp_path):
-    log = tmp_path / "train.log"
-    log.write_text("INFO xrayseg.training.job: unet: 7511 parameters, training on cuda:0 (bf16)\n")
-    assert inputs.device_from_log(log) == "cuda:0"
-    log.write_text("INFO xrayseg.evaluation.evaluate: unet on cpu with InferenceSettings(...)\n")
-    assert inputs.device_from_log(log) == "cpu"
-    log.write_text("INFO fitted threshold\n")
-    assert inputs.device_from_log(log) is None
-    assert inputs.device_from_log(tmp_path / "missing.log") is None
+def test_devices_are_read_from_the_evaluation_summary():
+    model = fake_model("unet", noisy_confusions(3, 0.1, seed=0))
+    model.summary.update({"train_device": "cuda", "device": "cpu"})
+    assert model.devices == {"train": "cuda", "evaluate": "cpu"}
+    del model.summary["train_device"], model.summary["device"]  # a summary of an older version
+    assert model.devices == {"train": None, "evaluate": None}
 
 
 def test_csv_without_required_columns_is_an_error_naming_the_file(tmp_path):

@@ -1,0 +1,44 @@
+"""The checks every raw slice passes, in ingest and in predict alike: greyscale, 2-D, the size
+of the first slice, finite grey values. Errors name the slice's file and its data spec."""
+
+import numpy as np
+
+
+def grey_slice(source, z, shape=None):
+    """Slice z of a SliceSource as a 2-D greyscale array, checked against `shape` (the first
+    slice's): a colour image whose channels are equal is taken as grey, any other is an error."""
+    pixels = source.read(z)
+    where = f"{source.name(z)} ({source.spec})"
+    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
+        if (
+            not (pixels[..., 0] == pixels[..., 1]).all()
+            or not (pixels[..., 0] == pixels[..., 2]).all()
+        ):
+            raise ValueError(
+                f"{where}: raw slice is a colour image (shape {pixels.shape}); save the scans "
+                "as greyscale"
+            )
+        pixels = pixels[..., 0]
+    if pixels.ndim != 2:
+        raise ValueError(f"{where}: raw slices must be 2-D greyscale, got shape {pixels.shape}")
+    if shape is not None and pixels.shape != tuple(shape):
+        raise ValueError(
+            f"{where}: shape {pixels.shape} differs from the first slice {source.name(0)} "
+            f"{tuple(shape)}; every slice must have the same size (crop or pad them, or leave "
+            "the odd ones out)"
+        )
+    return pixels
+
+
+def is_finite(pixels):
+    """Whether every grey value is a number (integer images always are)."""
+    return not np.issubdtype(pixels.dtype, np.floating) or bool(np.isfinite(pixels).all())
+
+
+def non_finite_error(names, spec):
+    """The error for slices holding NaN or infinite grey values, naming (up to ten of) them."""
+    shown = ", ".join(names[:10]) + (f", ... ({len(names)} slices)" if len(names) > 10 else "")
+    return ValueError(
+        f"{shown} ({spec}): raw slices hold NaN or infinite grey values; replace them in the "
+        "scans (e.g. with 0 outside the reconstructed field of view and a data.mask label there)"
+    )

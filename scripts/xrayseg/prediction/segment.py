@@ -1,0 +1,72 @@
+"""The pass over a new scan: predict each slice, write it, count it.
+
+One slice (and a 2.5-D model's neighbours) in memory at a time; the label slices, the stack and
+the class probabilities appear complete or not at all.
+"""
+
+import contextlib
+import logging
+
+import numpy as np
+import tifffile
+
+from xrayseg.io.atomic import atomic_output
+from xrayseg.io.labelfiles import label_lookup, write_label_slice, write_label_stack
+from xrayseg.io.probabilities import ProbabilityFile
+from xrayseg.prediction.scan import context_window, output_names
+
+log = logging.getLogger(__name__)
+
+
+def fraction_row(z, name, output, classes, class_names):
+    """fractions.csv row of one slice: its index, input and output names, class fractions."""
+    counts = np.bincount(classes.ravel(), minlength=len(class_names))[: len(class_names)]
+    row = {"slice": z, "name": name, "file": output}
+    for cls, count in zip(class_names, counts, strict=True):
+        row[f"fraction_{cls}"] = float(count / classes.size)
+    return row
+
+
+def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs):
+    """Predict every slice in order (a 2.5-D model with `context` neighbours each side); write
+    label slices, the stack and (when outputs names it) the class probabilities; feed `volume`
+    (a StreamingMicrostructure). Returns the fractions.csv rows."""
+    class_names = list(checkpoint["class_names"])
+    lookup = label_lookup(checkpoint["label_values"])
+    names = output_names(scan.source)
+    rows = []
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(atomic_output(outputs["slices"]))
+        folder.mkdir()
+        probabilities = None
+        if outputs.get("probabilities"):
+            path = stack.enter_context(atomic_output(outputs["probabilities"]))
+            probabilities = ProbabilityFile(
+                path,
+                range(len(scan)),
+                scan.names,
+                scan.shape,
+                class_names,
+                checkpoint["label_values"],
+                model,
+            )
+            stack.callback(probabilities.close)
+        for z in range(len(scan)):
+            image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
+            scores = predictor.scores(image)
+            classes = np.argmax(scores, axis=0).astype(np.uint8)
+            write_label_slice(folder / names[z], lookup[classes])
+            volume.add(classes)
+            rows.append(fraction_row(z, scan.names[z], names[z], classes, class_names))
+            if probabilities is not None:
+                probabilities.write(z, predictor.probabilities_from(scores))
+            if (z + 1) % 50 == 0:
+                log.info("slice %d of %d segmented", z + 1, len(scan))
+        # Read back slice by slice, so the stack never sits in memory whole.
+        write_label_stack(
+            outputs["stack"],
+            (tifffile.imread(folder / name) for name in names),
+            (len(names), *scan.shape, *lookup.shape[1:]),
+            lookup.dtype,
+        )
+    return rows
