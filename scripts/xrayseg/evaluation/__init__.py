@@ -4,7 +4,8 @@ scripts/evaluate.py).
 Entry: evaluate.evaluate_model
 Modules: evaluate, metrics (confusion-based scores), boundary (boundary F1), bootstrap
 (intervals over slices), slicescores (per-slice rows, pooled scores), panels (slice panels),
-microstructure (the test block's microstructure errors), files (the tables and stacks it writes).
+microstructure (the test block's microstructure errors), files (the tables and stacks it writes),
+subset (which train slices are scored).
 
 Nothing is imported here, so that the report can use metrics and bootstrap without torch.
 """
