@@ -24,6 +24,7 @@ import torch
 from xrayseg.data.split import slices_of
 from xrayseg.inference.predictor import InferenceSettings, Predictor
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.progress import Progress
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.microstructure.streaming import StreamingMicrostructure, metrics_table
 from xrayseg.models.checkpoint import load_checkpoint
@@ -188,6 +189,7 @@ def segment_slices(scan, predictor, lookup, class_names, volume, outputs, model,
                 path, scan.names, len(class_names), scan.shape, class_names, lookup, model
             )
             stack.callback(probabilities.close)
+        progress = Progress("predict", len(scan), log.info)
         for z in range(len(scan)):
             image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
             scores = predictor.scores(image)
@@ -197,8 +199,7 @@ def segment_slices(scan, predictor, lookup, class_names, volume, outputs, model,
             rows.append(fraction_row(z, scan.names[z], names[z], classes, class_names))
             if probabilities is not None:
                 probabilities.write(z, predictor.probabilities_from(scores))
-            if (z + 1) % 50 == 0:
-                log.info("slice %d of %d segmented", z + 1, len(scan))
+            progress.advance()
         with atomic_output(outputs["stack"]) as tmp:
             paths = [folder / name for name in names]
             write_label_stack(tmp, paths, scan.shape + lookup.shape[1:], lookup.dtype)
