@@ -6,7 +6,7 @@ train pixels.
 
 The fitted forest is stored as plain tensors, not as a pickle, and predicted by scikit-learn's own
 compiled trees rebuilt from them (xrayseg.models.forest), on the job's torch thread count.
-Fitting and predicting log progress lines (xrayseg.io.progress).
+Fitting logs progress lines (xrayseg.io.progress); evaluate and predict log theirs per slice.
 """
 
 import logging
