@@ -98,6 +98,13 @@ def forest_proba(params, features, threads=1, chunk=16384):
     equals the leaf fractions summed tree by tree in float64.
     """
     features = np.ascontiguousarray(features, dtype=np.float32)
+    # The compiled walk reads feature columns unchecked: a forest asking for more features than
+    # given (a checkpoint from other feature settings) must stop here, not read past the rows.
+    needed = int(params["feature"].max()) + 1 if params["feature"].numel() else 0
+    if features.ndim != 2 or features.shape[1] < needed:
+        raise ValueError(
+            f"rf checkpoint splits on {needed} features, got features of shape {features.shape}"
+        )
     trees = sklearn_trees(params, features.shape[1])
     total = np.zeros((len(features), params["value"].shape[1]), dtype=np.float64)
 

@@ -143,6 +143,15 @@ def test_random_forest_on_a_slice_predicts_like_scikit_learn_on_the_same_feature
         torch.set_num_threads(threads)
 
 
+def test_features_fewer_than_the_forest_splits_on_are_a_clear_error():
+    rng = np.random.default_rng(4)
+    features = rng.random((300, 6)).astype(np.float32)
+    targets = (features[:, 5] > 0.5).astype(int)  # only the last feature separates the classes
+    stored = forest_tensors(RandomForestClassifier(2, random_state=0).fit(features, targets), 2)
+    with pytest.raises(ValueError, match="splits on 6 features"):
+        forest_proba(stored, features[:, :4])
+
+
 def test_prediction_does_not_depend_on_threads_or_chunks():
     raws, labels = _three_phase_slices(count=2, side=40)
     params = rf.fit(raws, labels, 3, seed=1, trees=7, samples=2000)
