@@ -1,6 +1,6 @@
 """Each benchmark script's --quick mode runs and prints its figures (so the scripts do not rot).
 
-The four scripts run side by side as separate processes, the way a user starts them; the figures
+The scripts run side by side as separate processes, the way a user starts them; the figures
 themselves are not checked against targets (that is what the benchmarks are for), only that they
 are there and make sense.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from helpers.workflow import REPO
 
-SCRIPTS = ("inference", "training", "data", "pipeline")
+SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize")
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,31 @@ def test_pipeline_runs_in_a_fresh_copy_and_then_has_nothing_to_do(quick_runs):
     assert figures["noop_says_nothing_to_do"]
     assert "synthetic" in figures["rules"]
     assert "says nothing to be done" in stdout
+
+
+def test_rf_times_fit_and_both_prediction_paths_which_agree(quick_runs):
+    _, stdout, _, figures = quick_runs["rf"]
+    assert figures["fit_wall_s"] > 0 and figures["fit_cpu_s"] > 0
+    assert figures["slice_shape"] == [64, 64]
+    paths = figures["per_slice"]
+    assert len(paths) == 5 and all(p["median_s"] > 0 for p in paths.values())
+    assert figures["identical"] is True
+    assert "identical probabilities: True" in stdout
+
+
+def test_fullsize_times_every_job_and_scores_every_model(quick_runs):
+    _, stdout, _, figures = quick_runs["fullsize"]
+    jobs = [job["job"] for job in figures["jobs"]]
+    assert jobs == [
+        "synthetic",
+        "ingest",
+        "split",
+        "train/threshold",
+        "evaluate/threshold",
+        "report",
+    ]
+    assert figures["run_s"] >= max(job["s"] for job in figures["jobs"]) > 0
+    scores = figures["models"]["threshold"]
+    assert scores["mean_iou_ci_low"] <= scores["mean_iou"] <= scores["mean_iou_ci_high"]
+    assert 0 < scores["accuracy"] <= 1 and scores["train_s"] > 0
+    assert "test mean IoU" in stdout

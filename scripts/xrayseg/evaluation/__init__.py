@@ -4,8 +4,8 @@ scripts/evaluate.py).
 Entry: evaluate.evaluate_model
 Modules: evaluate, metrics (confusion-based scores), boundary (boundary F1), bootstrap
 (intervals over slices), slicescores (per-slice rows, pooled scores, confusion table), panels
-(slice panels), microstructure (the test block's microstructure errors). Its files are written by
-xrayseg.io (tables, labelfiles, probabilities).
+(slice panels), microstructure (the test block's microstructure errors), subset (which train
+slices are scored). Its files are written by xrayseg.io (tables, labelfiles, probabilities).
 
 Nothing is imported here, so that the report can use metrics and bootstrap without torch.
 """

@@ -1,12 +1,13 @@
 """Full-slice evaluation of one trained model: results/eval/{model}/.
 
-Every slice of the evaluated splits is predicted whole and scored. Per-slice scores and counts go
-to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
-summary.json; pooled confusion matrices to confusion.csv; the test predictions to a TIFF stack
-(and optionally their class probabilities to HDF5); raw / label / prediction / error panels of
-the worst, median and best test slices to PNGs (panel.png is the median one); the microstructure
-of the test block, true and predicted, to microstructure.csv (relative errors also in the summary).
-"""
+Every slice of the evaluated val and test blocks, and `train_slices` train slices spread evenly
+over their block (evaluation.subset), is predicted whole and scored, with a progress line in the
+log at least every 30 s. Per-slice scores and counts go to metrics.csv; pooled scores per split
+(summed counts, with bootstrap intervals over slices) to summary.json; pooled confusion matrices
+to confusion.csv; the test predictions to a TIFF stack (and optionally their class probabilities
+to HDF5); raw / label / prediction / error panels of the worst, median and best test slices to
+PNGs (panel.png is the median one); the microstructure of the test block, true and predicted, to
+microstructure.csv (relative errors also in the summary)."""
 
 import contextlib
 import logging
@@ -27,10 +28,12 @@ from xrayseg.evaluation.slicescores import (
     score_slice,
     slice_row,
 )
+from xrayseg.evaluation.subset import spread_subset
 from xrayseg.inference.predictor import Predictor
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import write_class_stack
 from xrayseg.io.probabilities import ProbabilityFile
+from xrayseg.io.progress import Progress
 from xrayseg.io.tables import write_csv, write_json
 from xrayseg.models.checkpoint import load_checkpoint, training_device
 from xrayseg.models.device import pick_device
@@ -69,6 +72,7 @@ def evaluate_model(
     for split, slices in blocks.items():
         if not slices:
             raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
+    scored, train_slices = slices_to_score(blocks, settings)
     log.info("%s on %s with %s", checkpoint["model_name"], predictor.device, inference)
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
         probabilities = None
@@ -86,9 +90,10 @@ def evaluate_model(
             )
             stack.callback(probabilities.close)
         results, test_predictions = predict_and_score(
-            predictor, volume, blocks, settings, probabilities
+            predictor, volume, blocks, settings, probabilities, scored
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
+        summary["train_slices"] = train_slices
         write_csv(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
@@ -121,12 +126,31 @@ def evaluate_model(
         write_json(summary, outputs["summary"])
 
 
-def predict_and_score(predictor, volume, blocks, settings, probabilities=None):
-    """SliceResults of every slice of every split block, and the test slices' class maps."""
+def slices_to_score(blocks, settings):
+    """({split: slices to score}, what summary.json records about the train slices).
+
+    Every slice of a block, except train: evaluate.train_slices spread slices of it (0, None or
+    absent: all). The record is None when train is not evaluated.
+    """
+    scored = dict(blocks)
+    if "train" not in blocks:
+        return scored, None
+    asked, seed = settings.get("train_slices"), settings.get("train_slices_seed", 0)
+    scored["train"] = spread_subset(blocks["train"], asked, seed)
+    log.info("scoring %d of the %d train slices", len(scored["train"]), len(blocks["train"]))
+    record = {"scored": scored["train"], "available": len(blocks["train"]), "asked": asked}
+    return scored, {**record, "seed": seed}
+
+
+def predict_and_score(predictor, volume, blocks, settings, probabilities=None, scored=None):
+    """SliceResults of the scored slices of every split block (scored: {split: slices}, default
+    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block."""
+    scored = scored or blocks
     n_classes = predictor.n_classes
     results, test_predictions = [], {}
+    progress = Progress("evaluate", sum(len(slices) for slices in scored.values()), log.info)
     for split, slices in blocks.items():
-        for z in slices:
+        for z in scored[split]:
             image = predictor.slice_input(volume["raw"], z, slices)
             started = time.perf_counter()
             scores = predictor.scores(image)
@@ -147,6 +171,7 @@ def predict_and_score(predictor, volume, blocks, settings, probabilities=None):
                 test_predictions[z] = predicted
                 if probabilities is not None:
                     probabilities.write(z, predictor.probabilities_from(scores))
+            progress.advance()
     return results, test_predictions
 
 

@@ -13,6 +13,7 @@ import tifffile
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import label_lookup, write_label_slice, write_label_stack
 from xrayseg.io.probabilities import ProbabilityFile
+from xrayseg.io.progress import Progress
 from xrayseg.prediction.scan import context_window, output_names
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs)
                 model,
             )
             stack.callback(probabilities.close)
+        progress = Progress("predict", len(scan), log.info)
         for z in range(len(scan)):
             image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
             scores = predictor.scores(image)
@@ -60,8 +62,7 @@ def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs)
             rows.append(fraction_row(z, scan.names[z], names[z], classes, class_names))
             if probabilities is not None:
                 probabilities.write(z, predictor.probabilities_from(scores))
-            if (z + 1) % 50 == 0:
-                log.info("slice %d of %d segmented", z + 1, len(scan))
+            progress.advance()
         # Read back slice by slice, so the stack never sits in memory whole.
         write_label_stack(
             outputs["stack"],

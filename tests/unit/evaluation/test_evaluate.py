@@ -1,6 +1,7 @@
 """evaluate_model on a tiny volume, called directly (no Snakemake): every output and contract."""
 
 import json
+import logging
 
 import h5py
 import numpy as np
@@ -11,6 +12,8 @@ import torch
 from scipy import ndimage
 
 from xrayseg.evaluation.evaluate import evaluate_model
+from xrayseg.evaluation.subset import spread_subset
+from xrayseg.inference.predictor import Predictor
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models import build_network
 
@@ -308,3 +311,84 @@ def test_a_split_without_slices_is_a_clear_error(data, tmp_path):
             SETTINGS,
             output_paths(tmp_path),
         )
+
+
+@pytest.fixture(scope="module")
+def unet_subset_run(data, tmp_path_factory):
+    """The 2.5-D UNet of unet_run, scoring 2 of the 5 train slices."""
+    folder, _, _ = data
+    out = tmp_path_factory.mktemp("unet_subset_eval")
+    outputs = output_paths(out, probabilities=True)
+    evaluate_model(
+        context_unet_checkpoint(out),
+        folder / "volume.h5",
+        folder / "split.csv",
+        {**SETTINGS, "save_probabilities": True, "flip_tta": True, "train_slices": 2},
+        outputs,
+        device="cpu",
+    )
+    return outputs
+
+
+def test_only_the_chosen_train_slices_are_scored_and_the_summary_names_them(unet_subset_run):
+    metrics = pd.read_csv(unet_subset_run["metrics"])
+    summary = json.loads(unet_subset_run["summary"].read_text())
+    chosen = spread_subset(range(5), 2, seed=0)
+    assert sorted(metrics.loc[metrics["split"] == "train", "slice"]) == chosen
+    assert summary["train_slices"] == {"scored": chosen, "available": 5, "asked": 2, "seed": 0}
+    assert summary["splits"]["train"]["n_slices"] == 2
+    # val and test are scored whole.
+    assert sorted(metrics.loc[metrics["split"] != "train", "slice"]) == [6, 7, 9, 10, 11]
+
+
+def test_a_scored_train_slice_sees_its_true_neighbours_not_the_subsets(data, tmp_path, monkeypatch):
+    # A 2.5-D input takes slices z-1 .. z+1 from z's whole block: the neighbours of a scored
+    # train slice are train slices whether or not they are scored themselves.
+    folder = data[0]
+    blocks_seen = {}
+    original = Predictor.slice_input
+
+    def recording(self, raw_volume, z, allowed):
+        blocks_seen[z] = list(allowed)
+        return original(self, raw_volume, z, allowed)
+
+    monkeypatch.setattr(Predictor, "slice_input", recording)
+    evaluate_model(
+        threshold_checkpoint(tmp_path),
+        folder / "volume.h5",
+        folder / "split.csv",
+        {**SETTINGS, "train_slices": 2},
+        output_paths(tmp_path),
+    )
+    assert {z: blocks_seen[z] for z in (1, 4)} == {1: [0, 1, 2, 3, 4], 4: [0, 1, 2, 3, 4]}
+    assert 0 not in blocks_seen and blocks_seen[10] == [9, 10, 11]
+
+
+def test_scores_of_a_scored_train_slice_do_not_depend_on_the_subset(unet_run, unet_subset_run):
+    every = pd.read_csv(unet_run["metrics"]).set_index(["split", "slice"])
+    subset = pd.read_csv(unet_subset_run["metrics"]).set_index(["split", "slice"])
+    pd.testing.assert_frame_equal(subset, every.loc[subset.index])
+
+
+def test_every_train_slice_is_scored_when_the_setting_is_absent(unet_run):
+    summary = json.loads(unet_run["summary"].read_text())
+    assert summary["train_slices"]["scored"] == [0, 1, 2, 3, 4]
+    assert summary["train_slices"]["asked"] is None
+
+
+def test_the_log_counts_the_scored_slices(data, tmp_path, caplog):
+    folder = data[0]
+    with caplog.at_level(logging.INFO):
+        evaluate_model(
+            threshold_checkpoint(tmp_path),
+            folder / "volume.h5",
+            folder / "split.csv",
+            {**SETTINGS, "train_slices": 3},
+            output_paths(tmp_path),
+        )
+    messages = [r.message for r in caplog.records]
+    assert "scoring 3 of the 5 train slices" in messages
+    progress = [m for m in messages if m.startswith("evaluate: ")]
+    # 3 train + 2 val + 3 test slices.
+    assert progress[0].startswith("evaluate: 1 of 8 slices, ")
+    assert progress[-1].startswith("evaluate: 8 of 8 slices, ") and "done in" in progress[-1]

@@ -6,6 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models import REGISTRY, build_network, count_parameters, rf, threshold
+from xrayseg.models.forest import forest_proba, forest_tensors, sklearn_trees
 
 
 def test_seed_dense_network_has_544512_parameters():
@@ -105,8 +106,84 @@ def test_stored_forest_predicts_exactly_like_scikit_learn():
     targets = (features[:, 0] * 3).astype(int) + (features[:, 1] > 0.9)
     targets = np.minimum(targets, 2)
     forest = RandomForestClassifier(6, max_depth=7, random_state=0).fit(features, targets)
-    stored = rf.forest_tensors(forest, 3)
-    assert np.allclose(rf.forest_proba(stored, features), forest.predict_proba(features), atol=1e-6)
+    stored = forest_tensors(forest, 3)
+    assert np.allclose(forest_proba(stored, features), forest.predict_proba(features), atol=1e-6)
+
+
+def test_stored_forest_maps_the_classes_it_saw_onto_all_classes():
+    rng = np.random.default_rng(2)
+    features = rng.random((500, 3)).astype(np.float32)
+    targets = np.where(features[:, 0] > 0.5, 2, 0)  # class 1 never occurs
+    forest = RandomForestClassifier(3, max_depth=4, random_state=0).fit(features, targets)
+    proba = forest_proba(forest_tensors(forest, 3), features)
+    assert proba.shape == (500, 3) and not proba[:, 1].any()
+    assert np.allclose(proba[:, [0, 2]], forest.predict_proba(features), atol=1e-6)
+
+
+def test_a_tree_that_is_a_single_leaf_predicts_its_class_fractions():
+    features = np.zeros((50, 2), dtype=np.float32)  # nothing to split on
+    targets = np.repeat([0, 1], 25)
+    forest = RandomForestClassifier(2, bootstrap=False, random_state=0).fit(features, targets)
+    assert forest_proba(forest_tensors(forest, 2), features, threads=2) == pytest.approx(0.5)
+
+
+def test_random_forest_on_a_slice_predicts_like_scikit_learn_on_the_same_features():
+    raws, labels = _three_phase_slices(count=3, side=48)
+    settings = {"sigma_min": 0.5, "sigma_max": 4.0}
+    rows = [rf.pixel_features(raw, settings).reshape(48 * 48, -1) for raw in raws]
+    forest = RandomForestClassifier(5, max_depth=10, random_state=0)
+    forest.fit(np.concatenate(rows[:2]), np.concatenate(labels[:2]).ravel())
+    params = {"features": settings, **forest_tensors(forest, 3)}
+    expected = forest.predict_proba(rows[2]).T.reshape(3, 48, 48)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)  # the job's thread count: rows split between two threads
+        assert np.allclose(rf.predict_proba(params, raws[2], 3), expected, atol=1e-6)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_features_fewer_than_the_forest_splits_on_are_a_clear_error():
+    rng = np.random.default_rng(4)
+    features = rng.random((300, 6)).astype(np.float32)
+    targets = (features[:, 5] > 0.5).astype(int)  # only the last feature separates the classes
+    stored = forest_tensors(RandomForestClassifier(2, random_state=0).fit(features, targets), 2)
+    with pytest.raises(ValueError, match="splits on 6 features"):
+        forest_proba(stored, features[:, :4])
+
+
+def test_prediction_does_not_depend_on_threads_or_chunks():
+    raws, labels = _three_phase_slices(count=2, side=40)
+    params = rf.fit(raws, labels, 3, seed=1, trees=7, samples=2000)
+    features = rf.pixel_features(raws[1], params["features"]).reshape(40 * 40, -1)
+    one = forest_proba(params, features, threads=1)
+    assert np.array_equal(one, forest_proba(params, features, threads=3, chunk=97))
+    assert np.array_equal(one, forest_proba(params, features, threads=2, chunk=10_000))
+
+
+def test_growing_the_forest_in_batches_gives_the_forest_of_one_fit():
+    rng = np.random.default_rng(3)
+    features = rng.random((1500, 5)).astype(np.float32)
+    targets = (features[:, 0] + 0.3 * features[:, 1] > 0.7).astype(int)
+    batched = rf.grow_forest(features, targets, trees=7, max_depth=6, threads=2, seed=5, batch=3)
+    whole = RandomForestClassifier(7, max_depth=6, min_samples_leaf=2, random_state=5).fit(
+        features, targets
+    )
+    assert len(batched.estimators_) == 7
+    for mine, theirs in zip(batched.estimators_, whole.estimators_, strict=True):
+        assert np.array_equal(mine.tree_.threshold, theirs.tree_.threshold)
+        assert np.array_equal(mine.tree_.value, theirs.tree_.value)
+
+
+def test_rebuilt_trees_have_the_depth_of_the_fitted_ones():
+    raws, labels = _three_phase_slices(count=2, side=32)
+    features, targets = rf.sample_pixels(
+        raws, labels, [0, 1], 3, 1500, {"sigma_min": 0.5, "sigma_max": 4.0}, 0
+    )
+    forest = rf.grow_forest(features, targets, 4, 9, 1, 0)
+    rebuilt = sklearn_trees(forest_tensors(forest, 3), features.shape[1])
+    assert [t.max_depth for t in rebuilt] == [e.tree_.max_depth for e in forest.estimators_]
+    assert [t.node_count for t in rebuilt] == [e.tree_.node_count for e in forest.estimators_]
 
 
 def test_random_forest_params_survive_a_weights_only_load(tmp_path):

@@ -249,3 +249,13 @@ def test_a_failing_scan_leaves_no_output_behind(tmp_path, training_data):
         run(str(tmp_path / "scan"), checkpoint, training_data, outputs)
     left = [p.name for p in (tmp_path / "out").iterdir()] if (tmp_path / "out").exists() else []
     assert left in ([], ["shift.csv"]), left
+
+
+def test_the_log_shows_progress_from_the_first_slice_to_the_last(tmp_path, training_data, caplog):
+    tifffile.imwrite(tmp_path / "scan.tif", electrode_raw((3, 20, 20), 4), photometric="minisblack")
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
+    with caplog.at_level(logging.INFO):
+        run(str(tmp_path / "scan.tif"), checkpoint, training_data, outputs_in(tmp_path / "out"))
+    lines = [r.message for r in caplog.records if r.message.startswith("predict: ")]
+    assert lines[0].startswith("predict: 1 of 3 slices, ") and "left" in lines[0]
+    assert lines[-1].startswith("predict: 3 of 3 slices, ") and "done in" in lines[-1]
