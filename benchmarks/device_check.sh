@@ -58,7 +58,7 @@ if [ "$MODE" = cuda ]; then
     step tests 60 $PY -m pytest -q -p no:cacheprovider --noconftest tests/test_evaluate_gpu.py \
         tests/test_cpufusion.py tests/test_inference.py
     step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.inference.speed --device cuda \
-        --repeats 5 --settings '{}' '{"bf16": true}' '{"window": "slice", "bf16": true}'
+        --repeats 5 --settings '{}' '{"precision": "bf16"}' '{"window": "slice", "precision": "bf16"}'
     # Optional, while time is left: torch.compile on the GPU, and the CPU path on this machine's
     # own (bigger) CPU, where the fused oneDNN convolutions meet another CPU and torch version.
     step compile 70 $PY benchmarks/inference.py --device cuda --models paper --compile \

@@ -154,7 +154,7 @@ INFERENCE_KEYS = (
     "batch_size",
     "window",
     "flip_tta",
-    "bf16",
+    "precision",
     "channels_last",
     "sigma_scale",
 )

@@ -16,6 +16,7 @@ from xrayseg.data.context import context_stack
 from xrayseg.inference.fastforward import inference_forward
 from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.models import build_network, spec_for
+from xrayseg.models.device import resolve_precision
 
 # Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
 # larger forward passes cut the per-op overhead that dominates small windows on a CPU.
@@ -34,7 +35,9 @@ class InferenceSettings:
     # like the dense network) always use their patch size.
     window: str | int = "patch"
     flip_tta: bool = False
-    bf16: bool = False
+    # Autocast of the forward passes: auto (bf16 on CUDA cards and CPUs with native bf16, else
+    # fp32; xrayseg.models.device.resolve_precision), fp32 or bf16.
+    precision: str = "auto"
     channels_last: bool = True
     sigma_scale: float = 0.125
 
@@ -56,7 +59,12 @@ class Predictor:
         self.spec = spec_for(checkpoint["arch"])
         self.device = torch.device(device)
         self.forward = None
+        # The precision used (fp32 or bf16); a pixel model always predicts in its own way.
+        self.precision = None
         if self.spec.kind == "torch":
+            self.precision = resolve_precision(
+                self.settings.precision, self.device, fp16=False, key="evaluate.precision"
+            )
             network = build_network(
                 checkpoint["arch"],
                 self.n_classes,
@@ -67,7 +75,7 @@ class Predictor:
             self.forward = inference_forward(
                 network.eval(),
                 self.device,
-                bf16=self.settings.bf16,
+                bf16=self.precision == "bf16",
                 channels_last=self.settings.channels_last,
                 flip_tta=self.settings.flip_tta,
             )
