@@ -46,7 +46,7 @@ def fake_model(name, confusions, first_slice=0):
         summary={"arch": name, "class_names": CLASSES, "parameters": 10, "splits": {"test": test}},
         metrics=metrics,
         confusion=pd.DataFrame(columns=["split", "true", "predicted", "count"]),
-        history=pd.DataFrame({"epoch": [1]}),
+        history=pd.DataFrame({"step": [0]}),
         predictions=None,
         devices={"train": "cpu", "evaluate": "cpu"},
     )
