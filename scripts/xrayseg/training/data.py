@@ -33,6 +33,10 @@ class PatchSet:
         """The set on `device` (held there whole: patch sets are small next to a GPU's memory)."""
         return PatchSet(self.images.to(device), self.labels.to(device))
 
+    def subset(self, index):
+        """The patches at `index` (a LongTensor) as a PatchSet."""
+        return PatchSet(self.images[index], self.labels[index])
+
     def batch(self, index, device):
         """(images, labels) of the patches at `index`, on `device`."""
         # Non-blocking: the set usually sits on `device` already; a blocking copy of the index
