@@ -9,7 +9,8 @@ model.pt (torch.save of plain data; load with xrayseg.models.checkpoint.load_che
                 why training ended), validations, device, precision (the one used: fp32, bf16
                 or fp16);
   pixel models: params (plain data for the spec's predict_proba).
-history.csv has one row per validation (HISTORY_COLUMNS; a pixel model: one row, no losses).
+history.csv has one row per validation (HISTORY_COLUMNS; a pixel model: one row of step 0 and
+seconds).
 A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
 slice order by xrayseg.data.context.context_stack within z's split block, at prediction time too.
 
@@ -111,9 +112,8 @@ def train_model(
                 model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
             )
             checkpoint.update(fitted)
-            history = pd.DataFrame(
-                [{"step": 0, "seconds": time.perf_counter() - started}], columns=HISTORY_COLUMNS
-            )
+            # Fitted in one go: no steps, no losses (the report draws no curve for it).
+            history = pd.DataFrame([{"step": 0, "seconds": time.perf_counter() - started}])
         else:
             result = _train_network(
                 model_cfg,
