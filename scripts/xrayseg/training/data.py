@@ -95,10 +95,9 @@ def context_patches(volume_path, block, origins, size, context):
     return images
 
 
-def batches(count, batch_size, generator=None):
-    """Index tensors of successive batches; shuffled when a generator is given."""
-    order = (
-        torch.randperm(count, generator=generator) if generator is not None else torch.arange(count)
-    )
+def batches(count, batch_size):
+    """Index tensors of successive batches, in order (validation; training draws its batches
+    from xrayseg.training.sampling.BatchStream)."""
+    order = torch.arange(count)
     for start in range(0, count, batch_size):
         yield order[start : start + batch_size]
