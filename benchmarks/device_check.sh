@@ -58,13 +58,13 @@ if [ "$MODE" = cuda ]; then
     step tests 60 $PY -m pytest -q -p no:cacheprovider --noconftest tests/test_evaluate_gpu.py \
         tests/test_cpufusion.py tests/test_inference.py
     step speed 40 env PYTHONPATH="scripts:$PYTHONPATH" $PY -m xrayseg.inference.speed --device cuda \
-        --repeats 5 --settings '{}' '{"bf16": true}' '{"window": "slice", "bf16": true}'
+        --repeats 5 --settings '{}' '{"precision": "bf16"}' '{"window": "slice", "precision": "bf16"}'
     # Optional, while time is left: torch.compile on the GPU, and the CPU path on this machine's
     # own (bigger) CPU, where the fused oneDNN convolutions meet another CPU and torch version.
     step compile 70 $PY benchmarks/inference.py --device cuda --models paper --compile \
-        --no-monai --train-epochs 0 --rounds 10 --json "$OUT/inference_compile.json"
+        --no-monai --train-steps 0 --rounds 10 --json "$OUT/inference_compile.json"
     step cpu_inference 60 $PY benchmarks/inference.py --device cpu --models default \
-        --train-epochs 0 --rounds 3 --json "$OUT/inference_cpu.json"
+        --train-steps 0 --rounds 3 --json "$OUT/inference_cpu.json"
 else
     step machine 20 bash -c "$PY -c 'import torch, sys; print(sys.version); print(\"torch\", torch.__version__)'; lscpu | head -5"
     step inference 100 $PY benchmarks/inference.py --device cpu --quick --json "$OUT/inference.json"

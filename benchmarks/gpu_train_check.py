@@ -6,12 +6,14 @@ Usage (from the repository root):
     python benchmarks/gpu_train_check.py --device cpu --steps 2 --size 32 --width 4 --depth 2
 
 Each configuration runs twice: "bare" repeats xrayseg.training.loop.train_step on one batch that
-already sits on the device (the speed limit), "loop" takes shuffled batches from an in-memory
-patch set and augments them on the fly exactly as fit_network does. The patches are a synthetic
+already sits on the device (the speed limit), "loop" takes seeded batches from an in-memory
+patch set (xrayseg.training.sampling.BatchStream) and augments them on the fly exactly as
+fit_network does. The patches are a synthetic
 three-phase volume (xrayseg.data.synthetic), so the loss has something to learn. Prints steps/s,
 patches/s, peak GPU memory (torch.cuda.max_memory_allocated), the device, torch and CUDA versions,
-and a final check that fit_network runs two epochs and its resume state survives a weights-only
-load on this device. Self-contained: imports xrayseg from scripts/ beside this folder.
+and a final check that fit_network runs four steps with two validations and its resume state
+survives a weights-only load on this device. Self-contained: imports xrayseg from scripts/ beside
+this folder.
 """
 
 import argparse
@@ -29,10 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from xrayseg.data.synthetic import image_phases, make_phases  # noqa: E402
 from xrayseg.models import build_network, count_parameters  # noqa: E402
 from xrayseg.training.augment import Augmenter  # noqa: E402
-from xrayseg.training.data import PatchSet, batches  # noqa: E402
-from xrayseg.training.loop import fit_network, make_optimizer, train_step  # noqa: E402
+from xrayseg.training.data import PatchSet  # noqa: E402
+from xrayseg.training.defaults import with_defaults  # noqa: E402
+from xrayseg.training.loop import fit_network, train_step  # noqa: E402
 from xrayseg.training.losses import SegmentationLoss  # noqa: E402
 from xrayseg.training.precision import Precision  # noqa: E402
+from xrayseg.training.sampling import BatchStream  # noqa: E402
+from xrayseg.training.schedule import make_optimizer  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -81,11 +86,12 @@ def measure(args, device, patch_set, precision_name, channels_last, with_loop):
     fixed = patch_set.batch(torch.arange(min(args.batch, len(patch_set))), device)
 
     def batch_stream():
+        sampler = BatchStream(len(patch_set), args.batch, 0)
+        step = 0
         while True:
-            for index in batches(len(patch_set), args.batch, generator):
-                if len(index) == args.batch:
-                    images, labels = patch_set.batch(index, device)
-                    yield augmenter(images, labels, generator)
+            images, labels = patch_set.batch(sampler.indices(step), device)
+            step += 1
+            yield augmenter(images, labels, generator)
 
     stream = batch_stream() if with_loop else None
     losses = []
@@ -115,7 +121,7 @@ def measure(args, device, patch_set, precision_name, channels_last, with_loop):
 
 
 def loop_check(device, patch_set):
-    """fit_network for two epochs on this device; its resume state must load weights-only."""
+    """fit_network for four steps on this device; its resume state must load weights-only."""
     network = build_network("unet", 3, 1, {"width": 8, "depth": 2})
     small = PatchSet(patch_set.images[:, :, :64, :64], patch_set.labels[:, :64, :64])
     saved = {}
@@ -124,11 +130,18 @@ def loop_check(device, patch_set):
         saved["file"] = io.BytesIO()
         torch.save(state, saved["file"])
 
-    settings = {"epochs": 2, "batch_size": 8, "lr": 1e-3, "precision": "auto"}
+    settings = with_defaults(
+        {"steps": 4, "val_every": 2, "batch_size": 8, "lr": 1e-3, "precision": "auto"}
+    )
     fit_network(network, small, small, settings, device, 0, None, save)
     saved["file"].seek(0)
     state = torch.load(saved["file"], weights_only=True)
-    return {"epochs": state["epoch"], "val_loss": state["history"][-1]["val_loss"]}
+    return {
+        "steps": state["step"],
+        "validations": len(state["history"]),
+        "precision": Precision("auto", device).name,
+        "val_loss": state["history"][-1]["val_loss"],
+    }
 
 
 def main(argv=None):

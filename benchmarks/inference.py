@@ -2,7 +2,7 @@
 
 Usage (from the repository root; MONAI from benchmarks/requirements.txt):
     python benchmarks/inference.py                      # paper + default UNet on a 501 x 501 slice
-    python benchmarks/inference.py --models default --bf16 --rounds 3
+    python benchmarks/inference.py --models default --bf16 --rounds 3   # + bf16 autocast, both
     python benchmarks/inference.py --compile            # adds torch.compile (and its compile time)
     python benchmarks/inference.py --device cuda --bf16 --json out.json
     python benchmarks/inference.py --quick              # a tiny smoke run (seconds)
@@ -18,7 +18,8 @@ fastest of 3x3 convolutions with 64 / 128 / 256 channels on 512 / 256 / 128 px, 
 pre-packed, timed in the same rounds), the largest logit difference from MONAI, argmax agreement
 with MONAI and pixel accuracy against the labels.
 
-Contenders (all fp32 unless named otherwise; overlap 0.5, Gaussian weighting with sigma = 1/8 of
+Contenders (all fp32 unless named otherwise, xrayseg's `auto` precision pinned to fp32 so that no
+ratio compares a bf16 run with an fp32 one; overlap 0.5, Gaussian weighting with sigma = 1/8 of
 the window in both libraries):
   monai            monai.inferers.sliding_window_inference on the plain eval-mode network
                    (NCHW, batch norms as trained), as many windows per forward as xrayseg uses
@@ -28,7 +29,9 @@ the window in both libraries):
   xrayseg slice    Predictor with window "slice": the whole slice in one window (padded to 512)
   monai slice      MONAI with the same whole-slice window (what the window alone gives MONAI)
   ... compiled     (--compile) torch.compile of the whole-slice network; compile time printed
-  ... bf16         (--bf16) bf16 autocast, channels-last
+  ... bf16         (--bf16) the same under bf16 autocast, for MONAI as for xrayseg: each bf16
+                   contender's speed-up is over "monai bf16" (like with like) and, printed
+                   beside it, over MONAI's fp32 default
 """
 
 import argparse
@@ -50,11 +53,12 @@ from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.training.data import PatchSet
+from xrayseg.training.defaults import with_defaults
 from xrayseg.training.loop import fit_network
 
-# Training on the CPU takes minutes for the paper UNet (about 2 min per epoch on 2 cores), so the
-# weights are cached (--cache) and reused by later runs.
-TRAIN_EPOCHS = {"paper": 4, "default": 8, "tiny": 1}
+# Optimiser steps of batch 8 on 64 px patches. Training the paper UNet on the CPU takes minutes
+# (about 2.5 s per step on 2 cores), so the weights are cached (--cache) and reused by later runs.
+TRAIN_STEPS = {"paper": 48, "default": 96, "tiny": 1}
 # name: (width, depth, window = training patch size)
 MODELS = {"paper": (32, 4, 256), "default": (8, 3, 64), "tiny": (4, 2, 32)}
 SYNTHETIC = {
@@ -71,7 +75,7 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (each runs all)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--train-epochs", type=int, default=None, help="default: per model")
+    parser.add_argument("--train-steps", type=int, default=None, help="default: per model")
     parser.add_argument(
         "--cache",
         default=str(Path(tempfile.gettempdir()) / "xrayseg-bench-checkpoints"),
@@ -85,7 +89,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.models, args.side, args.rounds = "tiny", 96, 1
-        args.train_epochs = 0 if args.train_epochs is None else args.train_epochs
+        args.train_steps = 0 if args.train_steps is None else args.train_steps
     return args
 
 
@@ -115,9 +119,9 @@ def grid_patches(images, labels, size):
     return PatchSet(torch.from_numpy(image_patches.copy()), torch.from_numpy(label_patches.copy()))
 
 
-def trained_checkpoint(width, depth, window, epochs, quick, device, seed=0):
-    """A checkpoint of a UNet trained `epochs` epochs on 64 px (quick: window-sized) patches of a
-    synthetic volume; returns (checkpoint, normalisation, seconds)."""
+def trained_checkpoint(width, depth, window, steps, quick, device, seed=0):
+    """A checkpoint of a UNet trained `steps` optimiser steps on 64 px (quick: window-sized)
+    patches of a synthetic volume; returns (checkpoint, normalisation)."""
     arch_args = {"width": width, "depth": depth, "dropout": 0.1}
     torch.manual_seed(seed)
     network = build_network("unet", 3, 1, arch_args)
@@ -129,7 +133,7 @@ def trained_checkpoint(width, depth, window, epochs, quick, device, seed=0):
         "patch_size": window,
         "state_dict": network.state_dict(),
     }
-    if epochs == 0:
+    if steps == 0:
         print("  untrained (random weights)", flush=True)
         return checkpoint, None
     started = time.perf_counter()
@@ -137,21 +141,24 @@ def trained_checkpoint(width, depth, window, epochs, quick, device, seed=0):
     shape = (2, 2 * patch, 2 * patch) if quick else (6, 256, 256)
     images, labels, normalisation = synthetic_stack(shape, seed + 1)
     patches = grid_patches(images, labels, patch)
-    settings = {
-        "epochs": epochs,
-        "batch_size": 8,
-        "lr": 0.005,
-        "optimizer": "adamw",
-        "weight_decay": 1e-4,
-        "patience": epochs + 1,
-        "channels_last": True,
-        "augment": False,
-    }
+    settings = with_defaults(
+        {
+            "steps": steps,
+            "val_every": steps,
+            "batch_size": 8,
+            "lr": 0.005,
+            "optimizer": "adamw",
+            "weight_decay": 1e-4,
+            "precision": "fp32",
+            "channels_last": True,
+            "augment": False,
+        }
+    )
     state = fit_network(network, patches, patches, settings, device, seed)
     checkpoint["state_dict"] = state["best_weights"]
     last = state["history"][-1]
     print(
-        f"  trained {epochs} epoch(s) on {len(patches)} patches of {patch} px: train accuracy "
+        f"  trained {steps} step(s) on {len(patches)} patches of {patch} px: train accuracy "
         f"{last['train_accuracy']:.3f} ({time.perf_counter() - started:.0f} s)",
         flush=True,
     )
@@ -305,17 +312,17 @@ def compiled_forward(checkpoint, device):
 
 def benchmark_model(name, args, device, monai_available):
     width, depth, window = MODELS[name]
-    epochs = args.train_epochs
-    if epochs is None:
-        epochs = TRAIN_EPOCHS[name]
+    steps = args.train_steps
+    if steps is None:
+        steps = TRAIN_STEPS[name]
     print(f"\n-- {name} UNet: width {width}, depth {depth}, window {window} px", flush=True)
-    cache = Path(args.cache) / f"{name}_{epochs}epochs.pt" if args.cache and epochs else None
+    cache = Path(args.cache) / f"{name}_{steps}steps.pt" if args.cache and steps else None
     if cache is not None and cache.exists():
         checkpoint, normalisation = torch.load(cache, weights_only=True)
-        print(f"  trained weights from {cache} ({epochs} epochs)", flush=True)
+        print(f"  trained weights from {cache} ({steps} steps)", flush=True)
     else:
         checkpoint, normalisation = trained_checkpoint(
-            width, depth, window, epochs, args.quick, device
+            width, depth, window, steps, args.quick, device
         )
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -325,40 +332,44 @@ def benchmark_model(name, args, device, monai_available):
     shape = image.shape[-2:]
     network = plain_network(checkpoint, device)
     contenders = {}
-    patch_settings = InferenceSettings(window="patch")
-    xr_window, xr_batch = None, None
+    fp32 = InferenceSettings(window="patch", precision="fp32")
+    placeholder = Predictor(checkpoint, device, fp32)
+    xr_window = placeholder.window_for(*shape)
+    xr_batch = placeholder.batch_for(xr_window)
     if monai_available:
-        placeholder = Predictor(checkpoint, device, patch_settings)
-        xr_window = placeholder.window_for(*shape)
-        xr_batch = placeholder.batch_for(xr_window)
         contenders["monai"] = monai_contender(network, device, xr_window, xr_batch)
     plain = inference_forward(network, device, fuse_convolutions=False)
     contenders["xrayseg plain"] = xrayseg_contender(
         checkpoint,
         device,
-        InferenceSettings(window="patch", channels_last=False),
+        InferenceSettings(window="patch", channels_last=False, precision="fp32"),
         shape,
         forward=plain,
     )
-    contenders["xrayseg"] = xrayseg_contender(checkpoint, device, patch_settings, shape)
-    slice_settings = InferenceSettings(window="slice")
+    contenders["xrayseg"] = xrayseg_contender(checkpoint, device, fp32, shape)
+    slice_settings = InferenceSettings(window="slice", precision="fp32")
     contenders["xrayseg slice"] = xrayseg_contender(checkpoint, device, slice_settings, shape)
+    slice_window = contenders["xrayseg slice"][2]
     if monai_available:
-        slice_window = contenders["xrayseg slice"][2]
         contenders["monai slice"] = monai_contender(
             network, device, slice_window, 1, padding_mode="reflect"
         )
     if args.bf16:
-        contenders["xrayseg bf16"] = xrayseg_contender(
-            checkpoint, device, InferenceSettings(window="patch", bf16=True), shape
-        )
-        contenders["xrayseg slice bf16"] = xrayseg_contender(
-            checkpoint, device, InferenceSettings(window="slice", bf16=True), shape
-        )
-        if monai_available and str(device).startswith("cuda"):
+        # MONAI under the same autocast as xrayseg's bf16, so that bf16 compares with bf16.
+        if monai_available:
             contenders["monai bf16"] = monai_contender(
                 network, device, xr_window, xr_batch, dtype=torch.bfloat16
             )
+        contenders["xrayseg bf16"] = xrayseg_contender(
+            checkpoint, device, InferenceSettings(window="patch", precision="bf16"), shape
+        )
+        if monai_available:
+            contenders["monai slice bf16"] = monai_contender(
+                network, device, slice_window, 1, padding_mode="reflect", dtype=torch.bfloat16
+            )
+        contenders["xrayseg slice bf16"] = xrayseg_contender(
+            checkpoint, device, InferenceSettings(window="slice", precision="bf16"), shape
+        )
     compile_seconds = None
     if args.compile:
         forward = compiled_forward(checkpoint, device)
@@ -400,17 +411,24 @@ def benchmark_model(name, args, device, monai_available):
         times = seconds[key]
         median = statistics.median(times)
         ratios = [r / t for r, t in zip(seconds[reference], times, strict=True)]
+        # Like with like: a bf16 contender against MONAI's bf16 run (its fp32 default otherwise).
+        same = f"{reference} bf16" if key.endswith("bf16") else reference
+        same = same if same in contenders else reference
+        same_ratios = [r / t for r, t in zip(seconds[same], times, strict=True)]
         out = outputs[key]
         rows.append(
             {
                 "model": name,
                 "contender": key,
+                "precision": "bf16" if key.endswith("bf16") else "fp32",
                 "window": window_side,
                 "windows": windows[key],
                 "windows_per_forward": contender[3],
                 "median_s": median,
                 "min_s": min(times),
                 "speedup_vs_" + reference.replace(" ", "_"): statistics.median(ratios),
+                "same_precision_reference": same,
+                "speedup_same_precision": statistics.median(same_ratios),
                 "gflop": flops / 1e9,
                 "gflop_per_s": flops / median / 1e9,
                 "fraction_of_conv_peak": flops / median / peak_rate,
@@ -448,20 +466,26 @@ def benchmark_model(name, args, device, monai_available):
 def print_table(rows, reference):
     speed_key = "speedup_vs_" + reference.replace(" ", "_")
     print(
-        f"  {'contender':24s} {'window':>6s} {'wins':>5s} {'median s':>9s} {'min s':>7s} "
-        f"{'x ' + reference:>9s} {'GFLOP':>7s} {'GFLOP/s':>8s} {'%peak':>6s} {'max|dlogit|':>11s} "
-        f"{'agree':>6s} {'acc':>6s}",
+        f"  {'contender':24s} {'prec':>4s} {'window':>6s} {'wins':>5s} {'median s':>9s} "
+        f"{'min s':>7s} {'x ' + reference:>9s} {'x same':>7s} {'GFLOP':>7s} {'GFLOP/s':>8s} "
+        f"{'%peak':>6s} {'max|dlogit|':>11s} {'agree':>6s} {'acc':>6s}",
         flush=True,
     )
     for row in rows:
         print(
-            f"  {row['contender']:24s} {row['window']:6d} {row['windows']:5d} "
-            f"{row['median_s']:9.3f} {row['min_s']:7.3f} {row[speed_key]:9.2f} "
+            f"  {row['contender']:24s} {row['precision']:>4s} {row['window']:6d} "
+            f"{row['windows']:5d} {row['median_s']:9.3f} {row['min_s']:7.3f} "
+            f"{row[speed_key]:9.2f} {row['speedup_same_precision']:7.2f} "
             f"{row['gflop']:7.1f} {row['gflop_per_s']:8.1f} "
             f"{100 * row['fraction_of_conv_peak']:6.1f} {row['max_abs_logit_diff']:11.4f} "
             f"{row['argmax_agreement']:6.4f} {row['accuracy']:6.4f}",
             flush=True,
         )
+    print(
+        f"  x {reference}: speed-up over {reference} in fp32; x same: over {reference} in the "
+        "row's own precision (bf16 rows: over MONAI under the same bf16 autocast)",
+        flush=True,
+    )
 
 
 def main(argv=None):

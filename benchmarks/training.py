@@ -1,8 +1,8 @@
 """Training throughput: the real training job against a bare loop over the same patches.
 
 Usage (from the repository root):
-    python benchmarks/training.py                 # the default config's UNet, 20 epochs, 3 rounds
-    python benchmarks/training.py --model dnn --epochs 10
+    python benchmarks/training.py                 # the default config's UNet, 140 steps, 3 rounds
+    python benchmarks/training.py --model dnn --steps 300
     python benchmarks/training.py --quick         # a tiny smoke run (seconds)
 
 The patches come from the pipeline's own stages (synthetic volume, ingest, split, patch file) at
@@ -10,15 +10,15 @@ the default config's volume size. Then, round after round (alternating, so a sha
 falls on both alike):
 
   real  xrayseg.training.job.train_model, exactly what the train rule runs: reads the patch file
-        (HDF5), builds the model, and per epoch shuffles, augments and steps through the train
-        patches, scores the val patches and writes the resume checkpoint; then the final
-        checkpoint and history.
-  bare  the same network, optimiser, loss, precision and thread count, stepping through the same
-        number of batches of the same size, taken in order from patches already in memory: no
-        file, no shuffling, no augmentation, no validation, no checkpoints: the speed limit.
+        (HDF5), builds the model, takes `--steps` optimiser steps on seeded, augmented batches,
+        scoring the validation subset and writing the resume checkpoint every `val_every` steps
+        (the config's); then the final checkpoint and history.
+  bare  the same network, optimiser, loss, precision and thread count, taking the same number of
+        steps on batches of the same size, taken in order from patches already in memory: no
+        file, no sampling, no augmentation, no validation, no checkpoints: the speed limit.
 
 Printed: train patches per second of each; the real job's time split into validation, checkpoint
-writing and the rest ("loop": reading, shuffling, augmenting, stepping); and loop / bare, the
+writing and the rest ("loop": reading, sampling, augmenting, stepping); and loop / bare, the
 share of the bare speed the real training loop keeps (1 - it is the data pipeline's overhead).
 """
 
@@ -37,16 +37,18 @@ from xrayseg.models import build_network, spec_for
 from xrayseg.training import job as job_module
 from xrayseg.training import loop as loop_module
 from xrayseg.training.data import load_patch_set
+from xrayseg.training.defaults import with_defaults
 from xrayseg.training.job import train_model
-from xrayseg.training.loop import make_optimizer, resolve_settings, train_step
+from xrayseg.training.loop import train_step
 from xrayseg.training.losses import SegmentationLoss
 from xrayseg.training.precision import Precision
+from xrayseg.training.schedule import make_optimizer
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="unet", help="a model of config/config.yaml")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs per round")
+    parser.add_argument("--steps", type=int, default=140, help="optimiser steps per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shape", default=None, help="synthetic volume Z,Y,X (default: config)")
     parser.add_argument("--threads", type=int, default=None, help="default: config threads.train")
@@ -64,7 +66,7 @@ def benchmark_config(args):
         config["models"] = {
             "unet": {"arch": "unet", "patch_size": 16, "width": 4, "depth": 2, "batch_size": 4}
         }
-        args.model, args.epochs, args.rounds = "unet", 2, 1
+        args.model, args.steps, args.rounds = "unet", 6, 1
     if args.shape:
         config["synthetic"]["shape"] = [int(s) for s in args.shape.split(",")]
     if args.model not in config["models"]:
@@ -93,15 +95,6 @@ class Stopwatch:
 
     def __exit__(self, *exc):
         setattr(self.module, self.name, self.original)
-
-
-def steps_per_epoch(count, batch_size):
-    """(steps, patches) one epoch trains on: the loop skips a last batch of a single patch."""
-    full, rest = divmod(count, batch_size)
-    steps, patches = full, full * batch_size
-    if rest >= 2:
-        steps, patches = steps + 1, patches + rest
-    return steps, patches
 
 
 def real_round(dataset, model_name, settings, threads, workdir):
@@ -137,7 +130,6 @@ def real_round(dataset, model_name, settings, threads, workdir):
 def bare_round(settings, train_set, steps, threads, n_classes):
     """`steps` optimiser steps over in-memory batches of the train patches; returns seconds."""
     torch.set_num_threads(threads)
-    settings = resolve_settings(settings)
     spec = spec_for(settings["arch"])
     arch_args = {key: settings[key] for key in spec.arch_keys if key in settings}
     torch.manual_seed(0)
@@ -151,11 +143,10 @@ def bare_round(settings, train_set, steps, threads, n_classes):
     loss_fn = SegmentationLoss(dice_weight=settings["dice_weight"])
     size = settings["batch_size"]
     count = len(train_set)
-    batches = []
-    for start in range(0, count, size):
-        index = torch.arange(start, min(start + size, count))
-        if len(index) >= 2:
-            batches.append(train_set.batch(index, "cpu"))
+    batches = [
+        train_set.batch(torch.arange(start, start + size) % count, "cpu")
+        for start in range(0, max(count, size), size)
+    ]
     network.train()
     started = time.perf_counter()
     for step in range(steps):
@@ -167,8 +158,10 @@ def bare_round(settings, train_set, steps, threads, n_classes):
 def main(argv=None):
     args = parse_args(argv)
     config = benchmark_config(args)
-    settings = {**config["training"], **config["models"][args.model], "patience": 10**6}
-    settings["epochs"] = args.epochs
+    settings = with_defaults(
+        {**config["training"], **config["models"][args.model], "patience": 10**6}
+    )
+    settings["steps"] = args.steps
     threads = args.threads or int(config["threads"]["train"])
     torch.set_num_threads(threads)
     machine = print_machine("training throughput: the real training job vs a bare loop")
@@ -185,13 +178,12 @@ def main(argv=None):
         )
         train_set = load_patch_set(dataset.patches_path(settings["patch_size"]), "train")
         val_count = len(load_patch_set(dataset.patches_path(settings["patch_size"]), "val"))
-        steps, patches = steps_per_epoch(len(train_set), settings["batch_size"])
         print(
             f"model {args.model} ({settings['arch']}): {len(train_set)} train / {val_count} val "
-            f"patches, batch {settings['batch_size']}, {steps} steps per epoch, {args.epochs} "
-            f"epochs per round, {args.rounds} rounds, {threads} thread(s), precision "
-            f"{settings['precision']}, channels-last {settings['channels_last']}, "
-            f"augment {settings['augment']}",
+            f"patches, batch {settings['batch_size']}, {args.steps} steps per round (validation "
+            f"every {settings['val_every']} on at most {settings['val_patches']} patches), "
+            f"{args.rounds} rounds, {threads} thread(s), precision {settings['precision']}, "
+            f"channels-last {settings['channels_last']}, augment {settings['augment']}",
             flush=True,
         )
         # A process's first optimiser imports torch._dynamo: seconds that every training job
@@ -208,8 +200,8 @@ def main(argv=None):
         reals, bares = [], []
         for _ in range(args.rounds):
             reals.append(real_round(dataset, args.model, settings, threads, workdir))
-            bares.append(bare_round(settings, train_set, steps * args.epochs, threads, n_classes))
-    trained = patches * args.epochs
+            bares.append(bare_round(settings, train_set, args.steps, threads, n_classes))
+    trained = args.steps * settings["batch_size"]
     real = {key: statistics.median(r[key] for r in reals) for key in reals[0]}
     bare = statistics.median(bares)
     ratios = [bare_s / r["loop_s"] for r, bare_s in zip(reals, bares, strict=True)]
@@ -233,7 +225,7 @@ def main(argv=None):
     )
     print(
         f"  real loop       {figures['loop_patches_per_s']:8.1f} train patches/s "
-        f"({real['loop_s']:.2f} s: reading, shuffling, augmenting, stepping)",
+        f"({real['loop_s']:.2f} s: reading, sampling, augmenting, stepping)",
         flush=True,
     )
     print(

@@ -8,7 +8,7 @@ rule train:
             "results/models/{model}/history.csv",
             caption="../report/history.rst",
             category="Training",
-            labels={"model": "{model}", "result": "history per epoch"},
+            labels={"model": "{model}", "result": "history per validation"},
         ),
     log:
         "results/logs/train/{model}.log",

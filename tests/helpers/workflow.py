@@ -10,7 +10,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
-# A whole pipeline run in well under a minute on 2 cores: tiny volume, tiny networks, few epochs.
+# A whole pipeline run in well under a minute on 2 cores: tiny volume, tiny networks, few steps.
 TINY_CONFIG = {
     "seed": 1,
     "device": "cpu",
@@ -21,7 +21,14 @@ TINY_CONFIG = {
     },
     "synthetic": {"shape": [24, 64, 64], "feature_size": 6, "seed": 3},
     "split": {"val_fraction": 0.2, "test_fraction": 0.25, "guard_slices": 1},
-    "training": {"epochs": 12, "batch_size": 8, "lr": 0.005, "patience": 12},
+    "training": {
+        "steps": 48,
+        "val_every": 4,
+        "val_patches": 64,
+        "batch_size": 8,
+        "lr": 0.005,
+        "patience": 12,
+    },
     "models": {
         "threshold": {"arch": "threshold"},
         "dnn": {"arch": "dnn", "patch_size": 16, "hidden": 32},

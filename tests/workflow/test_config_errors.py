@@ -28,8 +28,16 @@ BAD_CONFIGS = {
         "config error: trainig: unknown key; expected one of",
     ),
     "wrong type": (
-        lambda c: c["training"].__setitem__("epochs", "three"),
-        "config error: training.epochs: 'three' should be of type integer",
+        lambda c: c["training"].__setitem__("steps", "three"),
+        "config error: training.steps: 'three' should be of type integer",
+    ),
+    "epochs, replaced by steps": (
+        lambda c: c["models"]["unet"].__setitem__("epochs", 30),
+        "config error: models.unet.epochs: unknown key; expected one of",
+    ),
+    "batch too small for batch normalisation": (
+        lambda c: c["training"].__setitem__("batch_size", 1),
+        "config error: training.batch_size: 1 is less than the minimum of 2",
     ),
     "unknown architecture": (
         lambda c: c["models"]["unet"].__setitem__("arch", "resnet"),

@@ -2,7 +2,7 @@
 
 - A training job killed half way (SIGTERM to every process of the run, as SLURM does on a time-out
   or preemption; then SIGKILL, as when the kill wait runs out) leaves no output that Snakemake
-  takes as complete, and each rerun resumes from the last epoch checkpoint.
+  takes as complete, and each rerun resumes from the last validation's checkpoint.
 - Two training jobs at once do not clobber each other's files.
 - The same config and seed give the same weights and metrics on the CPU, run twice.
 """
@@ -71,8 +71,8 @@ def wait_until(condition, job, workdir, timeout=300):
         time.sleep(0.005)
 
 
-def resumable_epoch(model_dir):
-    return load_checkpoint(model_dir / "resume.pt")["state"]["epoch"]
+def resumable_step(model_dir):
+    return load_checkpoint(model_dir / "resume.pt")["state"]["step"]
 
 
 def same_weights(checkpoint_a, checkpoint_b):
@@ -87,36 +87,36 @@ def test_a_killed_training_job_leaves_no_output_and_each_rerun_resumes(finished_
     target = "results/models/unet/model.pt"
     resume = model_dir / "resume.pt"
     log_path = run / "results" / "logs" / "train" / "unet.log"
-    epochs = TINY_CONFIG["training"]["epochs"]
+    steps, every = (TINY_CONFIG["training"][key] for key in ("steps", "val_every"))
 
-    # SIGTERM to Snakemake and the job once the first epoch is saved.
+    # SIGTERM to Snakemake and the job once the first validation is saved.
     job = start_snakemake(run, "--cores", "1", target)
     wait_until(resume.exists, job, run)
     signal_run(job, signal.SIGTERM)
     assert job.returncode != 0
     assert sorted(p.name for p in model_dir.iterdir()) == ["resume.pt"]  # no temporary file either
-    first_stop = resumable_epoch(model_dir)
-    assert 1 <= first_stop < epochs
+    first_stop = resumable_step(model_dir)
+    assert every <= first_stop < steps
     assert "SIGTERM" in log_path.read_text()
 
     # The same command again resumes; kill it with SIGKILL (no clean-up at all) once it has
-    # saved another epoch.
+    # saved another validation.
     stamp = resume.stat().st_mtime_ns
     job = start_snakemake(run, "--cores", "1", target)
     wait_until(lambda: resume.stat().st_mtime_ns != stamp, job, run)
     signal_run(job, signal.SIGKILL)
-    assert f"resuming after epoch {first_stop}" in log_path.read_text()
+    assert f"resuming after step {first_stop}" in log_path.read_text()
     assert not (model_dir / "model.pt").exists() and not (model_dir / "history.csv").exists()
-    second_stop = resumable_epoch(model_dir)
-    assert first_stop < second_stop < epochs
+    second_stop = resumable_step(model_dir)
+    assert first_stop < second_stop < steps
 
     # A hard kill leaves Snakemake's lock: unlock, and the same command finishes the job.
     run_snakemake(run, "--unlock")
     run_snakemake(run, "--cores", "1", target)
-    assert f"resuming after epoch {second_stop}" in log_path.read_text()
+    assert f"resuming after step {second_stop}" in log_path.read_text()
     assert sorted(p.name for p in model_dir.iterdir()) == ["history.csv", "model.pt"]
     history = pd.read_csv(model_dir / "history.csv")
-    assert list(history["epoch"]) == list(range(1, epochs + 1))
+    assert list(history["step"]) == list(range(every, steps + 1, every))
     # Twice interrupted, it ends exactly where the uninterrupted run did.
     reference = finished_tiny_run / "results" / "models" / "unet"
     assert (
@@ -166,7 +166,7 @@ def test_two_training_jobs_at_once_and_a_second_run_give_the_same_results(
         checkpoint = load_checkpoint(model_dir / "model.pt")
         arch = TINY_CONFIG["models"][model]["arch"]
         assert (checkpoint["model_name"], checkpoint["arch"]) == (model, arch)
-        assert len(pd.read_csv(model_dir / "history.csv")) == checkpoint["epoch"]
+        assert len(pd.read_csv(model_dir / "history.csv")) == checkpoint["validations"]
         assert same_weights(model_dir / "model.pt", reference / "models" / model / "model.pt")
         for table in ("metrics.csv", "confusion.csv"):
             ours, theirs = results / "eval" / model / table, reference / "eval" / model / table

@@ -73,7 +73,13 @@ def evaluate_model(
         if not slices:
             raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
     scored, train_slices = slices_to_score(blocks, settings)
-    log.info("%s on %s with %s", checkpoint["model_name"], predictor.device, inference)
+    log.info(
+        "%s on %s (%s) with %s",
+        checkpoint["model_name"],
+        predictor.device,
+        predictor.precision or "pixel model",
+        inference,
+    )
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
         probabilities = None
         if outputs.get("probabilities"):
@@ -223,6 +229,8 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "context": int(checkpoint.get("context", 0)),
         # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
         "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
+        # The precision the network ran in (fp32 / bf16; None for a pixel model).
+        "precision": predictor.precision,
         "confidence": settings["confidence"],
         "bootstrap_resamples": settings["bootstrap_resamples"],
         "bootstrap_block": settings["bootstrap_block"],

@@ -14,6 +14,7 @@ from xrayseg.data.context import context_stack
 from xrayseg.inference.fastforward import inference_forward
 from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.models import build_network, spec_for
+from xrayseg.models.device import resolve_precision
 from xrayseg.settings.inference import InferenceSettings
 
 # Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
@@ -32,7 +33,12 @@ class Predictor:
         self.spec = spec_for(checkpoint["arch"])
         self.device = torch.device(device)
         self.forward = None
+        # The precision used (fp32 or bf16); a pixel model always predicts in its own way.
+        self.precision = None
         if self.spec.kind == "torch":
+            self.precision = resolve_precision(
+                self.settings.precision, self.device, fp16=False, key="evaluate.precision"
+            )
             network = build_network(
                 checkpoint["arch"],
                 self.n_classes,
@@ -43,7 +49,7 @@ class Predictor:
             self.forward = inference_forward(
                 network.eval(),
                 self.device,
-                bf16=self.settings.bf16,
+                bf16=self.precision == "bf16",
                 channels_last=self.settings.channels_last,
                 flip_tta=self.settings.flip_tta,
             )

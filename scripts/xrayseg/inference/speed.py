@@ -1,7 +1,7 @@
 """Seconds per slice of whole-slice inference for a UNet of a given size (untrained weights).
 
     PYTHONPATH=scripts python -m xrayseg.inference.speed --width 32 --depth 4 --patch 256 \
-        --settings '{}' '{"bf16": true, "channels_last": true}'
+        --settings '{}' '{"precision": "bf16", "channels_last": true}'
 
 Prints one line per settings dict: the minimum and median wall seconds over the repeats (after a
 warm-up slice) and, on the CPU, the process CPU seconds (a steadier measure on a shared machine).

@@ -114,13 +114,14 @@ def predict_set(
     context = predictor.context if predictor.spec.kind == "torch" else 0
     with NewScan(prediction_set["raw"], normalisation, 2 * context + 1) as scan:
         log.info(
-            "%s: %d slices of %s from %r with %s on %s",
+            "%s: %d slices of %s from %r with %s on %s (%s)",
             set_name,
             len(scan),
             scan.shape,
             prediction_set["raw"],
             choice.name,
             predictor.device,
+            predictor.precision or "pixel model",
         )
         shift = check_shift(set_name, scan, inputs, normalisation, tolerance, outputs["shift"])
         volume = StreamingMicrostructure(
@@ -144,6 +145,8 @@ def predict_set(
             "grey_shift": shift,
             "microstructure": {**microstructure, "roles": dict(microstructure["roles"])},
             "inference": vars(predictor.settings),
+            # The precision the network ran in (fp32 / bf16; None for a pixel model).
+            "precision": predictor.precision,
             "seconds": seconds,
             "seconds_per_slice": seconds / len(rows),
         },

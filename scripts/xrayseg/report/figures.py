@@ -89,8 +89,8 @@ def per_class_figure(iou_long, boundary_long, palette):
 
 
 def curves_figure(histories, palette):
-    """Train (solid) and validation (dashed) loss and accuracy per epoch of every network; the
-    dot marks the epoch with the lowest validation loss (the weights kept)."""
+    """Train (solid) and validation (dashed) loss and accuracy by optimiser step of every network;
+    the dot marks the validation with the lowest loss (the weights kept)."""
     curves = {
         name: history
         for name, history in histories.items()
@@ -98,7 +98,7 @@ def curves_figure(histories, palette):
     }
     if not curves:
         return message_figure(
-            "No model trains in epochs (pixel models are fitted in one step): no curves."
+            "No model trains in steps (pixel models are fitted in one go): no curves."
         )
     figure, axes = plt.subplots(1, 2, figsize=(13, 3.8), layout="constrained")
     for name, history in curves.items():
@@ -107,18 +107,18 @@ def curves_figure(histories, palette):
             for split, style in (("train", "-"), ("val", "--")):
                 column = f"{split}_{score}"
                 if column in history:
-                    axis.plot(history["epoch"], history[column], style, color=colour)
+                    axis.plot(history["step"], history[column], style, color=colour)
         best = history.loc[history["val_loss"].idxmin()]
-        axes[0].plot(best["epoch"], best["val_loss"], "o", color=colour)
+        axes[0].plot(best["step"], best["val_loss"], "o", color=colour)
         axes[0].plot([], [], "-o", color=colour, label=name)
         if "val_accuracy" in history:
-            axes[1].plot(best["epoch"], best["val_accuracy"], "o", color=colour)
-    axes[0].set(title="loss (solid: train, dashed: validation)", xlabel="epoch", ylabel="loss")
-    axes[1].set(title="patch accuracy", xlabel="epoch", ylabel="accuracy")
+            axes[1].plot(best["step"], best["val_accuracy"], "o", color=colour)
+    axes[0].set(title="loss (solid: train, dashed: validation)", xlabel="step", ylabel="loss")
+    axes[1].set(title="patch accuracy", xlabel="step", ylabel="accuracy")
     axes[0].legend(fontsize="small")
     skipped = sorted(set(histories) - set(curves))
     if skipped:
-        figure.suptitle(f"no curves (fitted in one step): {', '.join(skipped)}", fontsize="small")
+        figure.suptitle(f"no curves (fitted in one go): {', '.join(skipped)}", fontsize="small")
     return figure
 
 

@@ -18,7 +18,7 @@ class ModelResults:
     summary: dict
     metrics: pd.DataFrame  # one row per evaluated slice
     confusion: pd.DataFrame  # split, true, predicted, count
-    history: pd.DataFrame  # one row per epoch (pixel models: one row, no losses)
+    history: pd.DataFrame  # one row per validation (pixel models: one row, no losses)
     predictions: Path  # test_predictions.tif
     microstructure: pd.DataFrame | None = None
 
@@ -71,7 +71,7 @@ def load_model(name, paths):
         summary=summary,
         metrics=read_csv(paths["metrics"], ("split", "slice", "accuracy", "mean_iou")),
         confusion=read_csv(paths["confusion"], ("split", "true", "predicted", "count")),
-        history=read_csv(paths["history"], ("epoch",)),
+        history=read_csv(paths["history"], ("step",)),
         predictions=Path(paths["predictions"]),
         microstructure=microstructure,
     )

@@ -136,18 +136,23 @@ def _training_parts(models, pngs):
         history = model.history
         if "val_loss" in history and history["val_loss"].notna().any():
             best_row = history.loc[history["val_loss"].idxmin()]
+            stopped = ""
+            if "stopped_by" in history and isinstance(history["stopped_by"].iloc[-1], str):
+                stopped = f", stopped by {esc(history['stopped_by'].iloc[-1])}"
             rows.append(
-                f"{esc(name)}: {len(history)} epochs, lowest validation loss "
-                f"{best_row['val_loss']:.4f} at epoch {int(best_row['epoch'])} (weights kept)"
+                f"{esc(name)}: {int(history['step'].iloc[-1])} steps{stopped}, lowest "
+                f"validation loss {best_row['val_loss']:.4f} at step {int(best_row['step'])} "
+                "(weights kept)"
             )
         else:
-            rows.append(f"{esc(name)}: fitted in one step")
+            rows.append(f"{esc(name)}: fitted in one go")
     return [
         figure_html(
             pngs["curves"],
             "training curves",
-            "Loss and patch accuracy per epoch on the train patches (solid) and the "
-            "validation patches (dashed); dots: the epoch whose weights were kept.",
+            "Loss and patch accuracy at each validation, by optimiser step, on the train patches "
+            "(solid) and the validation patches (dashed); dots: the validation whose weights "
+            "were kept.",
         ),
         "<ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>",
     ]

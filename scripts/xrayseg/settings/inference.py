@@ -21,7 +21,9 @@ class InferenceSettings:
     # like the dense network) always use their patch size.
     window: str | int = "slice"
     flip_tta: bool = False
-    bf16: bool = False
+    # Autocast of the forward passes: auto (bf16 on CUDA cards and CPUs with native bf16, else
+    # fp32; xrayseg.models.device.resolve_precision), fp32 or bf16.
+    precision: str = "auto"
     channels_last: bool = True
     sigma_scale: float = 0.125
 

@@ -2,5 +2,8 @@
 scripts/train.py).
 
 Entry: job.train_model
-Modules: job, loop, data, augment, losses, precision, preemption.
+Modules: job, loop (fit_network, counted in optimiser steps), sampling (which patches each step
+and each validation uses), schedule (optimiser, learning rate), settings (the keys the loop
+reads), defaults (the schema's defaults, for direct calls), data, augment, losses, precision,
+preemption.
 """

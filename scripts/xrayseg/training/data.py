@@ -33,6 +33,10 @@ class PatchSet:
         """The set on `device` (held there whole: patch sets are small next to a GPU's memory)."""
         return PatchSet(self.images.to(device), self.labels.to(device))
 
+    def subset(self, index):
+        """The patches at `index` (a LongTensor) as a PatchSet."""
+        return PatchSet(self.images[index], self.labels[index])
+
     def batch(self, index, device):
         """(images, labels) of the patches at `index`, on `device`."""
         # Non-blocking: the set usually sits on `device` already; a blocking copy of the index
@@ -91,10 +95,9 @@ def context_patches(volume_path, block, origins, size, context):
     return images
 
 
-def batches(count, batch_size, generator=None):
-    """Index tensors of successive batches; shuffled when a generator is given."""
-    order = (
-        torch.randperm(count, generator=generator) if generator is not None else torch.arange(count)
-    )
+def batches(count, batch_size):
+    """Index tensors of successive batches, in order (validation; training draws its batches
+    from xrayseg.training.sampling.BatchStream)."""
+    order = torch.arange(count)
     for start in range(0, count, batch_size):
         yield order[start : start + batch_size]

@@ -4,13 +4,17 @@ model.pt (torch.save of plain data; load with xrayseg.models.checkpoint.load_che
   model_name, arch, kind ("torch" | "pixel"), arch_args, n_classes, in_channels, context,
   patch_size, config (the model's merged settings), seed, class_names, label_values,
   normalisation {low, high}, train_seconds, parameters, torch_version, and
-  torch models: state_dict (best validation epoch), epoch (epochs run), best_epoch,
-                best_val_loss, device, precision;
+  torch models: state_dict (the best validation's weights), step (optimiser steps taken),
+                best_step, best_val_loss, stopped_by ("steps" | "patience" | "max_minutes":
+                why training ended), validations, device, precision (the one used: fp32, bf16
+                or fp16);
   pixel models: params (plain data for the spec's predict_proba).
+history.csv has one row per validation (HISTORY_COLUMNS; a pixel model: one row of step 0 and
+seconds).
 A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
 slice order by xrayseg.data.context.context_stack within z's split block, at prediction time too.
 
-While a network trains, resume.pt beside model.pt holds the state after the last finished epoch;
+While a network trains, resume.pt beside model.pt holds the state after the last validation;
 a job killed (SIGTERM, preemption) and started again with the same settings resumes from it.
 """
 
@@ -29,23 +33,25 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
 from xrayseg.models import build_network, count_parameters, spec_for
 from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
-from xrayseg.models.device import pick_device
+from xrayseg.models.device import describe_precision, pick_device, resolve_precision
 from xrayseg.settings.confighash import config_hash
 from xrayseg.training.data import load_patch_set
-from xrayseg.training.loop import fit_network, resolve_settings
-from xrayseg.training.precision import resolve_precision
+from xrayseg.training.loop import fit_network
 from xrayseg.training.preemption import stop_on_sigterm
+from xrayseg.training.settings import check_complete
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = [
-    "epoch",
+    "step",
     "train_loss",
     "train_accuracy",
     "val_loss",
     "val_accuracy",
     "lr",
     "seconds",
+    "train_minutes",
+    "stopped_by",
 ]
 
 
@@ -95,7 +101,8 @@ def train_model(
                 model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
             )
             checkpoint.update(fitted)
-            history = pd.DataFrame([{"epoch": 1, "seconds": time.perf_counter() - started}])
+            # Fitted in one go: no steps, no losses (the report draws no curve for it).
+            history = pd.DataFrame([{"step": 0, "seconds": time.perf_counter() - started}])
         else:
             result = _train_network(
                 model_cfg,
@@ -128,11 +135,14 @@ def _fit_pixel_model(arch, arch_args, volume_path, split_csv, n_classes, seed):
     )
     size = spec.parameter_count(params) if spec.parameter_count else 0
     log.info("fitted %s (%d parameters) on %d train slices", arch, size, len(train_slices))
-    return {"params": params, "parameters": size}
+    # Pixel models fit with numpy and scikit-learn: always on the CPU.
+    return {"params": params, "parameters": size, "device": "cpu"}
 
 
 def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_path, seed, device):
-    settings = resolve_settings(model_cfg)
+    settings = check_complete(model_cfg)
+    if inputs["patches"] is None:
+        raise ValueError(f"{model_cfg['arch']} trains on patches; the job got no patch file")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fastest kernels; bit-for-bit only on the CPU
     network = build_network(model_cfg["arch"], n_classes, 2 * context + 1, arch_args)
@@ -144,38 +154,27 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         parameters,
         2 * context + 1,
         device,
-        precision,
+        describe_precision(settings["precision"], precision, device),
         ", channels-last" if settings["channels_last"] else "",
     )
-    if inputs["patches"] is None:
-        raise ValueError(f"{model_cfg['arch']} trains on patches; the job got no patch file")
     split_frame = pd.read_csv(inputs["split"]) if context else None
     train_set, val_set = (
         load_patch_set(inputs["patches"], split, context, inputs["volume"], split_frame)
         for split in ("train", "val")
     )
-    log.info("%d train and %d val patches", len(train_set), len(val_set))
-    run_hash = config_hash(
-        {
-            "model": model_cfg,
-            "seed": seed,
-            "device": device.type,
-            "inputs": {name: str(path) for name, path in inputs.items()},
-            "mtimes": [os.path.getmtime(p) for p in inputs.values() if p is not None],
-        }
+    log.info(
+        "%d train and %d val patches (validation on %d); %d steps of %d patches, validating "
+        "every %d",
+        len(train_set),
+        len(val_set),
+        min(len(val_set), settings["val_patches"]),
+        settings["steps"],
+        settings["batch_size"],
+        settings["val_every"],
     )
     resume = resume_path(checkpoint_path)
-    state = None
-    if resume.exists():
-        try:
-            saved = load_checkpoint(resume)
-        except Exception as error:  # written atomically, so only a foreign file gets here
-            log.warning("ignoring unreadable %s: %s", resume, error)
-            saved = {}
-        if saved.get("run_hash") == run_hash:
-            state = saved["state"]
-        else:
-            log.info("ignoring %s: it belongs to other settings or inputs", resume)
+    run_hash = _run_hash(model_cfg, seed, device, inputs)
+    state = _resume_state(resume, run_hash)
 
     def save_resume(loop_state):
         save_checkpoint({"run_hash": run_hash, "state": loop_state}, resume)
@@ -185,11 +184,41 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         "history": state["history"],
         "checkpoint": {
             "state_dict": state["best_weights"],
-            "epoch": state["epoch"],
-            "best_epoch": state["best_epoch"],
+            "step": state["step"],
+            "best_step": state["best_step"],
             "best_val_loss": state["best_val_loss"],
+            "stopped_by": state["stopped_by"],
+            "validations": len(state["history"]),
             "parameters": parameters,
             "device": str(device),
             "precision": precision,
         },
     }
+
+
+def _run_hash(model_cfg, seed, device, inputs):
+    """What a resume file must match: the settings, seed, device kind and the input files."""
+    return config_hash(
+        {
+            "model": model_cfg,
+            "seed": seed,
+            "device": device.type,
+            "inputs": {name: str(path) for name, path in inputs.items()},
+            "mtimes": [os.path.getmtime(p) for p in inputs.values() if p is not None],
+        }
+    )
+
+
+def _resume_state(resume, run_hash):
+    """The loop state saved in `resume` by a run with the same hash, else None."""
+    if not resume.exists():
+        return None
+    try:
+        saved = load_checkpoint(resume)
+    except Exception as error:  # written atomically, so only a foreign file gets here
+        log.warning("ignoring unreadable %s: %s", resume, error)
+        return None
+    if saved.get("run_hash") != run_hash:
+        log.info("ignoring %s: it belongs to other settings or inputs", resume)
+        return None
+    return saved["state"]

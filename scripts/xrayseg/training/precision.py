@@ -1,28 +1,17 @@
-"""Numeric precision and memory layout of training and prediction.
+"""Numeric precision and memory layout of training.
 
 precision: fp32; bf16 (autocast to bfloat16, CPU or CUDA); fp16 (autocast to float16 with a
-gradient scaler, CUDA); auto (bf16 on a CUDA card that supports it, else fp16 on CUDA; fp32 on the
-CPU, where bf16 pays off only on chips with bf16 instructions). channels_last stores activations
-as NHWC, which convolutions on tensor cores (and oneDNN on the CPU) prefer.
+gradient scaler, CUDA); auto (xrayseg.models.device.resolve_precision: bf16 on a CUDA card that
+supports it, else fp16 on CUDA; bf16 on a CPU with native bf16 (AMX or AVX512-BF16), else fp32).
+channels_last stores activations as NHWC, which convolutions on tensor cores (and oneDNN on the
+CPU) prefer.
 """
 
 import contextlib
 
 import torch
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-
-
-def resolve_precision(name, device):
-    """The concrete precision (fp32, bf16 or fp16) a setting means on a device."""
-    device = torch.device(device)
-    if name not in PRECISIONS:
-        raise ValueError(f"training.precision: unknown {name!r}; known: {list(PRECISIONS)}")
-    if name == "auto":
-        if device.type != "cuda":
-            return "fp32"
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return name
+from xrayseg.models.device import resolve_precision
 
 
 class Precision:

@@ -24,7 +24,7 @@ def stop_on_sigterm():
     """Within the block, SIGTERM raises Preempted; the previous handler is restored after."""
 
     def handler(signum, frame):
-        log.warning("SIGTERM: stopping; a rerun resumes from the last epoch checkpoint")
+        log.warning("SIGTERM: stopping; a rerun resumes from the last validation's checkpoint")
         raise Preempted()
 
     previous = signal.signal(signal.SIGTERM, handler)

@@ -67,7 +67,8 @@ def test_predictions_with_and_without_fusion_agree():
     }
     image = np.random.default_rng(2).random((1, 45, 37)).astype(np.float32)
     for window in ("patch", "slice"):
-        predictor = Predictor(checkpoint, "cpu", InferenceSettings(window=window))
+        settings = InferenceSettings(window=window, precision="fp32")
+        predictor = Predictor(checkpoint, "cpu", settings)
         fused = predictor.scores(image)
         predictor.forward = inference_forward(
             network.eval(), "cpu", channels_last=True, fuse_convolutions=False

@@ -27,7 +27,7 @@ def test_gpu_and_cpu_predictions_agree(flip_tta):
     image = np.random.default_rng(1).random((1, 90, 70)).astype(np.float32)
     # TF32 matmuls on the GPU round like bf16 in the mantissa; compare in full fp32.
     torch.backends.cudnn.allow_tf32 = False
-    settings = InferenceSettings(flip_tta=flip_tta)
+    settings = InferenceSettings(flip_tta=flip_tta, precision="fp32")
     on_cpu = Predictor(checkpoint, "cpu", settings).scores(image)
     on_gpu = Predictor(checkpoint, "cuda", settings).scores(image)
     np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-4, atol=1e-4)
@@ -37,10 +37,10 @@ def test_gpu_and_cpu_predictions_agree(flip_tta):
 def test_bf16_channels_last_on_the_gpu_stays_close_to_fp32():
     checkpoint = unet_checkpoint(width=8, depth=3, patch=64)
     image = np.random.default_rng(2).random((1, 160, 160)).astype(np.float32)
-    full = Predictor(checkpoint, "cuda").scores(image)
-    fast = Predictor(checkpoint, "cuda", InferenceSettings(bf16=True, channels_last=True))
+    full = Predictor(checkpoint, "cuda", InferenceSettings(precision="fp32")).scores(image)
+    fast = Predictor(checkpoint, "cuda", InferenceSettings(precision="bf16", channels_last=True))
     half = fast.scores(image)
     # bf16 keeps about 3 significant digits: close to fp32, not equal.
     assert np.abs(half - full).max() < 0.05 * (full.max() - full.min())
-    walls, _ = seconds_per_slice(checkpoint, InferenceSettings(bf16=True), "cuda", 160, 1)
+    walls, _ = seconds_per_slice(checkpoint, InferenceSettings(precision="bf16"), "cuda", 160, 1)
     assert walls[0] > 0

@@ -209,7 +209,7 @@ EVALUATE = {
     "batch_size": 4,
     "window": "patch",
     "flip_tta": False,
-    "bf16": False,
+    "precision": "fp32",
     "channels_last": False,
     "sigma_scale": 0.125,
     "boundary_tolerance": 2,

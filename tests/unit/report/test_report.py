@@ -53,7 +53,7 @@ def fake_model(name, confusions, first_slice=0):
         },
         metrics=metrics,
         confusion=pd.DataFrame(columns=["split", "true", "predicted", "count"]),
-        history=pd.DataFrame({"epoch": [1]}),
+        history=pd.DataFrame({"step": [0]}),
         predictions=None,
     )
 

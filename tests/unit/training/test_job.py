@@ -15,25 +15,31 @@ from xrayseg.data.context import context_stack
 from xrayseg.data.split import slices_of, split_table
 from xrayseg.data.synthetic import image_phases, make_phases
 from xrayseg.inference.predictor import Predictor
+from xrayseg.models import device
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.patches.build import build_patches
+from xrayseg.training import loop
 from xrayseg.training.data import context_patches, load_patch_set
+from xrayseg.training.defaults import with_defaults
 from xrayseg.training.job import resume_path, train_model
 from xrayseg.training.preemption import Preempted
 
-UNET_25D = {
-    "arch": "unet",
-    "patch_size": 16,
-    "width": 4,
-    "depth": 2,
-    "dropout": 0.1,
-    "context": 1,
-    "epochs": 3,
-    "batch_size": 16,
-    "lr": 0.01,
-    "patience": 5,
-    "precision": "fp32",
-}
+UNET_25D = with_defaults(
+    {
+        "arch": "unet",
+        "patch_size": 16,
+        "width": 4,
+        "depth": 2,
+        "dropout": 0.1,
+        "context": 1,
+        "steps": 6,
+        "val_every": 2,
+        "batch_size": 16,
+        "lr": 0.01,
+        "patience": 5,
+        "precision": "fp32",
+    }
+)
 
 
 @pytest.fixture(autouse=True)
@@ -130,17 +136,23 @@ def test_a_25d_unet_trains_and_its_checkpoint_rebuilds_it(tiny_data, tmp_path):
     assert checkpoint["class_names"] == ["pore", "YSZ", "Ni"]
     assert checkpoint["label_values"] == [0, 128, 255]
     assert checkpoint["normalisation"] == {"low": 20000.0, "high": 45000.0}
-    assert checkpoint["epoch"] == 3 and 1 <= checkpoint["best_epoch"] <= 3
+    assert checkpoint["step"] == 6 and checkpoint["best_step"] in (2, 4, 6)
+    assert checkpoint["stopped_by"] == "steps" and checkpoint["validations"] == 3
+    assert checkpoint["precision"] == "fp32" and checkpoint["device"] == "cpu"
     assert checkpoint["best_val_loss"] == pytest.approx(history["val_loss"].min())
     assert list(history.columns) == [
-        "epoch",
+        "step",
         "train_loss",
         "train_accuracy",
         "val_loss",
         "val_accuracy",
         "lr",
         "seconds",
+        "train_minutes",
+        "stopped_by",
     ]
+    assert list(history["step"]) == [2, 4, 6]
+    assert list(history["stopped_by"].fillna("")) == ["", "", "steps"]
     assert not resume_path(tmp_path / "m" / "model.pt").exists()
     split = pd.read_csv(tiny_data / "split.csv")
     test_block = slices_of(split, "test")
@@ -156,7 +168,7 @@ def test_the_forest_trains_from_train_slices_and_predicts_from_its_checkpoint(ti
         tiny_data, tmp_path, {"arch": "rf", "trees": 4, "samples": 3000}, "forest"
     )
     assert checkpoint["kind"] == "pixel" and checkpoint["parameters"] > 0
-    assert list(history["epoch"]) == [1]
+    assert list(history.columns) == ["step", "seconds"] and list(history["step"]) == [0]
     split = pd.read_csv(tiny_data / "split.csv")
     z = slices_of(split, "test")[0]
     with h5py.File(tiny_data / "volume.h5") as volume:
@@ -166,11 +178,11 @@ def test_the_forest_trains_from_train_slices_and_predicts_from_its_checkpoint(ti
 
 
 def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
-    settings = {**UNET_25D, "context": 0, "epochs": 10, "patience": 10}
+    settings = {**UNET_25D, "context": 0, "steps": 20, "val_every": 2, "patience": 10}
     model = tmp_path / "m" / "model.pt"
     resume = resume_path(model)
 
-    def preempt_after_first_epoch():
+    def preempt_after_first_validation():
         deadline = time.monotonic() + 120
         while not resume.exists() and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -178,7 +190,7 @@ def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
 
     # Should the signal come late (a failing test), it must not kill pytest itself.
     outside = signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    killer = threading.Thread(target=preempt_after_first_epoch)
+    killer = threading.Thread(target=preempt_after_first_validation)
     try:
         killer.start()
         with pytest.raises(Preempted) as stopped:
@@ -189,12 +201,12 @@ def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
     assert stopped.value.code == 143
     assert not model.exists() and not (tmp_path / "m" / "history.csv").exists()
     assert not [p for p in resume.parent.iterdir() if p.name.startswith(".")]  # no temp files
-    interrupted_at = load_checkpoint(resume)["state"]["epoch"]
-    assert 1 <= interrupted_at < 10
+    interrupted_at = load_checkpoint(resume)["state"]["step"]
+    assert 2 <= interrupted_at < 20
 
     checkpoint, history = run_job(tiny_data, tmp_path, settings)
-    assert list(history["epoch"]) == list(range(1, 11))
-    assert checkpoint["epoch"] == 10 and not resume.exists()
+    assert list(history["step"]) == list(range(2, 21, 2))
+    assert checkpoint["step"] == 20 and not resume.exists()
 
     uninterrupted, whole = run_job(tiny_data, tmp_path / "again", settings)
     assert np.array_equal(history["val_loss"], whole["val_loss"])
@@ -203,11 +215,50 @@ def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
 
 
 def test_a_resume_file_from_other_settings_is_ignored(tiny_data, tmp_path, caplog):
-    settings = {**UNET_25D, "context": 0, "epochs": 2}
+    settings = {**UNET_25D, "context": 0, "steps": 4}
     model = tmp_path / "m" / "model.pt"
     model.parent.mkdir(parents=True)
-    torch.save({"run_hash": "other settings", "state": {"epoch": 7}}, resume_path(model))
+    torch.save({"run_hash": "other settings", "state": {"step": 7}}, resume_path(model))
     with caplog.at_level("INFO"):
         checkpoint, history = run_job(tiny_data, tmp_path, settings)
     assert "belongs to other settings" in caplog.text
-    assert list(history["epoch"]) == [1, 2]
+    assert list(history["step"]) == [2, 4]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_follows_the_cpu_and_is_logged_and_recorded(
+    tiny_data, tmp_path, monkeypatch, caplog, native
+):
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: native)
+    settings = {**UNET_25D, "context": 0, "steps": 2, "val_every": 2, "precision": "auto"}
+    with caplog.at_level("INFO", logger="xrayseg.training.job"):
+        checkpoint, _ = run_job(tiny_data, tmp_path, settings)
+    expected = "bf16" if native else "fp32"
+    assert checkpoint["precision"] == expected
+    why = "native bf16 on this CPU" if native else "no native bf16 on this CPU"
+    assert f"{expected} (auto: {why})" in caplog.text
+
+
+def test_max_minutes_stop_is_recorded_in_the_checkpoint_and_history(
+    tiny_data, tmp_path, monkeypatch
+):
+    now = [0.0]
+
+    def five_minutes_a_call():  # the loop reads the clock before and after each interval
+        now[0] += 300.0
+        return now[0]
+
+    monkeypatch.setattr(loop, "clock", five_minutes_a_call)
+    settings = {**UNET_25D, "context": 0, "steps": 20, "val_every": 2, "max_minutes": 8}
+    checkpoint, history = run_job(tiny_data, tmp_path, settings)
+    # 5 minutes of training after step 2, 10 after step 4: past the 8-minute guard.
+    assert checkpoint["stopped_by"] == "max_minutes" and checkpoint["step"] == 4
+    assert list(history["stopped_by"].fillna("")) == ["", "max_minutes"]
+    assert list(history["train_minutes"]) == [5.0, 10.0]
+    assert checkpoint["state_dict"] is not None
+
+
+def test_incomplete_training_settings_stop_the_job_naming_the_keys(tiny_data, tmp_path):
+    settings = {k: v for k, v in UNET_25D.items() if k != "val_every"}
+    with pytest.raises(ValueError, match="training.val_every"):
+        run_job(tiny_data, tmp_path, settings)
