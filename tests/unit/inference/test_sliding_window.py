@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from helpers.networks import randomised_norms
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
@@ -142,6 +143,22 @@ def test_small_images_are_padded_and_cropped_back():
     logits = sliding_window_logits(image, lambda b: torch.cat([b, -b], 1), 32, 2)
     assert logits.shape == (2, 20, 20)
     np.testing.assert_allclose(logits[0], image[0], rtol=1e-5)
+
+
+def mean_of_neighbours(batch):
+    """A network that sees past each pixel: the 3 x 3 mean, mirrored at the window's edges."""
+    padded = torch.nn.functional.pad(batch, (1, 1, 1, 1), mode="reflect")
+    return torch.nn.functional.avg_pool2d(padded, 3, stride=1)
+
+
+def test_padding_mirrors_the_image_so_border_pixels_see_their_own_neighbours():
+    # The whole-slice window pads a 501 px slice to 512: what lies beyond the bottom and right
+    # edges must be the image mirrored there (scipy's "mirror" mode, computed independently), not
+    # zeros, or every border prediction changes.
+    image = np.random.default_rng(3).random((1, 13, 11)).astype(np.float32) + 1
+    logits = sliding_window_logits(image, mean_of_neighbours, 16, 1)
+    expected = ndimage.uniform_filter(image[0].astype(np.float64), size=3, mode="mirror")
+    np.testing.assert_allclose(logits[0], expected, rtol=1e-5)
 
 
 def test_images_need_not_be_bigger_than_half_the_window():
