@@ -1,17 +1,13 @@
 """The prediction rules' DAG: what `best` and a named model depend on, outputs, config errors."""
 
 import copy
-import dataclasses
 import re
 
 import numpy as np
 import pytest
 import tifffile
 
-from helpers.workflow import REPO, TINY_CONFIG, run_snakemake, write_config
-from xrayseg.inference.predictor import InferenceSettings
-
-pytestmark = pytest.mark.workflow
+from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 
 
 def job_counts(output):
@@ -87,10 +83,3 @@ def test_a_bad_prediction_config_stops_before_any_job(tmp_path, predict_config, 
     result = run_snakemake(tmp_path, "--dry-run", check=False)
     assert result.returncode != 0
     assert expected in result.stdout + result.stderr
-
-
-def test_the_inference_settings_passed_to_prediction_are_the_predictors():
-    common = (REPO / "rules" / "common.smk").read_text()
-    listed = re.search(r"INFERENCE_KEYS = \((.*?)\)", common, re.S).group(1)
-    keys = re.findall(r'"(\w+)"', listed)
-    assert keys == [field.name for field in dataclasses.fields(InferenceSettings)]

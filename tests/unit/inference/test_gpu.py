@@ -8,7 +8,7 @@ from xrayseg.inference.predictor import InferenceSettings, Predictor
 from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.inference.speed import seconds_per_slice, unet_checkpoint
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 
 @cuda
