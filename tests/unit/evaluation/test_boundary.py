@@ -118,13 +118,13 @@ def test_an_ignore_mask_adds_to_the_ignored_labels_and_may_hold_zeros_and_ones()
     pred = halves(4, size=10)
     pred[:, 7:] = 0  # a boundary the labels do not have, at column 6 / 7
     mask = np.zeros((10, 10), np.uint8)
-    mask[:5] = 1  # and the top half ignored by the mask
+    mask[:3] = 1  # and the top three rows ignored by the mask
     counts = boundary_counts(true, pred, 2, tolerance=0, ignore=mask)
     assert counts.dtype == np.int64
-    # Rows 5..9, columns 0..7 count. True boundaries: columns 3 | 4 only (column 7 meets the
+    # Rows 3..9, columns 0..7 count. True boundaries: columns 3 | 4 only (column 7 meets the
     # ignored column 8, no neighbour). Predicted: 3 | 4 and 6 | 7, half of them matched.
-    assert counts[1].tolist() == [5, 10, 5, 5]
-    assert counts[0].tolist() == [5, 10, 5, 5]
+    assert counts[1].tolist() == [7, 14, 7, 7]
+    assert counts[0].tolist() == [7, 14, 7, 7]
 
 
 def test_f1_of_stacked_counts_is_that_of_each_stack_entry():

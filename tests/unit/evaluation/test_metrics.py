@@ -119,6 +119,13 @@ def test_scores_of_a_nested_list_are_those_of_the_array():
     assert flat_scores(confusion, ["a", "b"]) == flat_scores(np.array(confusion), ["a", "b"])
 
 
+def test_counts_of_a_narrow_integer_type_score_like_int64_ones():
+    # 2 x 40000 overflows uint16: scores must not be computed in the counts' own type.
+    confusion = np.array([[40000, 10], [5, 30000]], dtype=np.uint16)
+    for key, value in scores_from_confusion(confusion.astype(np.int64)).items():
+        np.testing.assert_allclose(scores_from_confusion(confusion)[key], value)
+
+
 def test_flat_scores_need_one_name_per_class():
     with pytest.raises(ValueError):
         flat_scores(np.eye(3, dtype=int), ["a", "b"])

@@ -112,3 +112,28 @@ def test_slices_rank_from_worst_to_best_accuracy_ties_by_index_ignored_ones_left
     assert ranked_slices(results) == [12, 10, 14, 11, 15, 13]
     assert ranked_slices(results[::-1]) == [12, 10, 14, 11, 15, 13]
     assert ranked_slices([]) == []
+
+
+def test_the_boundary_tolerance_reaches_the_boundary_counts():
+    labels = np.zeros((6, 6), np.uint8)
+    labels[:, 3:] = 1
+    shifted = np.zeros((6, 6), np.uint8)
+    shifted[:, 4:] = 1  # the boundary one pixel to the right
+    exact = score_slice("test", 0, labels, shifted, 2, 0, 0.0).boundary
+    within = score_slice("test", 0, labels, shifted, 2, 1, 0.0).boundary
+    assert exact[:, 0].tolist() == [0, 0] and within[:, 0].tolist() == [6, 6]
+
+
+def test_the_default_bootstrap_is_plain():
+    results = [slice_with_errors(z, wrong=(3 * z) % 8) for z in range(10)]
+    assert pooled_scores(results, NAMES, 100, 0.9, 0) == pooled_scores(
+        results, NAMES, 100, 0.9, 0, block=1
+    )
+
+
+def test_slices_rank_by_pixel_accuracy_not_by_mean_iou():
+    labels = np.zeros((10, 10), np.uint8)
+    labels[9] = 1  # 90 pore, 10 solid
+    all_pore = score_slice("test", 1, labels, np.zeros_like(labels), 2, 1.0, 0)  # 0.90, IoU 0.45
+    balanced = slice_with_errors(2, wrong=15)  # accuracy 0.85, mean IoU about 0.74
+    assert ranked_slices([all_pore, balanced]) == [2, 1]
