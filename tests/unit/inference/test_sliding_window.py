@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -88,6 +89,18 @@ def test_gaussian_has_the_asked_sigma_and_the_default_is_an_eighth_of_the_window
     assert weights[8, 12] / weights[8, 8] == pytest.approx(np.exp(-0.5), rel=1e-6)
     assert weights[4, 12] / weights[8, 8] == pytest.approx(np.exp(-1.0), rel=1e-6)
     np.testing.assert_array_equal(gaussian_importance(32), gaussian_importance(32, 0.125))
+
+
+def test_a_narrow_gaussian_still_weighs_every_pixel_and_stitches_without_nan():
+    # Far from the centre the Gaussian underflows: every weight is raised to a normal float32,
+    # so that even where a single window's corner reaches, the stitching divides by no zero.
+    weights = gaussian_importance(129, sigma_scale=0.001)
+    assert weights.min() >= np.finfo(np.float32).tiny and weights[64, 64] == 1
+    image = np.random.default_rng(4).random((1, 100, 90)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logits = sliding_window_logits(image, lambda b: b, 64, 1, sigma_scale=0.005)
+    np.testing.assert_allclose(logits, image, rtol=1e-4, atol=1e-6)
 
 
 def test_gaussian_peaks_in_the_centre_and_is_positive():
