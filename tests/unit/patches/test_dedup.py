@@ -149,7 +149,7 @@ def test_near_duplicates_are_decided_per_tile_at_the_thresholds_inclusive():
     # Two tiles of the same slice, one kept recently, one long ago; thresholds met exactly.
     raw = np.ones((4, 8), np.float32)
     labels = np.zeros((4, 8), np.uint8)
-    labels[0, :2] = 1  # 2 of 16 pixels: agreement with an all-zero copy is exactly 14 / 16
+    labels[0, 4:6] = 1  # 2 of tile 1's 16 pixels: agreement with zeros is exactly 14 / 16
     near_filter = NearDuplicateFilter(4, 8, 1, min_label_agreement=14 / 16, min_raw_correlation=1)
     tiles, origins = tile_slice(raw, 4, 0, 0)
     label_tiles, _ = tile_slice(np.zeros((4, 8), np.uint8), 4, 0, 0)
