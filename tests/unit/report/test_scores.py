@@ -282,3 +282,43 @@ def test_the_verdict_names_the_winner_and_how_sure_the_lead_is():
         ": too few slices to tell."
     )
     assert len(scores.verdict(verdict_table(0.01, 0.09).iloc[:1], 0.95)) == 1
+
+
+def test_a_model_without_optional_scores_gets_nan_and_empty_text_not_none():
+    bare = model("bare", {"test": {}}, devices={"train": None, "evaluate": None})
+    del bare.summary["arch"]
+    row = scores.score_table({"bare": bare}).iloc[0]
+    for column in (
+        "test_accuracy",
+        "test_mean_iou_ci_low",
+        "test_slices",
+        "train_seconds",
+        "inference_seconds_per_slice",
+    ):
+        assert np.isnan(row[column]), column
+    assert (row["arch"], row["train_device"], row["evaluate_device"]) == ("", "", "")
+    long = scores.split_scores({"bare": model("bare", {"test": {"accuracy": 0.5}})})
+    assert long["model"].tolist() == ["bare", "bare"]
+    assert np.isnan(long["value"][1]) and np.isnan(long["ci_low"][0])
+    assert np.isnan(long["ci_high"][0])
+    iou = scores.per_class_scores({"bare": bare})
+    assert iou["model"].tolist() == ["bare", "bare"] and np.isnan(iou["value"][0])
+    assert scores.per_class_scores({}).columns.tolist() == ["model", "class", "value"]
+
+
+def test_one_model_has_a_comparison_table_with_empty_differences():
+    alone = with_slices("alone", confusions_with_errors([1, 2]), [0, 1])
+    table = scores.comparison_table({"alone": alone}, SETTINGS)
+    assert table["model"].tolist() == ["alone"]
+    assert np.isnan(table.loc[0, "diff_mean_iou"]) and np.isnan(table.loc[0, "diff_accuracy"])
+
+
+def test_errors_name_the_models_and_the_missing_columns():
+    best = with_slices("best", confusions_with_errors([0] * 3), [1, 2, 3])
+    other = with_slices("other", confusions_with_errors([1] * 3), [1, 2, 4])
+    with pytest.raises(ValueError, match="hold different test slices; rerun evaluate for both$"):
+        scores.paired_differences({"best": best, "other": other}, "best", SETTINGS)
+    best.metrics = best.metrics[["split", "slice"]]
+    message = r"missing confusion columns \['count_a_as_a', 'count_a_as_b', 'count_b_as_a'\]\.\.\.$"
+    with pytest.raises(ValueError, match=message):
+        scores.test_slice_confusions(best)
