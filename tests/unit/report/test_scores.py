@@ -301,6 +301,8 @@ def test_a_model_without_optional_scores_gets_nan_and_empty_text_not_none():
     assert long["model"].tolist() == ["bare", "bare"]
     assert np.isnan(long["value"][1]) and np.isnan(long["ci_low"][0])
     assert np.isnan(long["ci_high"][0])
+    unscored = scores.split_scores({"m": model("m", {"test": {"n_slices": 3}})})
+    assert unscored["value"].dtype == np.float64 and unscored["value"].isna().all()
     iou = scores.per_class_scores({"bare": bare})
     assert iou["model"].tolist() == ["bare", "bare"] and np.isnan(iou["value"][0])
     assert scores.per_class_scores({}).columns.tolist() == ["model", "class", "value"]
