@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup test-system test-system-chromium clean
+.PHONY: run test lint setup test-system test-system-chromium mutation clean
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
 
-# tests/test_slurm.py runs the pipeline on a real single-node SLURM: Debian's slurm-wlm and munge.
+# tests/system/test_slurm.py runs the pipeline on a real single-node SLURM: Debian's slurm-wlm and munge.
 # Installed once when missing as root (a failed install stops the tests: CI must not pass by
 # skipping); a user who is not root gets a note and that test is skipped, saying why.
 SLURM_PROGRAMS := slurmctld slurmd munged mungekey sbatch squeue scontrol
@@ -39,13 +39,13 @@ test-system:
 		echo "Installing slurm-wlm and munge for the SLURM test (missing:$$missing)"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends slurm-wlm munge >/dev/null; } \
-		|| { echo "ERROR: could not install slurm-wlm and munge (needed by tests/test_slurm.py)"; exit 1; }; \
+		|| { echo "ERROR: could not install slurm-wlm and munge (needed by tests/system/test_slurm.py)"; exit 1; }; \
 	else \
 		echo "NOTE: the SLURM test will be skipped: slurm-wlm and munge are missing and only root"; \
 		echo "      can install them here (sudo apt-get install slurm-wlm munge)"; \
 	fi
 
-# tests/test_report_workflow.py opens results/report.html in Debian's headless chromium: installed
+# tests/system/test_report.py opens results/report.html in Debian's headless chromium: installed
 # the same way (when missing, as root; a failed install is an error; others get a note and a skip).
 test-system: test-system-chromium
 
@@ -56,7 +56,7 @@ test-system-chromium:
 		echo "Installing chromium for the report test (a headless browser)"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends chromium >/dev/null; } \
-		|| { echo "ERROR: could not install chromium (needed by tests/test_report_workflow.py)"; exit 1; }; \
+		|| { echo "ERROR: could not install chromium (needed by tests/system/test_report.py)"; exit 1; }; \
 	else \
 		echo "NOTE: the report's browser test will be skipped: chromium is missing and only root"; \
 		echo "      can install it here (sudo apt-get install chromium)"; \
@@ -65,5 +65,17 @@ test-system-chromium:
 test: lint test-system
 	$(BIN)/pytest -q
 
+# Mutation testing (mutmut) of the pure modules, one module at a time on its own unit tests:
+# killed / total per module and every surviving mutant. Minutes per module on 2 cores, so not in
+# `make test` or CI. `make mutation MODULES="metrics bootstrap"` runs some (mutation/run.py).
+MUTATION_STAMP := $(VENV)/.mutation-installed
+
+$(MUTATION_STAMP): requirements-mutation.txt $(STAMP)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python mutation/run.py $(MODULES)
+
 clean:
-	rm -rf results resources .snakemake
+	rm -rf results resources .snakemake mutation/work

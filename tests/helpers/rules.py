@@ -1,4 +1,7 @@
-"""The rules of rules/*.smk as text: each rule's directives, for checks of the rule files."""
+"""The rules of rules/*.smk as text: each rule's conda env and script, for tests/unit/project/
+test_envs.py. Read from the text because Snakemake shows a job's conda env only when it can run
+conda (it cannot on the test machines); what a dry run shows (log, benchmark, resources, threads)
+is checked on the dry run itself (tests/workflow/test_profiles.py)."""
 
 import re
 

@@ -47,9 +47,29 @@ def write_config(workdir, config):
     return path
 
 
+# The markers of the test pytest is setting up or running (tests/conftest.py records them before
+# any fixture of the test runs); None outside pytest.
+current_test = None
+
+
+class SnakemakeInFastTest(RuntimeError):
+    """A test without the `workflow` marker tried to start Snakemake."""
+
+
+def snakemake_command(workdir, *args, snakefile=REPO / "Snakefile"):
+    """The command line of a Snakemake run in `workdir`; refused inside a test that is not marked
+    `workflow`, so that `pytest -m "not workflow"` never starts Snakemake."""
+    if current_test is not None and "workflow" not in current_test["markers"]:
+        raise SnakemakeInFastTest(
+            f"{current_test['name']} starts Snakemake but is not marked `workflow`: move it to "
+            "tests/workflow/ (marked there) so that `pytest -m 'not workflow'` stays fast"
+        )
+    return [SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args]
+
+
 def run_snakemake(workdir, *args, check=True, timeout=900, snakefile=REPO / "Snakefile"):
     """Run Snakemake on the workflow (the repository's by default) in `workdir`."""
-    command = [SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args]
+    command = snakemake_command(workdir, *args, snakefile=snakefile)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:

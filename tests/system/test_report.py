@@ -13,8 +13,6 @@ from helpers.headless_chromium import chromium_path, open_page
 from helpers.workflow import TINY_CONFIG, run_snakemake
 from xrayseg.report.build import FIGURES
 
-pytestmark = pytest.mark.workflow
-
 MODELS = list(TINY_CONFIG["models"])
 SCORE_TABLE_MODELS = (
     "[...document.querySelectorAll('#score-table tbody tr td:first-child')]"

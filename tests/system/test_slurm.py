@@ -20,8 +20,6 @@ import yaml
 from helpers.slurm_cluster import SYSTEM_CONF, is_running, local_slurm, unavailable_reason
 from helpers.workflow import REPO, TINY_CONFIG, run_snakemake, write_config
 
-pytestmark = pytest.mark.workflow
-
 REAL_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 
 # Where the test node differs from a GPU cluster: the only changes to the real profile.

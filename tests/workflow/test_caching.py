@@ -7,20 +7,27 @@ without touching the repository. Dry runs show what a change would rebuild.
 import copy
 import re
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
+import tifffile
 import yaml
 
 from helpers.workflow import REPO, TINY_CONFIG, run_snakemake, write_config
-
-pytestmark = pytest.mark.workflow
+from xrayseg.io import atomic
+from xrayseg.training import losses
 
 WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "envs", "config/schema.yaml", "report")
+# The tiny config with one prediction set, segmented by the threshold model (quick to train).
+PREDICT_CONFIG = {**TINY_CONFIG, "predict": {"scan": {"raw": "scan", "model": "threshold"}}}
+PREDICT_JOB = "predict[model=threshold, set=scan]"
 
 
 @pytest.fixture(scope="module")
 def workflow_copy(tmp_path_factory):
-    """A finished tiny run of a private copy of the workflow."""
+    """A finished tiny run of a private copy of the workflow, and PREDICT_CONFIG's prediction
+    set predicted; the config left on disk is TINY_CONFIG."""
     workdir = tmp_path_factory.mktemp("cached_run")
     for part in WORKFLOW_PARTS:
         source, target = REPO / part, workdir / part
@@ -29,8 +36,15 @@ def workflow_copy(tmp_path_factory):
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target)
+    (workdir / "scan").mkdir()
+    for z in range(2):
+        tifffile.imwrite(workdir / "scan" / f"s{z}.tif", np.zeros((20, 20), np.uint16))
     write_config(workdir, TINY_CONFIG)
     run_snakemake(workdir, "--cores", "2", snakefile=workdir / "Snakefile")
+    write_config(workdir, PREDICT_CONFIG)
+    target = "results/predict/threshold/scan/volume.csv"
+    run_snakemake(workdir, "--cores", "2", target, snakefile=workdir / "Snakefile")
+    write_config(workdir, TINY_CONFIG)
     return workdir
 
 
@@ -53,9 +67,9 @@ def planned_jobs(workdir, config, *options):
     return jobs
 
 
-def changed(**edits):
-    """TINY_CONFIG with nested edits given as dotted-key=value pairs (dots written as __)."""
-    config = copy.deepcopy(TINY_CONFIG)
+def changed(base=TINY_CONFIG, **edits):
+    """`base` with nested edits given as dotted-key=value pairs (dots written as __)."""
+    config = copy.deepcopy(base)
     for dotted, value in edits.items():
         *parents, key = dotted.split("__")
         node = config
@@ -106,6 +120,53 @@ def test_editing_one_stages_code_reruns_that_stage_and_after(workflow_copy):
         module.write_text(original)
     models = TINY_CONFIG["models"]
     assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"}
+
+
+def copied_module(workdir, module):
+    """The copy in `workdir` of an xrayseg module's source file."""
+    return workdir / Path(module.__file__).resolve().relative_to(REPO)
+
+
+def planned_after_edit(workdir, module, config=TINY_CONFIG):
+    """Jobs a dry run plans after a real edit of a module's copy (undone afterwards)."""
+    path = copied_module(workdir, module)
+    original = path.read_text()
+    path.write_text(original + "\n# an edit\n")
+    try:
+        return planned_jobs(workdir, config)
+    finally:
+        path.write_text(original)
+
+
+def test_editing_training_code_retrains_every_model(workflow_copy):
+    jobs = planned_after_edit(workflow_copy, losses)
+    assert jobs == model_jobs(*TINY_CONFIG["models"]) | {"report"}
+
+
+def test_editing_code_every_stage_shares_reruns_every_stage(workflow_copy):
+    everything = {"synthetic", "ingest", "split", "patches[size=16]", "patches[size=32]", "report"}
+    jobs = planned_after_edit(workflow_copy, atomic)
+    assert jobs == everything | model_jobs(*TINY_CONFIG["models"])
+
+
+def test_a_prediction_set_is_cached_like_every_other_output(workflow_copy):
+    # Only the report, which shows the config (now with a `predict` section), is redone.
+    assert planned_jobs(workflow_copy, PREDICT_CONFIG) == {"report"}
+
+
+@pytest.mark.parametrize("setting,value", [("overlap", 0.25), ("flip_tta", True), ("window", 32)])
+def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
+    workflow_copy, setting, value
+):
+    config = changed(PREDICT_CONFIG, **{f"evaluate__{setting}": value})
+    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    assert planned_jobs(workflow_copy, config) == evaluations | {"report", PREDICT_JOB}
+
+
+def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_prediction(workflow_copy):
+    config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
+    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    assert planned_jobs(workflow_copy, config) == evaluations | {"report"}
 
 
 def test_the_readme_command_rebuilds_one_model_its_evaluation_and_the_report(workflow_copy):

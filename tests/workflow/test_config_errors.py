@@ -1,19 +1,10 @@
 """A bad config stops the run before any job, with one line naming the key and the expectation."""
 
 import copy
-import inspect
 
 import pytest
 
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
-from xrayseg.models import unet
-from xrayseg.settings.checks import (
-    UNET_DEFAULT_DEPTH,
-    model_problems,
-    schema_problems,
-    split_problems,
-)
-from xrayseg.settings.roles import microstructure_problems, roles_that_fit
 
 
 def edited(edit):
@@ -74,7 +65,6 @@ BAD_CONFIGS = {
 }
 
 
-@pytest.mark.workflow
 @pytest.mark.parametrize("case", BAD_CONFIGS)
 def test_bad_config_stops_before_any_job(tmp_path, case):
     edit, expected = BAD_CONFIGS[case]
@@ -85,7 +75,6 @@ def test_bad_config_stops_before_any_job(tmp_path, case):
     assert expected in result.stdout + result.stderr
 
 
-@pytest.mark.workflow
 def test_a_real_run_with_a_bad_config_creates_nothing(tmp_path):
     edit, expected = BAD_CONFIGS["split leaves a block empty"]
     write_config(tmp_path, edited(edit))
@@ -94,46 +83,9 @@ def test_a_real_run_with_a_bad_config_creates_nothing(tmp_path):
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
 
 
-@pytest.mark.workflow
 def test_other_class_names_without_roles_run_without_roles(tmp_path):
     # The default roles (pore, YSZ, Ni) apply only where those classes exist: data with other
     # class names needs no microstructure section.
     config = edited(lambda c: c["data"].__setitem__("class_names", ["void", "matrix", "fibre"]))
     write_config(tmp_path, config)
     run_snakemake(tmp_path, "--cores", "1", "--dry-run")
-
-
-def test_microstructure_problems_name_each_bad_role():
-    names = ["pore", "YSZ", "Ni"]
-    assert microstructure_problems({"roles": {"pore": "pore", "ni": "Ni"}}, names) == []
-    assert microstructure_problems({"roles": {}}, names) == []
-    problems = microstructure_problems({"roles": {"pore": "Pore", "a": "Ni", "b": "Ni"}}, names)
-    assert [key for key, _ in problems] == ["microstructure.roles.pore", "microstructure.roles.b"]
-    assert "'Pore' is not a class name" in problems[0][1] and "'a'" in problems[1][1]
-
-
-def test_default_roles_apply_only_where_their_classes_exist():
-    roles = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
-    assert roles_that_fit(roles, ["pore", "YSZ", "Ni", "GDC"]) == roles
-    assert roles_that_fit(roles, ["pore", "solid"]) == {}
-
-
-def test_the_tiny_config_has_no_problems(tmp_path):
-    from helpers.workflow import REPO
-
-    assert schema_problems(TINY_CONFIG, REPO / "config" / "schema.yaml") == []
-
-
-def test_model_problems_are_empty_for_fitting_patches():
-    models = {"u": {"arch": "unet", "patch_size": 64, "depth": 3}, "t": {"arch": "threshold"}}
-    assert model_problems(models, (64, 100)) == []
-
-
-def test_split_problems_name_the_split_section():
-    assert split_problems({"val_fraction": 0.2, "test_fraction": 0.2, "guard_slices": 0}, 10) == []
-    [(key, why)] = split_problems({"val_fraction": 0.5, "test_fraction": 0.5, "guard_slices": 1}, 4)
-    assert key == "split" and "guard_slices" in why
-
-
-def test_default_depth_matches_the_unet():
-    assert inspect.signature(unet.build).parameters["depth"].default == UNET_DEFAULT_DEPTH

@@ -10,8 +10,6 @@ import tifffile
 
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 
-pytestmark = pytest.mark.workflow
-
 
 @pytest.mark.parametrize("model", list(TINY_CONFIG["models"]))
 def test_each_model_gets_intervals_panels_and_a_prediction_stack(finished_tiny_run, model):

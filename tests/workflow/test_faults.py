@@ -19,10 +19,8 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers.workflow import REPO, SNAKEMAKE, TINY_CONFIG, run_snakemake, write_config
+from helpers.workflow import TINY_CONFIG, run_snakemake, snakemake_command, write_config
 from xrayseg.models.checkpoint import load_checkpoint
-
-pytestmark = pytest.mark.workflow
 
 NETWORKS = [m for m, s in TINY_CONFIG["models"].items() if s["arch"] in ("dnn", "unet")]
 
@@ -35,7 +33,7 @@ def copy_run(finished, workdir):
 
 def start_snakemake(workdir, *args):
     """Snakemake in a session of its own, so one signal reaches it and every job it started."""
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    command = snakemake_command(workdir)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     # Output to a file: a pipe nobody reads could fill up and stall Snakemake.
     with open(workdir / "snakemake.out", "w") as output:

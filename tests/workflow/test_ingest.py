@@ -3,7 +3,6 @@
 import os
 
 import h5py
-import pytest
 import tifffile
 
 from helpers.ingest_data import (
@@ -15,8 +14,6 @@ from helpers.ingest_data import (
     write_real_layout,
 )
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
-
-pytestmark = pytest.mark.workflow
 
 OUTPUTS = ["classes.png", "histograms.csv", "summary.csv", "volume.h5"]
 

@@ -3,11 +3,8 @@
 import h5py
 import numpy as np
 import pandas as pd
-import pytest
 
 from helpers.workflow import TINY_CONFIG
-
-pytestmark = pytest.mark.workflow
 
 
 def test_one_patch_file_per_model_patch_size_without_leakage(finished_tiny_run):

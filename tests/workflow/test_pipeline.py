@@ -3,11 +3,8 @@
 import json
 
 import pandas as pd
-import pytest
 
 from helpers.workflow import TINY_CONFIG, run_snakemake
-
-pytestmark = pytest.mark.workflow
 
 
 def test_every_model_is_scored_in_the_report(finished_tiny_run):

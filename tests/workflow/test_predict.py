@@ -14,8 +14,6 @@ from helpers.predict_data import SCAN_SHAPE, read_folder, write_scaled_stack, wr
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 from xrayseg.microstructure import measure_microstructure
 
-pytestmark = pytest.mark.workflow
-
 LABEL_VALUES = TINY_CONFIG["data"]["label_values"]
 CLASS_NAMES = TINY_CONFIG["data"]["class_names"]
 ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}

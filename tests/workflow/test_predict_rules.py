@@ -9,8 +9,6 @@ import tifffile
 
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 
-pytestmark = pytest.mark.workflow
-
 
 def job_counts(output):
     """{rule: count} from Snakemake's dry-run job stats table."""

@@ -58,14 +58,17 @@ def gaussian_importance(window, sigma_scale=0.125):
     """A (window, window) float32 map peaking at the centre, sigma = window * sigma_scale.
 
     Normalised to a maximum of 1; the smallest value is raised above zero so that every pixel of a
-    window gets some weight (nnU-Net does the same).
+    window gets some weight (nnU-Net does the same), and to at least the smallest normal float32:
+    a narrow Gaussian (sigma_scale below about 0.05 at 512 px) underflows far from the centre, and
+    a zero or subnormal weight makes the stitching divide by zero where only that window reaches.
     """
     centre = (window - 1) / 2
     coords = np.arange(window, dtype=np.float64) - centre
     profile = np.exp(-0.5 * (coords / (window * sigma_scale)) ** 2)
     weights = np.outer(profile, profile)
     weights /= weights.max()
-    weights = np.maximum(weights, weights[weights > 0].min())
+    floor = max(weights[weights > 0].min(), np.finfo(np.float32).tiny)
+    weights = np.maximum(weights, floor)
     return weights.astype(np.float32)
 
 

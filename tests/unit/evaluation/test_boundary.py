@@ -97,3 +97,54 @@ def test_counts_pool_over_slices():
     two = boundary_counts(halves(4), halves(4), 2, tolerance=0)
     # Pooled: 8 of 16 predicted and 8 of 16 true boundary pixels match per class -> F1 1/2.
     np.testing.assert_allclose(boundary_f1(one + two), [0.5, 0.5])
+
+
+def test_the_default_tolerance_is_two_pixels():
+    np.testing.assert_allclose(boundary_f1(boundary_counts(halves(2), halves(4), 2)), [1, 1])
+    np.testing.assert_allclose(boundary_f1(boundary_counts(halves(2), halves(5), 2)), [0, 0])
+
+
+def test_maps_that_are_not_two_2d_slices_of_one_shape_are_refused():
+    message = r"need two 2-D maps of one shape, got \(2, 8, 8\) and \(2, 8, 8\)"
+    with pytest.raises(ValueError, match=message):
+        boundary_counts(np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), 2)
+    with pytest.raises(ValueError, match=r"got \(8, 8\) and \(8, 7\)"):
+        boundary_counts(halves(4), halves(4)[:, :7], 2)
+
+
+def test_an_ignore_mask_adds_to_the_ignored_labels_and_may_hold_zeros_and_ones():
+    true = halves(4, size=10)
+    true[:, 8:] = IGNORE_INDEX  # columns 8, 9 ignored by label
+    pred = halves(4, size=10)
+    pred[:, 7:] = 0  # a boundary the labels do not have, at column 6 / 7
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:3] = 1  # and the top three rows ignored by the mask
+    counts = boundary_counts(true, pred, 2, tolerance=0, ignore=mask)
+    assert counts.dtype == np.int64
+    # Rows 3..9, columns 0..7 count. True boundaries: columns 3 | 4 only (column 7 meets the
+    # ignored column 8, no neighbour). Predicted: 3 | 4 and 6 | 7, half of them matched.
+    assert counts[1].tolist() == [7, 14, 7, 7]
+    assert counts[0].tolist() == [7, 14, 7, 7]
+
+
+def test_f1_of_stacked_counts_is_that_of_each_stack_entry():
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 20, (6, 3, 4))
+    stack[..., 0] = np.minimum(stack[..., 0], stack[..., 1])  # matched <= total
+    stack[..., 2] = np.minimum(stack[..., 2], stack[..., 3])
+    stacked = boundary_f1(stack)
+    assert stacked.shape == (6, 3)
+    for i, counts in enumerate(stack):
+        np.testing.assert_allclose(stacked[i], boundary_f1(counts))
+
+
+def test_a_single_unmatched_boundary_pixel_scores_zero_not_nan():
+    np.testing.assert_allclose(boundary_f1(np.array([[0, 1, 0, 0], [0, 0, 0, 1]])), [0, 0])
+
+
+def test_boundary_scores_need_one_name_per_class():
+    counts = boundary_counts(halves(4), halves(4), 2)
+    with pytest.raises(ValueError):
+        flat_boundary_scores(counts, ["a"])
+    with pytest.raises(ValueError):
+        flat_boundary_scores(counts, ["a", "b", "c"])

@@ -8,6 +8,8 @@ from xrayseg.evaluation.metrics import (
     confusion_columns,
     confusion_matrix,
     flat_scores,
+    nanmean_or_nan,
+    ratio,
     scores_from_confusion,
 )
 from xrayseg.io.volume import IGNORE_INDEX
@@ -92,6 +94,45 @@ def test_ignored_pixels_count_for_nothing():
     assert confusion_matrix(true, pred, 2, ignore=mask).tolist() == [[1, 0], [0, 1]]
 
 
+def test_an_ignore_mask_of_zeros_and_ones_works_like_a_boolean_one():
+    # Masks read from image files hold 0 and 255 or 0 and 1, not booleans.
+    true = np.array([0, 1, 1, 1])
+    pred = np.array([0, 1, 0, 0])
+    for mask in (np.array([0, 0, 1, 255], np.uint8), np.array([0, 0, 1, 1])):
+        assert confusion_matrix(true, pred, 2, ignore=mask).tolist() == [[1, 0], [0, 1]]
+
+
+def test_ratios_broadcast_and_take_plain_lists():
+    np.testing.assert_allclose(ratio(1, [2, 4]), [0.5, 0.25])
+    np.testing.assert_allclose(ratio([1, 3], [2, 0]), [0.5, np.nan])
+    np.testing.assert_allclose(ratio([[2], [4]], [2, 0]), [[1, np.nan], [2, np.nan]])
+    assert np.isnan(nanmean_or_nan([np.nan, np.nan]))
+    assert nanmean_or_nan([[1, np.nan], [np.nan, np.nan]]).tolist()[0] == 1
+
+
+def test_scores_of_a_nested_list_are_those_of_the_array():
+    confusion = [[5, 1], [2, 7]]
+    from_list = scores_from_confusion(confusion)
+    from_array = scores_from_confusion(np.array(confusion))
+    for key, value in from_array.items():
+        np.testing.assert_array_equal(from_list[key], value)
+    assert flat_scores(confusion, ["a", "b"]) == flat_scores(np.array(confusion), ["a", "b"])
+
+
+def test_counts_of_a_narrow_integer_type_score_like_int64_ones():
+    # 2 x 40000 overflows uint16: scores must not be computed in the counts' own type.
+    confusion = np.array([[40000, 10], [5, 30000]], dtype=np.uint16)
+    for key, value in scores_from_confusion(confusion.astype(np.int64)).items():
+        np.testing.assert_allclose(scores_from_confusion(confusion)[key], value)
+
+
+def test_flat_scores_need_one_name_per_class():
+    with pytest.raises(ValueError):
+        flat_scores(np.eye(3, dtype=int), ["a", "b"])
+    with pytest.raises(ValueError):
+        flat_scores(np.eye(2, dtype=int), ["a", "b", "c"])
+
+
 def test_everything_ignored_gives_nan_scores_not_errors():
     true = np.full(4, IGNORE_INDEX)
     row = flat_scores(confusion_matrix(true, np.zeros(4, int), 3), NAMES)
@@ -101,9 +142,9 @@ def test_everything_ignored_gives_nan_scores_not_errors():
 
 
 def test_values_outside_the_classes_are_errors():
-    with pytest.raises(ValueError, match="true label"):
+    with pytest.raises(ValueError, match=r"^true label values 0\.\.3 outside 0\.\.2$"):
         confusion_matrix(np.array([0, 3]), np.array([0, 1]), 3)
-    with pytest.raises(ValueError, match="predicted class"):
+    with pytest.raises(ValueError, match=r"^predicted class values 0\.\.7 outside 0\.\.2$"):
         confusion_matrix(np.array([0, 1]), np.array([0, 7]), 3)
     with pytest.raises(ValueError, match="pixels"):
         confusion_matrix(np.array([0, 1]), np.array([0]), 3)

@@ -9,7 +9,7 @@ from xrayseg.inference.sliding_window import sliding_window_logits
 from xrayseg.inference.speed import seconds_per_slice, unet_checkpoint
 from xrayseg.settings.inference import InferenceSettings
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 
 @cuda

@@ -1,8 +1,10 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from helpers.networks import randomised_norms
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
@@ -64,11 +66,41 @@ def test_window_positions_are_the_grid_of_starts():
 
 
 @pytest.mark.parametrize(
-    "length,window,overlap", [(10, 20, 0.5), (100, 32, 1.0), (100, 32, -0.1), (10, 0, 0.5)]
+    "length,window,overlap,message",
+    [
+        (10, 20, 0.5, r"image side 10 is smaller than the window 20; pad it first"),
+        (100, 32, 1.0, r"overlap must be in \[0, 1\), got 1.0"),
+        (100, 32, -0.1, r"overlap must be in \[0, 1\), got -0.1"),
+        (10, 0, 0.5, r"window must be at least 1 pixel, got 0"),
+    ],
 )
-def test_impossible_windows_are_refused(length, window, overlap):
-    with pytest.raises(ValueError):
+def test_impossible_windows_are_refused(length, window, overlap, message):
+    with pytest.raises(ValueError, match=message):
         window_starts(length, window, overlap)
+
+
+def test_a_one_pixel_window_steps_over_every_pixel():
+    assert window_starts(5, 1, 0.0) == [0, 1, 2, 3, 4]
+
+
+def test_gaussian_has_the_asked_sigma_and_the_default_is_an_eighth_of_the_window():
+    weights = gaussian_importance(17, sigma_scale=4 / 17)  # sigma 4 px, centre pixel 8
+    assert weights.dtype == np.float32
+    assert weights[8, 12] / weights[8, 8] == pytest.approx(np.exp(-0.5), rel=1e-6)
+    assert weights[4, 12] / weights[8, 8] == pytest.approx(np.exp(-1.0), rel=1e-6)
+    np.testing.assert_array_equal(gaussian_importance(32), gaussian_importance(32, 0.125))
+
+
+def test_a_narrow_gaussian_still_weighs_every_pixel_and_stitches_without_nan():
+    # Far from the centre the Gaussian underflows: every weight is raised to a normal float32,
+    # so that even where a single window's corner reaches, the stitching divides by no zero.
+    weights = gaussian_importance(129, sigma_scale=0.001)
+    assert weights.min() >= np.finfo(np.float32).tiny and weights[64, 64] == 1
+    image = np.random.default_rng(4).random((1, 100, 90)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logits = sliding_window_logits(image, lambda b: b, 64, 1, sigma_scale=0.005)
+    np.testing.assert_allclose(logits, image, rtol=1e-4, atol=1e-6)
 
 
 def test_gaussian_peaks_in_the_centre_and_is_positive():
@@ -142,6 +174,38 @@ def test_small_images_are_padded_and_cropped_back():
     logits = sliding_window_logits(image, lambda b: torch.cat([b, -b], 1), 32, 2)
     assert logits.shape == (2, 20, 20)
     np.testing.assert_allclose(logits[0], image[0], rtol=1e-5)
+
+
+def mean_of_neighbours(batch):
+    """A network that sees past each pixel: the 3 x 3 mean, mirrored at the window's edges."""
+    padded = torch.nn.functional.pad(batch, (1, 1, 1, 1), mode="reflect")
+    return torch.nn.functional.avg_pool2d(padded, 3, stride=1)
+
+
+@pytest.mark.parametrize("shape", [(13, 11), (13, 16), (16, 11), (16, 16)])
+def test_padding_mirrors_the_image_so_border_pixels_see_their_own_neighbours(shape):
+    # The whole-slice window pads a 501 px slice to 512: what lies beyond the bottom and right
+    # edges must be the image mirrored there (scipy's "mirror" mode, computed independently), not
+    # zeros, or every border prediction changes. An image of the window's size is not padded.
+    image = np.random.default_rng(3).random((1, *shape)).astype(np.float32) + 1
+    logits = sliding_window_logits(image, mean_of_neighbours, 16, 1)
+    expected = ndimage.uniform_filter(image[0].astype(np.float64), size=3, mode="mirror")
+    assert logits.dtype == np.float32
+    np.testing.assert_allclose(logits[0], expected, rtol=1e-5)
+
+
+def test_any_image_reaches_the_network_as_float32_in_batches_of_8_by_default():
+    sizes = []
+
+    def recording(batch):
+        assert batch.dtype == torch.float32
+        sizes.append(len(batch))
+        return batch
+
+    image = np.arange(48 * 40, dtype=np.float64).reshape(1, 48, 40)  # 5 x 4 windows of 16 px
+    logits = sliding_window_logits(image, recording, 16, 1)
+    assert sizes == [8, 8, 4]
+    np.testing.assert_allclose(logits, image, rtol=1e-6)
 
 
 def test_images_need_not_be_bigger_than_half_the_window():

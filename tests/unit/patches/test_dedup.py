@@ -1,4 +1,7 @@
+import warnings
+
 import numpy as np
+import pytest
 
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key, label_agreement, raw_correlation
 from xrayseg.patches.grid import tile_slice
@@ -86,3 +89,90 @@ def test_differently_labelled_repeats_are_kept():
     label_stack = np.stack([labels, 1 - labels, labels, 1 - labels])
     # Same raw, but each slice's labels disagree with the previous kept copy at every pixel.
     assert run_filter(raw_stack, label_stack, 16, window=1) == 0
+
+
+def test_a_tile_only_partly_kept_within_the_window_is_kept():
+    # Every pixel of the same content was kept once; only the rule decides. A tile is a
+    # near-duplicate only when *every* pixel was kept within the last `window` slices.
+    rng = np.random.default_rng(5)
+    raw, labels = structured_slice(rng, (8, 8))
+    near_filter = NearDuplicateFilter(
+        8, 8, window=2, min_label_agreement=0.9, min_raw_correlation=0.5
+    )
+
+    def tile_at(y, x):
+        return raw[None, None, y : y + 4, x : x + 4], labels[None, None, y : y + 4, x : x + 4]
+
+    whole_raw, origins = tile_slice(raw, 4, 0, 0)
+    whole_labels, _ = tile_slice(labels, 4, 0, 0)
+    near_filter.remember(0, whole_raw, whole_labels, origins, np.ones((2, 2), dtype=bool))
+    corner = np.array([[[4, 4]]])
+    near_filter.remember(3, *tile_at(4, 4), corner, np.ones((1, 1), dtype=bool))
+    # At slice 4 the bottom-right quarter was kept 1 slice ago, the rest 4 slices ago (> 2).
+    middle = np.array([[[2, 2]]])
+    assert not near_filter.near_duplicates(4, *tile_at(2, 2), middle)[0, 0]
+    # The corner tile itself was kept 1 slice ago everywhere: a near-duplicate.
+    assert near_filter.near_duplicates(4, *tile_at(4, 4), corner)[0, 0]
+    # And nothing is recent enough one slice later for the window to reach back to slice 0.
+    assert not near_filter.near_duplicates(5, *tile_at(0, 0), np.array([[[0, 0]]]))[0, 0]
+
+
+def test_agreement_and_correlation_are_per_tile_of_a_stack():
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=(2, 3, 4, 4))
+    b = a.copy()
+    b[0, 1] = rng.normal(size=(4, 4))  # one tile differs
+    correlation = raw_correlation(a, b)
+    assert correlation.shape == (2, 3) and correlation[1, 2] == pytest.approx(1.0)
+    assert correlation[0, 1] < 0.9
+    labels = (a > 0).astype(np.uint8)
+    other = labels.copy()
+    other[0, 1, 0] = 1 - other[0, 1, 0]  # one row of one tile differs
+    agreement = label_agreement(labels, other)
+    assert agreement.shape == (2, 3) and agreement[0, 1] == 0.75 and agreement[1, 1] == 1.0
+    flat = np.ones((2, 4, 4))
+    assert raw_correlation(flat, flat * [[[1]], [[3]]]).tolist() == [1.0, 0.0]
+
+
+def test_raw_correlation_of_low_contrast_patches_and_flat_ones_warns_of_nothing():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(scale=1e-3, size=(2, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low = raw_correlation(a, a + b / 2)
+        flat = raw_correlation(np.ones((8, 8)), np.zeros((8, 8)))
+    assert low == pytest.approx(np.corrcoef(a.ravel(), (a + b / 2).ravel())[0, 1])
+    assert flat == 0.0
+
+
+def test_near_duplicates_are_decided_per_tile_at_the_thresholds_inclusive():
+    # Two tiles of the same slice, one kept recently, one long ago; thresholds met exactly.
+    raw = np.ones((4, 8), np.float32)
+    labels = np.zeros((4, 8), np.uint8)
+    labels[0, 4:6] = 1  # 2 of tile 1's 16 pixels: agreement with zeros is exactly 14 / 16
+    near_filter = NearDuplicateFilter(4, 8, 1, min_label_agreement=14 / 16, min_raw_correlation=1)
+    tiles, origins = tile_slice(raw, 4, 0, 0)
+    label_tiles, _ = tile_slice(np.zeros((4, 8), np.uint8), 4, 0, 0)
+    near_filter.remember(0, tiles, label_tiles, origins, np.array([[True, False]]))
+    near_filter.remember(2, tiles, label_tiles, origins, np.array([[False, True]]))
+    candidate, _ = tile_slice(labels, 4, 0, 0)
+    near = near_filter.near_duplicates(3, tiles, candidate, origins)
+    assert near.tolist() == [[False, True]]
+    # Just below the threshold (14 / 16 < 0.9): no longer a near-duplicate; equal labels are.
+    stricter = NearDuplicateFilter(4, 8, 1, min_label_agreement=0.9, min_raw_correlation=1)
+    stricter.remember(2, tiles, label_tiles, origins, np.ones((1, 2), bool))
+    other = np.zeros_like(candidate)
+    other[0, 1, 0, :2] = 1
+    assert stricter.near_duplicates(3, tiles, other, origins).tolist() == [[True, False]]
+
+
+def test_repeats_are_dropped_with_a_window_of_one_and_no_tiles_give_an_empty_mask():
+    rng = np.random.default_rng(8)
+    raw, labels = structured_slice(rng, (32, 32))
+    raw_stack = np.repeat(raw[None], 4, axis=0)
+    label_stack = np.repeat(labels[None], 4, axis=0)
+    # Kept at 0, dropped at 1, kept at 2 (slice 0 is two slices back), dropped at 3.
+    assert run_filter(raw_stack, label_stack, 16, window=1) == 2 * 4
+    near_filter = NearDuplicateFilter(8, 8, 3, 0.9, 0.5)
+    empty = np.zeros((0, 0, 4, 4))
+    assert near_filter.near_duplicates(0, empty, empty, np.zeros((0, 0, 2), int)).shape == (0, 0)

@@ -62,3 +62,10 @@ def test_offsets_cycle_through_the_four_corners_in_a_seeded_order():
 def test_patch_larger_than_slice_is_an_error():
     with pytest.raises(ValueError, match="larger than"):
         tile_slice(np.zeros((20, 20)), 32, 0, 0)
+
+
+def test_a_patch_as_large_as_the_slice_is_one_tile():
+    image = np.arange(16 * 20).reshape(16, 20)
+    tiles, origins = tile_slice(image, 16, 0, 4)
+    assert tiles.shape == (1, 1, 16, 16) and origins.tolist() == [[[0, 4]]]
+    np.testing.assert_array_equal(tiles[0, 0], image[:, 4:])

@@ -8,6 +8,7 @@ here, never listed by hand), pinned to the versions requirements.txt installs.
 
 import re
 import sys
+import tomllib
 from importlib.metadata import packages_distributions
 
 import pytest
@@ -107,8 +108,8 @@ def test_env_parses_and_pins_python_of_the_project(env_file):
     env = yaml.safe_load(env_file.read_text())
     assert set(env) >= {"name", "channels", "dependencies"}, env_file.name
     assert "conda-forge" in env["channels"]
-    target = re.search(r'target-version = "py3(\d+)"', (REPO / "pyproject.toml").read_text())
-    assert f"python=3.{target.group(1)}" in env["dependencies"], env_file.name
+    target = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["ruff"]["target-version"]
+    assert f"python=3.{target.removeprefix('py3')}" in env["dependencies"], env_file.name
 
 
 @pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda path: path.name)

@@ -1,0 +1,48 @@
+"""The config checks that stop a run before any job, called directly (tests/workflow/
+test_config_errors.py runs them through Snakemake)."""
+
+import inspect
+
+from helpers.workflow import REPO, TINY_CONFIG
+from xrayseg.models import unet
+from xrayseg.settings.checks import (
+    UNET_DEFAULT_DEPTH,
+    model_problems,
+    schema_problems,
+    split_problems,
+)
+from xrayseg.settings.roles import microstructure_problems, roles_that_fit
+
+
+def test_microstructure_problems_name_each_bad_role():
+    names = ["pore", "YSZ", "Ni"]
+    assert microstructure_problems({"roles": {"pore": "pore", "ni": "Ni"}}, names) == []
+    assert microstructure_problems({"roles": {}}, names) == []
+    problems = microstructure_problems({"roles": {"pore": "Pore", "a": "Ni", "b": "Ni"}}, names)
+    assert [key for key, _ in problems] == ["microstructure.roles.pore", "microstructure.roles.b"]
+    assert "'Pore' is not a class name" in problems[0][1] and "'a'" in problems[1][1]
+
+
+def test_default_roles_apply_only_where_their_classes_exist():
+    roles = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
+    assert roles_that_fit(roles, ["pore", "YSZ", "Ni", "GDC"]) == roles
+    assert roles_that_fit(roles, ["pore", "solid"]) == {}
+
+
+def test_the_tiny_config_has_no_problems():
+    assert schema_problems(TINY_CONFIG, REPO / "config" / "schema.yaml") == []
+
+
+def test_model_problems_are_empty_for_fitting_patches():
+    models = {"u": {"arch": "unet", "patch_size": 64, "depth": 3}, "t": {"arch": "threshold"}}
+    assert model_problems(models, (64, 100)) == []
+
+
+def test_split_problems_name_the_split_section():
+    assert split_problems({"val_fraction": 0.2, "test_fraction": 0.2, "guard_slices": 0}, 10) == []
+    [(key, why)] = split_problems({"val_fraction": 0.5, "test_fraction": 0.5, "guard_slices": 1}, 4)
+    assert key == "split" and "guard_slices" in why
+
+
+def test_default_depth_matches_the_unet():
+    assert inspect.signature(unet.build).parameters["depth"].default == UNET_DEFAULT_DEPTH
