@@ -27,6 +27,7 @@ class ReportContent:
     picks: list  # [(slice, why)] of the comparison panels
     config: dict  # the run's configuration, shown in full
     made: dict  # provenance.provenance
+    labelled: pd.Series | None = None  # whether each slice holds labels (None: all do)
 
 
 def sections(content):
@@ -46,7 +47,11 @@ def sections(content):
         )
     return page_sections + [
         ("training", "Training", _training_parts(content.models, content.pngs)),
-        ("data", "Data", _data_parts(content.volume, content.splits, content.pngs)),
+        (
+            "data",
+            "Data",
+            _data_parts(content.volume, content.splits, content.pngs, content.labelled),
+        ),
         ("patches", "Patches", _patch_parts(content.patch_counts, content.pngs)),
         ("provenance", "How it was made", _provenance_parts(content.made, content.config)),
     ]
@@ -158,9 +163,13 @@ def _training_parts(models, pngs):
     ]
 
 
-def _data_parts(volume, splits, pngs):
+def _data_parts(volume, splits, pngs, labelled=None):
     n_slices, height, width = volume.shape
     per_split = splits.value_counts()
+    if labelled is None:
+        labelled = pd.Series(True, index=splits.index)
+    labelled_per_split = splits[labelled.reindex(splits.index, fill_value=True)].value_counts()
+    sparse = not labelled.all()
     classes = ", ".join(
         f"{esc(name)} (label {esc(json.dumps(value))})"
         for name, value in zip(volume.class_names, volume.label_values, strict=True)
@@ -177,6 +186,22 @@ def _data_parts(volume, splits, pngs):
                     f"{name} {int(per_split.get(name, 0))}"
                     for name in ("train", "val", "test", "guard")
                 ),
+            ),
+            *(
+                [
+                    (
+                        "labelled slices",
+                        ", ".join(
+                            f"{name} {int(labelled_per_split.get(name, 0))} of "
+                            f"{int(per_split.get(name, 0))}"
+                            for name in ("train", "val", "test")
+                        )
+                        + " (labels for only some slices: models train and are scored on "
+                        "the labelled ones)",
+                    )
+                ]
+                if sparse
+                else []
             ),
             (
                 "normalisation",
