@@ -42,7 +42,9 @@ def sections(content):
             (
                 "microstructure",
                 "Microstructure",
-                _microstructure_parts(content.microstructure, content.pngs),
+                _microstructure_parts(
+                    content.microstructure, content.pngs, _measured_block(content.models)
+                ),
             )
         )
     return page_sections + [
@@ -121,9 +123,25 @@ def _failure_parts(pngs, picks):
     ]
 
 
-def _microstructure_parts(micro, pngs):
+def _measured_block(models):
+    """What the test block's microstructure was measured on, from the first model's summary:
+    " (slices a-b)", and when that is a run of sparse labels, how many were labelled."""
+    micro = next(iter(models.values())).summary.get("microstructure") or {}
+    if "test_slices" not in micro:
+        return ""
+    first, last = micro["test_slices"]
+    measured, labelled = micro.get("slices_measured"), micro.get("labelled_test_slices")
+    if measured is not None and labelled is not None and measured < labelled:
+        return (
+            f" (test slices {first}–{last}, the longest contiguous run of the {labelled} "
+            "labelled test slices)"
+        )
+    return f" (test slices {first}–{last})"
+
+
+def _microstructure_parts(micro, pngs, measured=""):
     return [
-        "<p>Microstructure quantities measured on each model's predicted test block "
+        f"<p>Microstructure quantities measured on each model's predicted test block{measured} "
         "against the labels: the relative error of each (bold: smallest).</p>",
         tables.microstructure_table_html(micro),
         figure_html(
