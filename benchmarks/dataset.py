@@ -37,6 +37,7 @@ class Dataset:
             self.config["synthetic"],
             self.config["data"]["label_values"],
             shape=shape,
+            split=self.config["split"],
         )
 
     def ingest(self):
@@ -52,6 +53,7 @@ class Dataset:
             summary_path=self.workdir / "summary.csv",
             histograms_path=self.workdir / "histograms.csv",
             figure_path=self.workdir / "classes.png",
+            sparse_labels=data.get("sparse_labels", False),
         )
 
     def split(self):
@@ -67,6 +69,7 @@ class Dataset:
             near_duplicate=settings["near_duplicate"],
             out_h5=self.patches_path(size),
             out_csv=self.workdir / f"patches_{size}px.csv",
+            max_ignored_fraction=settings.get("max_ignored_fraction", 1.0),
         )
 
     def build(self, shape, sizes):

@@ -53,8 +53,31 @@ def data_specs():
 
 def ingest_settings():
     """The data settings ingest uses besides the specs (a change reruns ingest)."""
-    keys = ("label_values", "class_names", "mask", "slices", "normalise_percentiles")
+    keys = (
+        "label_values",
+        "class_names",
+        "mask",
+        "slices",
+        "normalise_percentiles",
+        "sparse_labels",
+    )
     return {key: config["data"].get(key) for key in keys}
+
+
+def split_blocks():
+    """The split settings that place the blocks (ingest normalises with the train block, the
+    synthetic rule labels part of it); split.min_labelled_slices concerns the split rule alone."""
+    keys = ("val_fraction", "test_fraction", "guard_slices")
+    return {key: config["split"][key] for key in keys}
+
+
+def synthetic_label_split():
+    """The blocks the synthetic rule labels part of (synthetic.train_label_every above 1), else
+    None: a fully labelled volume does not depend on the split, so moving it regenerates
+    nothing."""
+    if config["synthetic"]["train_label_every"] > 1:
+        return split_blocks()
+    return None
 
 
 def ingest_inputs(wildcards):

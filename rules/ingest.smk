@@ -35,6 +35,6 @@ rule ingest:
     params:
         specs=data_specs(),
         data=ingest_settings(),
-        split=config["split"],
+        split=split_blocks(),
     script:
         "../scripts/ingest.py"

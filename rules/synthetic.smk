@@ -16,5 +16,6 @@ rule synthetic:
     params:
         settings=config["synthetic"],
         label_values=config["data"]["label_values"],
+        split=synthetic_label_split(),
     script:
         "../scripts/synthetic.py"

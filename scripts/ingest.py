@@ -12,6 +12,7 @@ with log_to(snakemake.log[0]):
         class_names=data["class_names"],
         mask=data.get("mask"),
         slices=data.get("slices"),
+        sparse_labels=data.get("sparse_labels", False),
         percentiles=data["normalise_percentiles"],
         split=snakemake.params.split,
         out_path=snakemake.output.volume,

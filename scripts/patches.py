@@ -13,4 +13,5 @@ with log_to(snakemake.log[0]):
         near_duplicate=settings["near_duplicate"],
         out_h5=snakemake.output.patches,
         out_csv=snakemake.output.counts,
+        max_ignored_fraction=settings["max_ignored_fraction"],
     )

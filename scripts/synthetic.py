@@ -5,5 +5,8 @@ from xrayseg.io.logsetup import log_to
 
 with log_to(snakemake.log[0]):
     write_synthetic_from_config(
-        snakemake.output[0], snakemake.params.settings, snakemake.params.label_values
+        snakemake.output[0],
+        snakemake.params.settings,
+        snakemake.params.label_values,
+        split=snakemake.params.split,
     )

@@ -5,6 +5,11 @@ The layout of volume.h5 and its attributes: xrayseg.io.volume.
 Two passes over the slices, one slice in memory at a time: the first reads the train slices for
 the normalisation percentiles (no val/test information shapes the inputs), the second checks,
 converts and writes every slice. Nothing appears under the output names unless every slice passed.
+
+Every raw slice is kept. A slice is labelled when at least one of its pixels holds a class: a raw
+slice without a label file (data.sparse_labels) or whose label slice is all mask holds
+IGNORE_INDEX everywhere and is marked unlabelled (volume.h5's `labelled`, summary.csv's
+`labelled` column).
 """
 
 import contextlib
@@ -16,12 +21,12 @@ import numpy as np
 
 from xrayseg.data.labels import LabelMapping, UnknownLabels
 from xrayseg.data.pairing import pair_sources
-from xrayseg.data.split import assign_splits
+from xrayseg.data.split import SPLITS, assign_splits
 from xrayseg.data.summary import SliceStatistics
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.greyslice import grey_slice, is_finite, non_finite_error
 from xrayseg.io.readers import open_slices
-from xrayseg.io.volume import volume_attrs
+from xrayseg.io.volume import IGNORE_INDEX, LABELLED_DATASET, volume_attrs
 from xrayseg.settings.confighash import config_hash
 from xrayseg.settings.specs import data_problems
 
@@ -136,10 +141,12 @@ def ingest_volume(
     summary_path=None,
     figure_path=None,
     histograms_path=None,
+    sparse_labels=False,
 ):
     """Read, pair, check, normalise and write the volume (and summary.csv, histograms.csv, the
     figure); returns the number of slices. Raises ValueError naming the files and the fix for any
-    bad input."""
+    bad input. sparse_labels (data.sparse_labels): raw slices without a label file are allowed
+    (xrayseg.data.pairing) and ingested unlabelled."""
     check_settings(label_values, class_names, mask, slices)
     mapping = LabelMapping(label_values, mask)
     settings = {
@@ -153,7 +160,7 @@ def ingest_volume(
         "percentiles": list(percentiles),
     }
     with open_slices(raw_spec) as raw_all, open_slices(labels_spec) as labels_all:
-        raw, labels = select_range(*pair_sources(raw_all, labels_all), slices)
+        raw, labels = select_range(*pair_sources(raw_all, labels_all, sparse_labels), slices)
         splits = stack_splits(len(raw), split, raw, labels)
         shape, low, high = normalisation_pass(raw, splits, percentiles)
         log.info("%d slice pairs of %s from %s and %s", len(raw), shape, raw_spec, labels_spec)
@@ -169,8 +176,11 @@ def ingest_volume(
                 if path is not None:
                     extras[kind] = outputs.enter_context(atomic_output(path))
             with h5py.File(tmp, "w") as out:
-                _write_slices(out, raw, labels, splits, shape, (low, high), mapping, statistics)
+                labelled = _write_slices(
+                    out, raw, labels, splits, shape, (low, high), mapping, statistics
+                )
                 out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
+            _log_labelled(labelled, splits)
             if "summary" in extras:
                 statistics.write_csv(extras["summary"])
             if "histograms" in extras:
@@ -199,21 +209,28 @@ def _volume_attrs(settings, raw, labels, mapping, norm):
 
 
 def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
-    """Pass 2: check, convert and write every slice into the open HDF5 file `out`. Content
-    problems are gathered and raised together at the end, so one run lists every bad slice."""
+    """Pass 2: check, convert and write every slice into the open HDF5 file `out`; returns
+    the labelled flag of each slice (also written as the dataset `labelled`). Content problems
+    are gathered and raised together at the end, so one run lists every bad slice."""
     low, high = norm
     raw_ds = _create(out, "raw", (len(raw), *shape), "float32")
     label_ds = _create(out, "labels", (len(raw), *shape), "uint8")
+    labelled = np.zeros(len(raw), dtype=bool)
     unknown, non_finite = UnknownLabels(mapping), []
     for z in range(len(raw)):
         pixels = grey_slice(raw, z, shape)
         label_name = labels.name(z)
-        classes, strange = mapping.classes(labels.read(z), f"{label_name} ({labels.spec})")
+        label_slice = labels.read(z)
+        if label_slice is None:  # no label file (data.sparse_labels): every pixel ignored
+            classes, strange = np.full(shape, IGNORE_INDEX, dtype=np.uint8), {}
+        else:
+            classes, strange = mapping.classes(label_slice, f"{label_name} ({labels.spec})")
         if classes.shape != shape:
             raise ValueError(
                 f"label slice {label_name} has shape {classes.shape} but its raw partner "
                 f"{raw.name(z)} has {shape}; labels must cover the raw slice pixel for pixel"
             )
+        labelled[z] = bool((classes != IGNORE_INDEX).any())
         unknown.add(label_name, strange)
         if not is_finite(pixels):
             non_finite.append(raw.name(z))
@@ -223,10 +240,31 @@ def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
         normalised = (pixels.astype(np.float32) - np.float32(low)) / np.float32(high - low)
         raw_ds[z] = normalised
         label_ds[z] = classes
-        statistics.add(z, splits[z], raw.name(z), label_name, pixels, normalised, classes)
+        statistics.add(
+            z, splits[z], raw.name(z), label_name, pixels, normalised, classes, labelled[z]
+        )
         if (z + 1) % 50 == 0:
             log.info("slice %d of %d written", z + 1, len(raw))
     if non_finite:
         raise non_finite_error(non_finite, raw.spec)
     if unknown:
         raise ValueError(unknown.message())
+    out.create_dataset(LABELLED_DATASET, data=labelled)
+    return labelled
+
+
+def _log_labelled(labelled, splits):
+    """Say how many slices of each block hold labels, when not all do."""
+    if labelled.all():
+        return
+    per_block = ", ".join(
+        f"{name} {sum(labelled[z] for z, s in enumerate(splits) if s == name)} of "
+        f"{splits.count(name)}"
+        for name in SPLITS
+    )
+    log.info(
+        "%d of %d slices labelled (%s); unlabelled slices hold no labels (ignored everywhere)",
+        int(labelled.sum()),
+        len(labelled),
+        per_block,
+    )

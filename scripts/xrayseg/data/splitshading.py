@@ -32,3 +32,21 @@ def shade_splits(axis, splits, label=True):
                 transform=axis.get_xaxis_transform(),
                 fontsize="small",
             )
+
+
+def mark_labelled(axis, slices, labelled):
+    """Short ticks along the bottom of the axes at the labelled slices, when only some are
+    (sparse labels); nothing when every slice is labelled. Returns whether it drew."""
+    marked = [z for z, flag in zip(slices, labelled, strict=True) if flag]
+    if len(marked) == len(slices):
+        return False
+    axis.vlines(
+        marked,
+        0,
+        0.04,
+        transform=axis.get_xaxis_transform(),
+        colors="black",
+        linewidth=1.0,
+        label=f"labelled ({len(marked)} of {len(slices)})",
+    )
+    return True

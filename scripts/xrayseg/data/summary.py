@@ -1,7 +1,8 @@
 """Per-slice statistics gathered while ingesting: summary.csv, histograms.csv and a figure.
 
-summary.csv has one row per slice: index, split, source names, raw grey mean and std (in the files'
-units), and the fraction of pixels in each class and under the ignore mask. histograms.csv has each
+summary.csv has one row per slice: index, split, labelled (whether any pixel holds a class),
+source names, raw grey mean and std (in the files' units), and the fraction of pixels in each class
+and under the ignore mask (1 on an unlabelled slice). histograms.csv has each
 class's grey-value histogram over every slice: one row per class and bin (class, grey: the bin
 centre in the files' units, normalised: the same on the normalised scale, count, fraction of the
 class's pixels). The figure shows the class fractions along the stack (with the split blocks) and
@@ -14,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from xrayseg.data.splitshading import shade_splits
+from xrayseg.data.splitshading import mark_labelled, shade_splits
 from xrayseg.io.volume import IGNORE_INDEX
 
 # Histogram range in normalised units (0 and 1 are the train slices' low and high percentiles).
@@ -31,12 +32,13 @@ class SliceStatistics:
         self.rows = []
         self.histograms = np.zeros((len(class_names), HIST_BINS), dtype=np.int64)
 
-    def add(self, z, split, raw_name, label_name, raw, normalised, classes):
+    def add(self, z, split, raw_name, label_name, raw, normalised, classes, labelled=True):
         """Record slice z: `raw` in file units, `normalised` as written, `classes` uint8."""
         counts = np.bincount(classes.ravel(), minlength=256)
         row = {
             "slice": z,
             "split": split,
+            "labelled": bool(labelled),
             "raw_name": raw_name,
             "label_name": label_name,
             "mean": float(raw.mean(dtype=np.float64)),
@@ -98,10 +100,16 @@ class SliceStatistics:
         along, histogram = figure.subplots(1, 2, width_ratios=[1.4, 1])
         figure.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.92, wspace=0.2)
         shade_splits(along, frame.set_index("slice")["split"])
+        # Unlabelled slices have no class fractions: gaps in the lines, dots where lone.
+        labelled = frame["labelled"].to_numpy(dtype=bool)
+        style = {"linewidth": 1.2, "marker": "." if not labelled.all() else None}
         for name in self.class_names:
-            along.plot(frame["slice"], frame[f"fraction_{name}"], label=name, linewidth=1.2)
-        if frame["fraction_ignored"].any():
-            along.plot(frame["slice"], frame["fraction_ignored"], "k--", label="ignored")
+            values = frame[f"fraction_{name}"].where(labelled)
+            along.plot(frame["slice"], values, label=name, **style)
+        if frame["fraction_ignored"][labelled].any():
+            ignored = frame["fraction_ignored"].where(labelled)
+            along.plot(frame["slice"], ignored, "k--", label="ignored", marker=style["marker"])
+        mark_labelled(along, frame["slice"], labelled)
         along.set(xlabel="slice", ylabel="fraction of pixels")
         along.set_title("Classes along the stack", pad=14)  # above the split names
         along.set_ylim(0, 1)

@@ -18,6 +18,7 @@ import tifffile
 from scipy import ndimage
 
 from xrayseg.io.atomic import atomic_output
+from xrayseg.settings.split_blocks import assign_splits, every_nth_train_labelled
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +126,13 @@ def write_synthetic_dataset(
     drift,
     label_values,
     seed,
+    labelled=None,
 ):
     """Generate a synthetic tomogram and write it as the real data's layout under `out_dir`.
 
     `out_dir/raw/SOCprist*.tiff` hold uint16 raw slices (PackBits), `out_dir/labels/slice__*.tif`
-    uint8 labels with `label_values` (one per class). The folder appears complete or not at all.
+    uint8 labels with `label_values` (one per class), for the slices `labelled` marks (a bool per
+    slice; None: every slice). The folder appears complete or not at all.
     """
     shape = tuple(int(s) for s in shape)
     log.info("generating a %s synthetic volume (seed %d)", shape, seed)
@@ -142,7 +145,10 @@ def write_synthetic_dataset(
         (tmp / "labels").mkdir()
         for z in range(shape[0]):
             tifffile.imwrite(tmp / "raw" / raw_names[z], raw[z], compression="packbits")
-            tifffile.imwrite(tmp / "labels" / label_names[z], label_lut[phases[z]])
+            if labelled is None or labelled[z]:
+                tifffile.imwrite(tmp / "labels" / label_names[z], label_lut[phases[z]])
+    if labelled is not None and not all(labelled):
+        log.info("labels written for %d of %d slices", sum(map(bool, labelled)), shape[0])
     fractions_found = np.bincount(phases.ravel(), minlength=len(fractions)) / phases.size
     log.info(
         "wrote %d slices to %s; phase fractions %s", shape[0], out_dir, fractions_found.round(3)
@@ -150,12 +156,29 @@ def write_synthetic_dataset(
     return Path(out_dir)
 
 
-def write_synthetic_from_config(out_dir, settings, label_values, shape=None):
+def synthetic_labelled(depth, train_label_every, split):
+    """A bool per slice of a `depth`-slice synthetic stack: which get a label file. Every slice
+    when train_label_every is 1 (or absent); else every n-th train slice and the val and test
+    blocks of the split (the config's split section), as xrayseg.settings.split_blocks places
+    them."""
+    if not train_label_every or train_label_every <= 1:
+        return None
+    if split is None:
+        raise ValueError("synthetic.train_label_every above 1 needs the split's blocks")
+    splits = assign_splits(
+        depth, split["val_fraction"], split["test_fraction"], split["guard_slices"]
+    )
+    return every_nth_train_labelled(splits, train_label_every)
+
+
+def write_synthetic_from_config(out_dir, settings, label_values, shape=None, split=None):
     """write_synthetic_dataset with the config's `synthetic` section (`shape` overrides its
-    shape: the benchmarks generate other sizes)."""
+    shape: the benchmarks generate other sizes); `split` (val_fraction, test_fraction,
+    guard_slices) places the train block when synthetic.train_label_every labels part of it."""
+    shape = settings["shape"] if shape is None else shape
     return write_synthetic_dataset(
         out_dir=out_dir,
-        shape=settings["shape"] if shape is None else shape,
+        shape=shape,
         fractions=settings["fractions"],
         feature_size=settings["feature_size"],
         grey_means=settings["grey_means"],
@@ -164,4 +187,5 @@ def write_synthetic_from_config(out_dir, settings, label_values, shape=None):
         drift=settings["drift"],
         label_values=label_values,
         seed=settings["seed"],
+        labelled=synthetic_labelled(shape[0], settings.get("train_label_every", 1), split),
     )

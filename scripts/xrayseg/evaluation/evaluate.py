@@ -1,13 +1,16 @@
 """Full-slice evaluation of one trained model: results/eval/{model}/.
 
-Every slice of the evaluated val and test blocks, and `train_slices` train slices spread evenly
-over their block (evaluation.subset), is predicted whole and scored, with a progress line in the
-log at least every 30 s. Per-slice scores and counts go to metrics.csv; pooled scores per split
-(summed counts, with bootstrap intervals over slices) to summary.json; pooled confusion matrices
-to confusion.csv; the test predictions to a TIFF stack (and optionally their class probabilities
-to HDF5); raw / label / prediction / error panels of the worst, median and best test slices to
-PNGs (panel.png is the median one); the microstructure of the test block, true and predicted, to
-microstructure.csv (relative errors also in the summary)."""
+Every labelled slice of the evaluated val and test blocks, and `train_slices` of the labelled
+train slices spread evenly over them (evaluation.subset), is predicted whole and scored (2.5-D
+inputs still take neighbours from every slice of the block, labelled or not), with a progress
+line in the log at least every 30 s. Per-slice scores and counts go to metrics.csv; pooled
+scores per split (summed counts, with bootstrap intervals over slices) to summary.json; pooled
+confusion matrices to confusion.csv; the scored test slices' predictions to a TIFF stack (and
+optionally their class probabilities to HDF5); raw / label / prediction / error panels of the
+worst, median and best test slices to PNGs (panel.png is the median one); the microstructure of
+the test block (its longest run of labelled slices when only some are), true and predicted, to
+microstructure.csv (relative errors also in the summary). summary.json's labelled_slices says
+how many slices each split has, how many of them are labelled and how many were scored."""
 
 import contextlib
 import logging
@@ -18,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xrayseg.data.split import slices_of
+from xrayseg.data.split import labelled_slices_of, slices_of
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
@@ -69,10 +72,13 @@ def evaluate_model(
     class_names = list(checkpoint["class_names"])
     split_frame = pd.read_csv(split_csv)
     blocks = {split: slices_of(split_frame, split) for split in settings["splits"]}
-    for split, slices in blocks.items():
+    labelled = {split: labelled_slices_of(split_frame, split) for split in blocks}
+    for split, slices in labelled.items():
         if not slices:
-            raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
-    scored, train_slices = slices_to_score(blocks, settings)
+            raise ValueError(
+                f"{split_csv}: evaluate.splits names {split!r}, which has no labelled slices"
+            )
+    scored, train_slices = slices_to_score(labelled, settings)
     log.info(
         "%s on %s (%s) with %s",
         checkpoint["model_name"],
@@ -84,10 +90,10 @@ def evaluate_model(
         probabilities = None
         if outputs.get("probabilities"):
             tmp = stack.enter_context(atomic_output(outputs["probabilities"]))
-            names = split_frame.set_index("slice").loc[blocks["test"], "name"]
+            names = split_frame.set_index("slice").loc[scored["test"], "name"]
             probabilities = ProbabilityFile(
                 tmp,
-                blocks["test"],
+                scored["test"],
                 names.tolist(),
                 volume["raw"].shape[1:],
                 class_names,
@@ -100,6 +106,14 @@ def evaluate_model(
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         summary["train_slices"] = train_slices
+        summary["labelled_slices"] = {
+            split: {
+                "slices": len(blocks[split]),
+                "labelled": len(labelled[split]),
+                "scored": len(scored[split]),
+            }
+            for split in blocks
+        }
         write_csv(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
@@ -135,15 +149,18 @@ def evaluate_model(
 def slices_to_score(blocks, settings):
     """({split: slices to score}, what summary.json records about the train slices).
 
-    Every slice of a block, except train: evaluate.train_slices spread slices of it (0, None or
-    absent: all). The record is None when train is not evaluated.
+    blocks: {split: its labelled slices}. Every one of them, except train: evaluate.train_slices
+    spread slices of them (0, None or absent: all). The record is None when train is not
+    evaluated.
     """
     scored = dict(blocks)
     if "train" not in blocks:
         return scored, None
     asked, seed = settings.get("train_slices"), settings.get("train_slices_seed", 0)
     scored["train"] = spread_subset(blocks["train"], asked, seed)
-    log.info("scoring %d of the %d train slices", len(scored["train"]), len(blocks["train"]))
+    log.info(
+        "scoring %d of the %d labelled train slices", len(scored["train"]), len(blocks["train"])
+    )
     record = {"scored": scored["train"], "available": len(blocks["train"]), "asked": asked}
     return scored, {**record, "seed": seed}
 

@@ -3,14 +3,23 @@
 The test block is a contiguous run of whole slices, so it is a small 3-D volume: the true labels
 and the model's predictions of it are measured alike (xrayseg.microstructure) and compared metric
 by metric. Ignored voxels (IGNORE_INDEX in the labels) are left out of both.
+
+With sparse labels only the labelled test slices are predicted, and 3-D measures need neighbours
+in the stack: the longest contiguous run of labelled test slices is measured (the first of equal
+runs), and the summary says which slices and how many of the labelled ones that is. A fully
+labelled test block is one run, measured whole. An unlabelled slice is not a gap that the
+ignore rule could bridge: it would cut every connected path along the stack.
 """
 
+import logging
 import math
 
 import numpy as np
 
 from xrayseg.microstructure import microstructure_table
 from xrayseg.microstructure.roles import class_roles
+
+log = logging.getLogger(__name__)
 
 # Without the config's section: no roles (so no TPB), unit voxels, spanning along the stack.
 NO_ROLES = {"roles": {}, "voxel_size": 1.0, "axis": 0}
@@ -24,11 +33,18 @@ def measure_test_block(labels, predictions, settings, class_names):
     `microstructure` section (roles by class name, voxel_size, axis). The table is
     microstructure_table's; the summary holds every relative error and their mean per metric.
     """
-    slices = sorted(predictions)
-    if not slices:
+    predicted_slices = sorted(predictions)
+    if not predicted_slices:
         raise ValueError("no test slices to measure the microstructure on")
-    if slices != list(range(slices[0], slices[-1] + 1)):
-        raise ValueError(f"the test slices are not one contiguous block: {slices}")
+    slices = longest_run(predicted_slices)
+    if len(slices) < len(predicted_slices):
+        log.warning(
+            "microstructure: measured over test slices %d-%d, the longest contiguous run of "
+            "the %d labelled test slices (3-D measures need neighbouring slices)",
+            slices[0],
+            slices[-1],
+            len(predicted_slices),
+        )
     true_volume = np.asarray(labels[slices[0] : slices[-1] + 1])
     predicted_volume = np.stack([predictions[z] for z in slices])
     table = microstructure_table(
@@ -39,7 +55,20 @@ def measure_test_block(labels, predictions, settings, class_names):
         settings["axis"],
         class_names=class_names,
     )
-    return table, summarise_microstructure(table, settings, slices)
+    summary = summarise_microstructure(table, settings, slices)
+    summary["labelled_test_slices"] = len(predicted_slices)
+    return table, summary
+
+
+def longest_run(slices):
+    """The longest run of consecutive indices in sorted `slices` (the first of equal ones)."""
+    best_start, best_length, start = 0, 1, 0
+    for i in range(1, len(slices) + 1):
+        if i == len(slices) or slices[i] != slices[i - 1] + 1:
+            if i - start > best_length:
+                best_start, best_length = start, i - start
+            start = i
+    return list(slices[best_start : best_start + best_length])
 
 
 def summarise_microstructure(table, settings, slices):
@@ -53,6 +82,7 @@ def summarise_microstructure(table, settings, slices):
         mean_abs[metric] = float(np.mean(finite)) if finite else float("nan")
     return {
         "test_slices": [int(slices[0]), int(slices[-1])],
+        "slices_measured": len(slices),
         "roles": dict(settings["roles"]),
         "voxel_size": float(settings["voxel_size"]),
         "axis": int(settings["axis"]),

@@ -2,8 +2,11 @@
 ignored pixels.
 
 Layout (written by xrayseg.data.ingest):
-  raw     float32 (Z, Y, X)  grey values mapped so the train slices' low/high percentiles are 0/1
-  labels  uint8   (Z, Y, X)  class indices 0..C-1; pixels under the mask hold IGNORE_INDEX
+  raw       float32 (Z, Y, X)  grey values mapped so the train slices' low/high percentiles are 0/1
+  labels    uint8   (Z, Y, X)  class indices 0..C-1; pixels under the mask, and every pixel of an
+                               unlabelled slice, hold IGNORE_INDEX
+  labelled  bool    (Z,)       True where the slice holds at least one labelled pixel (absent in
+                               volumes written before sparse labels: every slice labelled)
   attrs   class_names, label_values, norm_low, norm_high, norm_percentiles, raw_names,
           label_names, n_slices, config_hash, ignore_index, mask_value, label_kind, raw_source,
           labels_source, slice_range (JSON text where not a number)
@@ -18,6 +21,8 @@ import h5py
 
 # Label value of pixels that count for nothing in training and scoring (the config's ignore mask).
 IGNORE_INDEX = 255
+# The dataset of the per-slice labelled flags.
+LABELLED_DATASET = "labelled"
 
 
 class VolumeInfo:
@@ -26,10 +31,11 @@ class VolumeInfo:
     Each fact is decoded when asked for; one the file lacks is an error naming the file.
     """
 
-    def __init__(self, path, attrs, shape):
+    def __init__(self, path, attrs, shape, labelled=None):
         self.path = path
         self.attrs = dict(attrs)
         self.shape = tuple(int(n) for n in shape)  # (Z, Y, X)
+        self._labelled = None if labelled is None else [bool(flag) for flag in labelled]
 
     def _json(self, key):
         return json.loads(self._attr(key))
@@ -67,7 +73,16 @@ class VolumeInfo:
 
     @property
     def label_names(self):
+        """The source name of each label slice ("" where a raw slice had no label file)."""
         return self._json("label_names")
+
+    @property
+    def labelled(self):
+        """A bool per slice: True where it holds at least one labelled pixel. A volume without
+        the dataset (written before sparse labels) counts as labelled throughout."""
+        if self._labelled is None:
+            return [True] * self.shape[0]
+        return list(self._labelled)
 
     @property
     def raw_source(self):
@@ -136,7 +151,8 @@ def read_volume_info(volume_path):
     """The VolumeInfo of volume.h5; an error names the file when it cannot be read."""
     try:
         with h5py.File(volume_path, "r") as volume:
-            return VolumeInfo(volume_path, volume.attrs, volume["raw"].shape)
+            labelled = volume[LABELLED_DATASET][()] if LABELLED_DATASET in volume else None
+            return VolumeInfo(volume_path, volume.attrs, volume["raw"].shape, labelled)
     except (OSError, KeyError) as error:
         raise ValueError(
             f"{volume_path}: cannot read it as an ingested volume ({error}); run ingest again "

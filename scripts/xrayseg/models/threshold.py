@@ -7,22 +7,21 @@ such thresholds already score 96-97 % pixel accuracy, so every deep model is com
 
 import numpy as np
 
+from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models.spec import ModelSpec
 
 HISTOGRAM_BINS = 2048
 
 
 def fit(raw_slices, label_slices, n_classes, seed=0, threads=1, max_pixels=2_000_000):
-    """Thresholds and class order from train slices (lists of 2-D arrays); plain-number dict.
+    """Thresholds and class order from train slices (sequences of 2-D arrays, read one slice at
+    a time, so they may be lazy); plain-number dict.
 
-    `threads` is unused: one numpy pass needs no parallelism.
+    Fitted on the labelled pixels, at most max_pixels / len(slices) drawn at random from each
+    slice (all of them where a slice has fewer), so memory stays bounded whatever the stack's
+    size. `threads` is unused: one numpy pass needs no parallelism.
     """
-    rng = np.random.default_rng(seed)
-    raw = np.concatenate([r.ravel() for r in raw_slices]).astype(np.float64)
-    labels = np.concatenate([lab.ravel() for lab in label_slices])
-    if raw.size > max_pixels:
-        pick = rng.choice(raw.size, max_pixels, replace=False)
-        raw, labels = raw[pick], labels[pick]
+    raw, labels = labelled_sample(raw_slices, label_slices, max_pixels, seed)
     present = [c for c in range(n_classes) if (labels == c).any()]
     if len(present) < n_classes:
         missing = sorted(set(range(n_classes)) - set(present))
@@ -37,6 +36,24 @@ def fit(raw_slices, label_slices, n_classes, seed=0, threads=1, max_pixels=2_000
         errors = (dark_hist.sum() - np.cumsum(dark_hist)) + np.cumsum(bright_hist)
         thresholds.append(float(edges[middle_of_first_minimum(errors) + 1]))
     return {"thresholds": sorted(thresholds), "order": [int(c) for c in order]}
+
+
+def labelled_sample(raw_slices, label_slices, max_pixels, seed):
+    """(raw float64, labels) of the labelled pixels of the slices, at most
+    ceil(max_pixels / len(slices)) drawn from each."""
+    if len(raw_slices) == 0:
+        raise ValueError("threshold: no train slices to fit on")
+    rng = np.random.default_rng(seed)
+    per_slice = -(-max_pixels // len(raw_slices))
+    raws, labels = [], []
+    for index in range(len(raw_slices)):
+        label = np.asarray(label_slices[index]).ravel()
+        usable = np.flatnonzero(label != IGNORE_INDEX)
+        if usable.size > per_slice:
+            usable = np.sort(rng.choice(usable, per_slice, replace=False))
+        raws.append(np.asarray(raw_slices[index]).ravel()[usable].astype(np.float64))
+        labels.append(label[usable])
+    return np.concatenate(raws), np.concatenate(labels)
 
 
 def middle_of_first_minimum(errors):

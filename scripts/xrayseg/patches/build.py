@@ -5,10 +5,13 @@ Layout of {size}px.h5: one group per split (train, val, test) holding
   labels   uint8   (N, size, size)   class indices (255 = ignore), one chunk per patch
   origins  int32   (N, 3)            slice index, y, x of the patch's top-left corner
 Root attrs: settings (JSON), config_hash (settings + volume + split assignment),
-volume_config_hash. Group attrs: made, exact_duplicates, near_duplicates, kept, slices,
-class_fractions (over labelled pixels), ignored_fraction.
+volume_config_hash. Group attrs: made, mostly_ignored, exact_duplicates, near_duplicates, kept,
+slices (the labelled slices cut), class_fractions (over labelled pixels), ignored_fraction.
 
-Patches of a split come only from that split's slices (guard slices give none). Splits are
+Patches of a split come only from that split's labelled slices (guard and unlabelled slices give
+none). A patch with no labelled pixel, or with more than `max_ignored_fraction` of its pixels
+ignored (mask, unlabelled parts of a scribbled slice), is skipped and counted as mostly_ignored:
+it would fill a batch slot with almost no loss. Splits are
 selected test first, then val, then train, sharing one set of content hashes: a patch whose exact
 content is already in a held-out split is dropped from the later split, never from the held-out one.
 Near-duplicates (xrayseg.patches.dedup) are judged against the content kept from the same
@@ -23,7 +26,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from xrayseg.data.split import GUARD, SPLITS, slices_of
+from xrayseg.data.split import GUARD, SPLITS, labelled_flags, labelled_slices_of
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key
@@ -35,13 +38,31 @@ log = logging.getLogger(__name__)
 
 # Held-out splits first: a duplicate across splits then always leaves train, not val or test.
 SELECTION_ORDER = ("test", "val", "train")
-COUNT_NAMES = ("made", "exact_duplicates", "near_duplicates", "kept")
+COUNT_NAMES = ("made", "mostly_ignored", "exact_duplicates", "near_duplicates", "kept")
 
 
-def select_split(raw_volume, label_volume, slices, size, rng, near_duplicate, seen, writer):
+def mostly_ignored(label_tiles, max_ignored_fraction):
+    """Boolean mask over the tiles: True where a tile has no labelled pixel, or more than
+    `max_ignored_fraction` of its pixels ignored."""
+    ignored = (label_tiles == IGNORE_INDEX).mean(axis=(-2, -1))
+    return (ignored > max_ignored_fraction) | (ignored == 1.0)
+
+
+def select_split(
+    raw_volume,
+    label_volume,
+    slices,
+    size,
+    rng,
+    near_duplicate,
+    seen,
+    writer,
+    max_ignored_fraction=1.0,
+):
     """Cut, deduplicate and append one split's patches to `writer`; returns (counts, class hist).
 
-    `seen` holds the content keys of every patch kept so far (any split) and is extended here.
+    `slices`: the split's labelled slices. `seen` holds the content keys of every patch kept so
+    far (any split) and is extended here.
     """
     height, width = raw_volume.shape[1:]
     offsets = slice_offsets(len(slices), height, width, size, rng)
@@ -56,8 +77,12 @@ def select_split(raw_volume, label_volume, slices, size, rng, near_duplicate, se
             np.asarray(label_volume[z], dtype=np.uint8), size, offset_y, offset_x
         )
         near = near_filter.near_duplicates(z, raw_tiles, label_tiles, origins)
+        skipped = mostly_ignored(label_tiles, max_ignored_fraction)
         kept = np.zeros_like(near)
         for index in np.ndindex(near.shape):
+            if skipped[index]:
+                counts["mostly_ignored"] += 1
+                continue
             key = content_key(raw_tiles[index], label_tiles[index])
             if key in seen:
                 counts["exact_duplicates"] += 1
@@ -84,11 +109,28 @@ def class_fractions(label_histogram, n_classes):
     return fractions, float(label_histogram[IGNORE_INDEX] / max(total, 1))
 
 
-def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, out_csv):
-    """Write the patch file and its counts table for one patch size; returns the counts table."""
+def build_patches(
+    volume_path,
+    split_csv,
+    size,
+    seed,
+    near_duplicate,
+    out_h5,
+    out_csv,
+    max_ignored_fraction=1.0,
+):
+    """Write the patch file and its counts table for one patch size; returns the counts table.
+
+    max_ignored_fraction: patches.max_ignored_fraction (1: skip only patches with no labelled
+    pixel)."""
     split_frame = _read_split(split_csv)
     info = read_volume_info(volume_path)
-    settings = {"size": size, "seed": seed, "near_duplicate": dict(near_duplicate)}
+    settings = {
+        "size": size,
+        "seed": seed,
+        "near_duplicate": dict(near_duplicate),
+        "max_ignored_fraction": float(max_ignored_fraction),
+    }
     started = time.perf_counter()
     rows = {}
     with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
@@ -99,7 +141,7 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
         with h5py.File(tmp, "w") as out:
             writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
             for number, split in enumerate(SELECTION_ORDER):
-                slices = slices_of(split_frame, split)
+                slices = labelled_slices_of(split_frame, split)
                 counts, histogram = select_split(
                     raw_volume,
                     label_volume,
@@ -109,6 +151,7 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                     near_duplicate,
                     seen,
                     writers[split],
+                    max_ignored_fraction,
                 )
                 fractions, ignored = class_fractions(histogram, n_classes)
                 out[split].attrs.update(
@@ -120,8 +163,14 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                     }
                 )
                 fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
-                rows[split] = {"size": size, "split": split, **counts, **fraction_columns}
-                log.info("%dpx %s: %d slices, %s", size, split, len(slices), counts)
+                rows[split] = {
+                    "size": size,
+                    "split": split,
+                    "slices": len(slices),
+                    **counts,
+                    **fraction_columns,
+                }
+                log.info("%dpx %s: %d labelled slices, %s", size, split, len(slices), counts)
             out.attrs["settings"] = json.dumps(settings)
             out.attrs["volume_config_hash"] = info.config_hash
             out.attrs["config_hash"] = config_hash(
@@ -129,9 +178,10 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                     "settings": settings,
                     "volume": info.config_hash,
                     "split": split_frame["split"].tolist(),
+                    "labelled": labelled_flags(split_frame).tolist(),
                 }
             )
-        used_slices = int((split_frame["split"] != GUARD).sum())
+        used_slices = int(((split_frame["split"] != GUARD) & labelled_flags(split_frame)).sum())
         megabytes = used_slices * raw_volume.shape[1] * raw_volume.shape[2] * 4 / 1e6
     seconds = time.perf_counter() - started
     log.info(

@@ -5,6 +5,7 @@ import logging
 
 import pandas as pd
 
+from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
@@ -84,7 +85,9 @@ def build_report(
         raise ValueError("report: no models (config key models is empty)")
     info = read_volume_info(volume)
     summary = inputs.read_csv(ingest_summary, ("slice", "split"))
-    splits = inputs.read_csv(split_csv, ("slice", "split")).set_index("slice")["split"]
+    split_frame = inputs.read_csv(split_csv, ("slice", "split")).set_index("slice")
+    splits = split_frame["split"]
+    labelled = labelled_flags(split_frame)
     counts = _patch_counts(patch_counts)
 
     comparison = scores.comparison_table(models, _bootstrap_settings(models, config))
@@ -97,7 +100,7 @@ def build_report(
     iou = scores.per_class_scores(models, "iou")
     boundary = scores.per_class_scores(models, "boundary_f1")
 
-    test_slices = sorted(splits[splits == "test"].index)
+    test_slices = sorted(splits[(splits == "test") & labelled].index)  # the ones evaluated
     predictions = {
         name: inputs.read_predictions(m.predictions, info.label_values, test_slices)
         for name, m in models.items()
@@ -135,6 +138,7 @@ def build_report(
             pngs=pngs,
             volume=info,
             splits=splits,
+            labelled=labelled,
             patch_counts=counts,
             iou=iou,
             microstructure=micro,

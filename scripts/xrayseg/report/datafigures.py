@@ -4,10 +4,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from xrayseg.data.splitshading import SPLIT_COLOURS, shade_splits, split_blocks
+from xrayseg.data.splitshading import SPLIT_COLOURS, mark_labelled, shade_splits, split_blocks
 from xrayseg.report.style import class_palette, message_figure
 
-COUNT_KINDS = ("made", "exact_duplicates", "near_duplicates", "kept")
+COUNT_KINDS = ("made", "mostly_ignored", "exact_duplicates", "near_duplicates", "kept")
 
 
 def draw_split_strip(axis, splits):
@@ -39,16 +39,24 @@ def data_figure(ingest_summary, histograms, class_names):
 
     splits = ingest_summary.set_index("slice")["split"]
     shade_splits(along, splits, label=False)
-    long = ingest_summary.melt(
-        id_vars="slice",
-        value_vars=[f"fraction_{name}" for name in class_names],
-        var_name="class",
-        value_name="fraction",
-    )
-    long["class"] = long["class"].str.removeprefix("fraction_")
-    sns.lineplot(data=long, x="slice", y="fraction", hue="class", palette=palette, ax=along)
-    if ingest_summary.get("fraction_ignored", pd.Series([0])).any():
-        along.plot(ingest_summary["slice"], ingest_summary["fraction_ignored"], "k--")
+    labelled = ingest_summary.get("labelled", pd.Series(True, index=ingest_summary.index))
+    labelled = labelled.astype(bool)
+    # Unlabelled slices have no class fractions (sparse labels): gaps in the lines, a dot on
+    # each labelled slice.
+    marker = "." if not labelled.all() else None
+    for name in class_names:
+        along.plot(
+            ingest_summary["slice"],
+            ingest_summary[f"fraction_{name}"].where(labelled),
+            color=palette[name],
+            marker=marker,
+            label=name,
+        )
+    ignored = ingest_summary.get("fraction_ignored", pd.Series(0.0, index=ingest_summary.index))
+    if ignored[labelled].any():
+        along.plot(ingest_summary["slice"], ignored.where(labelled), "k--", marker=marker)
+    mark_labelled(along, ingest_summary["slice"], labelled)
+    along.legend(fontsize="small")
     along.set(
         ylim=(0, 1), xlabel="", ylabel="fraction of the slice", title="Classes along the stack"
     )
@@ -67,7 +75,8 @@ def data_figure(ingest_summary, histograms, class_names):
 
 
 def patches_figure(counts):
-    """Patches made / exact duplicates / near-duplicates / kept per split, one panel per size.
+    """Patches made / mostly ignored / exact duplicates / near-duplicates / kept per split, one
+    panel per size.
 
     counts: the rows of every results/patches/{size}px.csv (size, split, made, ...).
     """
@@ -76,7 +85,11 @@ def patches_figure(counts):
     long = counts.melt(
         id_vars=["size", "split"], value_vars=list(COUNT_KINDS), var_name="count", value_name="n"
     )
-    labels = {"exact_duplicates": "exact duplicates", "near_duplicates": "near-duplicates"}
+    labels = {
+        "mostly_ignored": "mostly ignored",
+        "exact_duplicates": "exact duplicates",
+        "near_duplicates": "near-duplicates",
+    }
     long["count"] = long["count"].replace(labels)
     order = [labels.get(kind, kind) for kind in COUNT_KINDS]
     sizes = sorted(long["size"].unique())

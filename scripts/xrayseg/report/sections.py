@@ -27,6 +27,7 @@ class ReportContent:
     picks: list  # [(slice, why)] of the comparison panels
     config: dict  # the run's configuration, shown in full
     made: dict  # provenance.provenance
+    labelled: pd.Series | None = None  # whether each slice holds labels (None: all do)
 
 
 def sections(content):
@@ -41,12 +42,18 @@ def sections(content):
             (
                 "microstructure",
                 "Microstructure",
-                _microstructure_parts(content.microstructure, content.pngs),
+                _microstructure_parts(
+                    content.microstructure, content.pngs, _measured_block(content.models)
+                ),
             )
         )
     return page_sections + [
         ("training", "Training", _training_parts(content.models, content.pngs)),
-        ("data", "Data", _data_parts(content.volume, content.splits, content.pngs)),
+        (
+            "data",
+            "Data",
+            _data_parts(content.volume, content.splits, content.pngs, content.labelled),
+        ),
         ("patches", "Patches", _patch_parts(content.patch_counts, content.pngs)),
         ("provenance", "How it was made", _provenance_parts(content.made, content.config)),
     ]
@@ -116,9 +123,25 @@ def _failure_parts(pngs, picks):
     ]
 
 
-def _microstructure_parts(micro, pngs):
+def _measured_block(models):
+    """What the test block's microstructure was measured on, from the first model's summary:
+    " (slices a-b)", and when that is a run of sparse labels, how many were labelled."""
+    micro = next(iter(models.values())).summary.get("microstructure") or {}
+    if "test_slices" not in micro:
+        return ""
+    first, last = micro["test_slices"]
+    measured, labelled = micro.get("slices_measured"), micro.get("labelled_test_slices")
+    if measured is not None and labelled is not None and measured < labelled:
+        return (
+            f" (test slices {first}–{last}, the longest contiguous run of the {labelled} "
+            "labelled test slices)"
+        )
+    return f" (test slices {first}–{last})"
+
+
+def _microstructure_parts(micro, pngs, measured=""):
     return [
-        "<p>Microstructure quantities measured on each model's predicted test block "
+        f"<p>Microstructure quantities measured on each model's predicted test block{measured} "
         "against the labels: the relative error of each (bold: smallest).</p>",
         tables.microstructure_table_html(micro),
         figure_html(
@@ -158,9 +181,13 @@ def _training_parts(models, pngs):
     ]
 
 
-def _data_parts(volume, splits, pngs):
+def _data_parts(volume, splits, pngs, labelled=None):
     n_slices, height, width = volume.shape
     per_split = splits.value_counts()
+    if labelled is None:
+        labelled = pd.Series(True, index=splits.index)
+    labelled_per_split = splits[labelled.reindex(splits.index, fill_value=True)].value_counts()
+    sparse = not labelled.all()
     classes = ", ".join(
         f"{esc(name)} (label {esc(json.dumps(value))})"
         for name, value in zip(volume.class_names, volume.label_values, strict=True)
@@ -177,6 +204,22 @@ def _data_parts(volume, splits, pngs):
                     f"{name} {int(per_split.get(name, 0))}"
                     for name in ("train", "val", "test", "guard")
                 ),
+            ),
+            *(
+                [
+                    (
+                        "labelled slices",
+                        ", ".join(
+                            f"{name} {int(labelled_per_split.get(name, 0))} of "
+                            f"{int(per_split.get(name, 0))}"
+                            for name in ("train", "val", "test")
+                        )
+                        + " (labels for only some slices: models train and are scored on "
+                        "the labelled ones)",
+                    )
+                ]
+                if sparse
+                else []
             ),
             (
                 "normalisation",

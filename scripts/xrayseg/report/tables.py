@@ -71,8 +71,18 @@ def score_table_html(comparison):
 
 
 def patch_table_html(counts):
-    """made / exact duplicates / near-duplicates / kept (and the kept share) per size and split."""
-    header = ["size (px)", "split", "made", "exact duplicates", "near-duplicates", "kept", "kept %"]
+    """made / mostly ignored / exact duplicates / near-duplicates / kept (and the kept share) per
+    size and split."""
+    header = [
+        "size (px)",
+        "split",
+        "made",
+        "mostly ignored",
+        "exact duplicates",
+        "near-duplicates",
+        "kept",
+        "kept %",
+    ]
     rows = []
     for _, row in counts.iterrows():
         made = int(row["made"])
@@ -82,6 +92,7 @@ def patch_table_html(counts):
                 int(row["size"]),
                 row["split"],
                 made,
+                int(row["mostly_ignored"]),
                 int(row["exact_duplicates"]),
                 int(row["near_duplicates"]),
                 int(row["kept"]),

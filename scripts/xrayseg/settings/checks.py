@@ -10,7 +10,11 @@ from collections.abc import Mapping
 import jsonschema
 import yaml
 
-from xrayseg.settings.split_blocks import assign_splits
+from xrayseg.settings.split_blocks import (
+    assign_splits,
+    every_nth_train_labelled,
+    labelled_block_problems,
+)
 
 # Architecture defaults the checks need; tests/workflow/test_config_errors.py keeps them equal to
 # the defaults of the networks' build functions.
@@ -88,6 +92,47 @@ def split_problems(split, n_slices):
     except ValueError as error:
         return [("split", str(error).removeprefix("split: "))]
     return []
+
+
+def synthetic_label_problems(config, n_slices):
+    """(key, expectation) pairs for synthetic.train_label_every: it needs data.sparse_labels,
+    cannot follow a data.slices range, and must leave every block enough labelled slices (known
+    here from the settings alone, so the run stops before generating the volume)."""
+    every = config["synthetic"]["train_label_every"]
+    data = config["data"]
+    if data["source"] != "synthetic" or every <= 1:
+        return []
+    problems = []
+    if not data["sparse_labels"]:
+        problems.append(
+            (
+                "data.sparse_labels",
+                f"synthetic.train_label_every {every} writes labels for only some slices; set "
+                "data.sparse_labels: true to ingest them",
+            )
+        )
+    if data.get("slices"):
+        problems.append(
+            (
+                "synthetic.train_label_every",
+                "picks train slices of the whole generated stack, so it cannot be combined "
+                "with data.slices; leave one of them out",
+            )
+        )
+    if problems:
+        return problems
+    split = config["split"]
+    try:
+        splits = assign_splits(
+            n_slices, split["val_fraction"], split["test_fraction"], split["guard_slices"]
+        )
+    except ValueError:
+        return []  # split_problems says why
+    labelled = every_nth_train_labelled(splits, every)
+    return [
+        ("split", problem)
+        for problem in labelled_block_problems(splits, labelled, split["min_labelled_slices"])
+    ]
 
 
 def stack_geometry(data, synthetic):

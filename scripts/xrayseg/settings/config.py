@@ -12,7 +12,13 @@ import jsonschema
 import yaml
 
 from xrayseg.settings.canonical import canonical
-from xrayseg.settings.checks import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.settings.checks import (
+    model_problems,
+    schema_problems,
+    split_problems,
+    stack_geometry,
+    synthetic_label_problems,
+)
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
@@ -47,6 +53,7 @@ def checked_config(config, schema_path):
     models = {name: model_settings(config, name) for name in config["models"]}
     return (
         split_problems(config["split"], n_slices)
+        + synthetic_label_problems(config, n_slices)
         + model_problems(models, slice_shape)
         + predict_problems(config["predict"], config["models"])
     )

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from xrayseg.data.split import slices_of
+from xrayseg.data.split import labelled_slices_of, slices_of
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
 from xrayseg.models import build_network, count_parameters, spec_for
@@ -39,6 +39,7 @@ from xrayseg.training.data import load_patch_set
 from xrayseg.training.loop import fit_network
 from xrayseg.training.preemption import stop_on_sigterm
 from xrayseg.training.settings import check_complete
+from xrayseg.training.volumeslices import VolumeSlices
 
 log = logging.getLogger(__name__)
 
@@ -125,16 +126,29 @@ def train_model(
 
 
 def _fit_pixel_model(arch, arch_args, volume_path, split_csv, n_classes, seed):
+    """Fit a pixel model on the labelled train slices, each read when the model asks for it."""
     spec = spec_for(arch)
-    train_slices = slices_of(pd.read_csv(split_csv), "train")
+    split_frame = pd.read_csv(split_csv)
+    train_slices = labelled_slices_of(split_frame, "train")
+    if not train_slices:
+        raise ValueError(f"{split_csv}: the train block holds no labelled slice to fit on")
     with h5py.File(volume_path, "r") as volume:
-        raws = [volume["raw"][z] for z in train_slices]
-        labels = [volume["labels"][z] for z in train_slices]
-    params = spec.fit(
-        raws, labels, n_classes, seed=seed, threads=torch.get_num_threads(), **arch_args
-    )
+        params = spec.fit(
+            VolumeSlices(volume["raw"], train_slices),
+            VolumeSlices(volume["labels"], train_slices),
+            n_classes,
+            seed=seed,
+            threads=torch.get_num_threads(),
+            **arch_args,
+        )
     size = spec.parameter_count(params) if spec.parameter_count else 0
-    log.info("fitted %s (%d parameters) on %d train slices", arch, size, len(train_slices))
+    log.info(
+        "fitted %s (%d parameters) on the %d labelled of %d train slices",
+        arch,
+        size,
+        len(train_slices),
+        len(slices_of(split_frame, "train")),
+    )
     # Pixel models fit with numpy and scikit-learn: always on the CPU.
     return {"params": params, "parameters": size, "device": "cpu"}
 

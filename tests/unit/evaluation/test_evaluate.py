@@ -387,7 +387,7 @@ def test_the_log_counts_the_scored_slices(data, tmp_path, caplog):
             output_paths(tmp_path),
         )
     messages = [r.message for r in caplog.records]
-    assert "scoring 3 of the 5 train slices" in messages
+    assert "scoring 3 of the 5 labelled train slices" in messages
     progress = [m for m in messages if m.startswith("evaluate: ")]
     # 3 train + 2 val + 3 test slices.
     assert progress[0].startswith("evaluate: 1 of 8 slices, ")

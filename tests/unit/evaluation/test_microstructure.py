@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import ndimage
 
-from xrayseg.evaluation.microstructure import measure_test_block
+from xrayseg.evaluation.microstructure import longest_run, measure_test_block
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.microstructure.roles import class_roles
 
@@ -84,11 +84,24 @@ def test_a_class_absent_from_the_test_block_still_has_its_rows():
     assert ni["true"].iloc[0] == 0 and np.isnan(ni["relative_error"].iloc[0])
 
 
-def test_slices_that_are_not_one_block_are_refused():
-    labels = blobs((6, 8, 8))
-    predictions = {0: labels[0], 2: labels[2]}
-    with pytest.raises(ValueError, match="contiguous"):
-        measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)
+def test_sparse_test_slices_are_measured_over_their_longest_contiguous_run():
+    labels = blobs((12, 20, 20))
+    # Labelled test slices 2, 4-6 and 8-9: the run 4-6 is measured, alone.
+    predictions = {z: labels[z].copy() for z in (2, 4, 5, 6, 8, 9)}
+    predictions[2][:] = 0  # wrong everywhere outside the run: must not count
+    predictions[9][:] = 0
+    table, summary = measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)
+    whole, _ = measure_test_block(labels, block(labels, 4, 6), SETTINGS, CLASS_NAMES)
+    pd.testing.assert_frame_equal(table, whole)
+    assert (table["relative_error"].dropna() == 0).all()
+    assert summary["test_slices"] == [4, 6]
+    assert summary["slices_measured"] == 3 and summary["labelled_test_slices"] == 6
+
+
+def test_the_longest_run_is_the_first_of_equal_ones():
+    assert longest_run([3]) == [3]
+    assert longest_run([1, 2, 4, 5, 7]) == [1, 2]
+    assert longest_run([1, 3, 4, 5, 7, 8, 9, 10]) == [7, 8, 9, 10]
 
 
 def test_roles_resolve_class_names_with_errors_naming_the_key():

@@ -158,7 +158,9 @@ def test_counts_settings_and_hash_are_recorded(tmp_path):
     assert list(csv.columns) == [
         "size",
         "split",
+        "slices",
         "made",
+        "mostly_ignored",
         "exact_duplicates",
         "near_duplicates",
         "kept",
@@ -167,12 +169,20 @@ def test_counts_settings_and_hash_are_recorded(tmp_path):
     ]
     assert list(csv["split"]) == ["train", "val", "test"]
     with h5py.File(out, "r") as f:
-        assert json.loads(f.attrs["settings"]) == {"size": 8, "seed": 0, "near_duplicate": NEAR_ON}
+        assert json.loads(f.attrs["settings"]) == {
+            "size": 8,
+            "seed": 0,
+            "near_duplicate": NEAR_ON,
+            "max_ignored_fraction": 1.0,
+        }
         first_hash = f.attrs["config_hash"]
         for row in csv.itertuples():
             group = f[row.split]
             assert group["raw"].shape[0] == group.attrs["kept"] == row.kept
-            assert row.made == row.exact_duplicates + row.near_duplicates + row.kept
+            assert row.made == (
+                row.mostly_ignored + row.exact_duplicates + row.near_duplicates + row.kept
+            )
+            assert row.slices == SPLITS.count(row.split)
             assert group.attrs["near_duplicates"] == row.near_duplicates
             assert group["raw"].chunks == (1, 8, 8) and group["raw"].compression
             fractions = group.attrs["class_fractions"]
