@@ -13,6 +13,7 @@ import yaml
 
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.checks import model_problems, schema_problems, split_problems, stack_geometry
+from xrayseg.settings.labelling import labelling_problems
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
@@ -49,6 +50,7 @@ def checked_config(config, schema_path):
         split_problems(config["split"], n_slices)
         + model_problems(models, slice_shape)
         + predict_problems(config["predict"], config["models"])
+        + labelling_problems(config)
     )
 
 
