@@ -4,14 +4,15 @@ scores with intervals, and where the curve flattens.
 
 Each point's lead over the others is bootstrapped *paired* over the test slices (every point is
 scored on the same slices, so slice difficulty cancels; xrayseg.report.scores.paired_differences).
-The stated rule: the curve has flattened at the smallest number of slices from which on every
-point's paired interval for the largest point's lead in test mean IoU includes 0, i.e. no larger
-labelled set measurably beats it.
+The stated rule: the curve has flattened at the smallest number of slices from which on no
+point's paired interval for the largest point's lead in test mean IoU lies above 0, i.e. the
+largest labelled set does not measurably beat it.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullLocator
 
 from xrayseg.report.inputs import ModelResults, read_csv, read_json
 from xrayseg.report.page import esc, figure_html, table, with_interval
@@ -89,8 +90,8 @@ def flattening(curve, score="mean_iou"):
     n = int(slices[settled])
     return n, (
         f"The curve flattens at {n} labelled slices: from there on, no point's test mean IoU "
-        f"is measurably below that of {largest} slices (paired intervals of the lead include "
-        "0), so more labels of the same kind are unlikely to help much."
+        f"is measurably below that of {largest} slices (no paired interval of the lead lies "
+        "above 0), so more labels of the same kind are unlikely to help much."
     )
 
 
@@ -109,6 +110,7 @@ def curve_figure(curve, reference, colour):
             axis.axhline(main, color="0.5", linestyle="--", linewidth=1, label="main run")
             axis.legend(loc="lower right", fontsize="small")
         axis.set_xscale("log")
+        axis.xaxis.set_minor_locator(NullLocator())
         axis.set_xticks(curve["slices"].tolist(), [str(n) for n in curve["slices"]])
         axis.set_xlabel("labelled train slices")
         axis.set_ylabel(LABELS[score])
