@@ -210,7 +210,7 @@ def predict_and_score(
                     probabilities.write(
                         z,
                         prediction.probabilities
-                        if prediction
+                        if prediction is not None
                         else predictor.probabilities_from(scores),
                     )
             progress.advance()
