@@ -18,12 +18,16 @@ include: "rules/ingest.smk"
 include: "rules/split.smk"
 include: "rules/patches.smk"
 include: "rules/train.smk"
+include: "rules/calibrate.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 include: "rules/predict.smk"
+include: "rules/suggest.smk"
+include: "rules/learning_curve.smk"
 
 
 rule all:
     input:
         "results/report.html",
         predict_targets(),
+        f"results/suggest/{suggest_model()}/next_slices.csv",

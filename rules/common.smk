@@ -18,6 +18,7 @@ from xrayseg.settings import models as model_config
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.config import checked_config, problem_lines
 from xrayseg.settings.inference import inference_settings
+from xrayseg.settings.labelling import learning_curve_model, learning_curve_points
 from xrayseg.settings.models import PATCH_ARCHS, model_settings
 from xrayseg.settings.predict import BEST, segmentation_settings, set_model
 from xrayseg.settings.report import report_config
@@ -144,26 +145,34 @@ def predict_outputs(probabilities):
         "volume": f"{folder}/volume.csv",
         "shift": f"{folder}/shift.csv",
         "summary": f"{folder}/summary.json",
+        "uncertainty": f"{folder}/uncertainty.h5",
     }
     if probabilities:
         outputs["probabilities"] = f"{folder}/probabilities.h5"
     return outputs
 
 
-def predict_inputs(wildcards):
-    """The model's checkpoint (every model's checkpoint and evaluation summary for `best`), the
-    ingested training volume and split (the grey-value reference) and every file of the raw spec."""
-    best = wildcards.model == BEST
-    models = list(config["models"]) if best else [wildcards.model]
+def model_inputs(model):
+    """The checkpoint and calibration of `model` (of every model, and every evaluation summary
+    to choose by, for `best`), and the ingested volume and split."""
+    best = model == BEST
+    models = list(config["models"]) if best else [model]
     inputs = {
-        "checkpoints": [f"results/models/{model}/model.pt" for model in models],
+        "checkpoints": [f"results/models/{name}/model.pt" for name in models],
+        "calibrations": [f"results/calibration/{name}/calibration.json" for name in models],
         "volume": "results/ingest/volume.h5",
         "split": "results/split/split.csv",
-        "raw": [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])],
     }
     if best:
-        inputs["summaries"] = [f"results/eval/{model}/summary.json" for model in models]
+        inputs["summaries"] = [f"results/eval/{name}/summary.json" for name in models]
     return inputs
+
+
+def predict_inputs(wildcards):
+    """The model's inputs (model_inputs: the volume and split are the grey-value reference)
+    and every file of the raw spec."""
+    raw = [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])]
+    return {**model_inputs(wildcards.model), "raw": raw}
 
 
 def predict_set_settings(wildcards):
@@ -183,6 +192,87 @@ def predict_targets():
         f"results/predict/{set_model(settings)}/{name}/volume.csv"
         for name, settings in config["predict"].items()
     ]
+
+
+def suggest_model():
+    """The model whose uncertainty ranks the slices to label next (suggest.model)."""
+    return config["suggest"]["model"]
+
+
+def suggest_inputs(wildcards):
+    return model_inputs(wildcards.model)
+
+
+def next_slices_inputs(wildcards):
+    """The stack's ranking and every prediction set's uncertainty maps by the same model."""
+    sets = {
+        f"set_{name}": f"results/predict/{wildcards.model}/{name}/uncertainty.h5"
+        for name in config["predict"]
+    }
+    return {"stack": f"results/suggest/{wildcards.model}/stack.csv", **sets}
+
+
+def suggest_report_inputs():
+    """What the report shows of the suggestions: the stack's ranking (not the prediction sets',
+    so that editing them does not rerun the report), its summary and panel."""
+    folder = f"results/suggest/{suggest_model()}"
+    return {
+        "suggest_ranking": f"{folder}/stack.csv",
+        "suggest_summary": f"{folder}/summary.json",
+        "suggest_panel": f"{folder}/next_slices.png",
+    }
+
+
+def learning_curve_folders():
+    """results/learning_curve/{model}/{n} of every configured point; none when it is off."""
+    model = learning_curve_model(config)
+    if model is None:
+        return []
+    return [f"results/learning_curve/{model}/{n}" for n in learning_curve_points(config)]
+
+
+def learning_curve_report_inputs():
+    """Each point's subset split and test evaluation, for the report (empty lists when off)."""
+    folders = learning_curve_folders()
+    return {
+        "curve_splits": [f"{folder}/subset_split.csv" for folder in folders],
+        "curve_summaries": [f"{folder}/eval/summary.json" for folder in folders],
+        "curve_metrics": [f"{folder}/eval/metrics.csv" for folder in folders],
+    }
+
+
+def learning_curve_report_outputs():
+    """The report's learning-curve figure, when there is a learning curve."""
+    if learning_curve_model(config) is None:
+        return {}
+    return {
+        "figure_learning_curve": report(
+            "results/report/learning_curve.png",
+            caption="../report/learning_curve.rst",
+            category="Comparison",
+            labels={"result": "learning curve"},
+        )
+    }
+
+
+def learning_curve_train_inputs(wildcards):
+    """A point's training inputs: a network trains on the patches of its subset and takes a
+    2.5-D model's neighbours from the true blocks (split.csv); a pixel model fits on the
+    subset's train slices (subset_split.csv)."""
+    folder = f"results/learning_curve/{wildcards.model}/{wildcards.n}"
+    settings = model_settings(config, wildcards.model)
+    inputs = {"volume": "results/ingest/volume.h5"}
+    if settings["arch"] in PATCH_ARCHS:
+        inputs["split"] = "results/split/split.csv"
+        inputs["patches"] = f"{folder}/{settings['patch_size']}px.h5"
+    else:
+        inputs["split"] = f"{folder}/subset_split.csv"
+    return inputs
+
+
+def learning_curve_evaluate_settings():
+    """The evaluate settings of a learning-curve point: the test block only."""
+    return canonical({**config["evaluate"], "splits": ["test"]})
 
 
 # The report shows the command that ran the pipeline. Only this main Snakemake process sees it

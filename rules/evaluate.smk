@@ -3,9 +3,18 @@ rule evaluate:
         checkpoint="results/models/{model}/model.pt",
         volume="results/ingest/volume.h5",
         split="results/split/split.csv",
+        calibration="results/calibration/{model}/calibration.json",
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
         **evaluate_optional_outputs(),
+        uncertainty="results/eval/{model}/test_uncertainty.h5",
+        calibration=report(
+            "results/eval/{model}/calibration.csv",
+            caption="../report/calibration.rst",
+            category="Evaluation",
+            subcategory="Calibration",
+            labels={"model": "{model}"},
+        ),
         metrics=report(
             "results/eval/{model}/metrics.csv",
             caption="../report/metrics.rst",

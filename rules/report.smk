@@ -1,11 +1,14 @@
 rule report:
     input:
+        **suggest_report_inputs(),
+        **learning_curve_report_inputs(),
         summaries=expand("results/eval/{model}/summary.json", model=config["models"]),
         metrics=expand("results/eval/{model}/metrics.csv", model=config["models"]),
         confusions=expand("results/eval/{model}/confusion.csv", model=config["models"]),
         predictions=expand("results/eval/{model}/test_predictions.tif", model=config["models"]),
         histories=expand("results/models/{model}/history.csv", model=config["models"]),
         microstructure=expand("results/eval/{model}/microstructure.csv", model=config["models"]),
+        calibrations=expand("results/eval/{model}/calibration.csv", model=config["models"]),
         volume="results/ingest/volume.h5",
         ingest_summary="results/ingest/summary.csv",
         histograms="results/ingest/histograms.csv",
@@ -13,6 +16,7 @@ rule report:
         patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
         code=package_modules(SCRIPTS / "report.py"),
     output:
+        **learning_curve_report_outputs(),
         html=report(
             "results/report.html",
             caption="../report/comparison.rst",
@@ -84,6 +88,12 @@ rule report:
             caption="../report/patches_figure.rst",
             category="Patches",
             labels={"size": "all", "result": "patch counts"},
+        ),
+        figure_reliability=report(
+            "results/report/reliability.png",
+            caption="../report/comparison_reliability.rst",
+            category="Comparison",
+            labels={"result": "reliability diagrams"},
         ),
     log:
         "results/logs/report.log",

@@ -13,4 +13,6 @@ with log_to(snakemake.log[0]):
         threads=snakemake.threads,
         device=snakemake.params.device,
         microstructure=snakemake.params.microstructure,
+        # The learning curve's evaluations (labelling) are of uncalibrated models.
+        calibration=snakemake.input.get("calibration"),
     )

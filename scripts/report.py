@@ -8,8 +8,9 @@ from xrayseg.report.build import COMMAND_VARIABLE, VERSION_VARIABLE, per_model_p
 
 with log_to(snakemake.log[0]):
     output = dict(snakemake.output.items())
+    inputs = dict(snakemake.input.items())
     build_report(
-        model_paths=per_model_paths(snakemake.params.models, dict(snakemake.input.items())),
+        model_paths=per_model_paths(snakemake.params.models, inputs),
         volume=snakemake.input.volume,
         ingest_summary=snakemake.input.ingest_summary,
         histograms=snakemake.input.histograms,
@@ -28,4 +29,9 @@ with log_to(snakemake.log[0]):
         # Set by rules/common.smk in the Snakemake process that started the run.
         command=os.environ.get(COMMAND_VARIABLE),
         snakemake_version=os.environ.get(VERSION_VARIABLE),
+        suggestions={key: inputs[f"suggest_{key}"] for key in ("ranking", "summary", "panel")},
+        learning_curve={
+            key: list(snakemake.input.get(f"curve_{key}", []))
+            for key in ("splits", "summaries", "metrics")
+        },
     )

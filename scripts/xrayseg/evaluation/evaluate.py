@@ -10,7 +10,9 @@ optionally their class probabilities to HDF5); raw / label / prediction / error 
 worst, median and best test slices to PNGs (panel.png is the median one); the microstructure of
 the test block (its longest run of labelled slices when only some are), true and predicted, to
 microstructure.csv (relative errors also in the summary). summary.json's labelled_slices says
-how many slices each split has, how many of them are labelled and how many were scored."""
+how many slices each split has, how many of them are labelled and how many were scored. The
+scored test slices' uncertainty maps, reliability bins and error detection
+(evaluation.testuncertainty) use the temperature the calibrate job fitted."""
 
 import contextlib
 import logging
@@ -22,6 +24,7 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import labelled_slices_of, slices_of
+from xrayseg.evaluation.calibrate import read_calibration
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
@@ -32,6 +35,7 @@ from xrayseg.evaluation.slicescores import (
     slice_row,
 )
 from xrayseg.evaluation.subset import spread_subset
+from xrayseg.evaluation.testuncertainty import TestUncertainty
 from xrayseg.inference.predictor import Predictor
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import write_class_stack
@@ -57,13 +61,15 @@ def evaluate_model(
     threads=1,
     device="auto",
     microstructure=None,
+    calibration=None,
 ):
     """Predict and score every slice of settings["splits"].
 
     settings: the config's `evaluate` section; microstructure: the config's `microstructure`
     section (None: no roles, unit voxels, axis 0). outputs: paths for metrics, summary, confusion,
     predictions (test TIFF stack), microstructure (CSV), panel / panel_worst / panel_best (PNGs)
-    and, optionally, probabilities (HDF5).
+    and, optionally, probabilities (HDF5), uncertainty (HDF5) and calibration (CSV);
+    calibration: the calibrate job's calibration.json (None: the model's own probabilities).
     """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
@@ -87,10 +93,22 @@ def evaluate_model(
         inference,
     )
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
+        names = split_frame.set_index("slice").loc[scored["test"], "name"]
+        uncertainty_path = None
+        if outputs.get("uncertainty"):
+            uncertainty_path = stack.enter_context(atomic_output(outputs["uncertainty"]))
+        test_uncertainty = TestUncertainty(
+            predictor,
+            read_calibration(calibration),
+            uncertainty_path,
+            scored["test"],
+            names.tolist(),
+            volume["raw"].shape[1:],
+        )
+        stack.callback(test_uncertainty.close)
         probabilities = None
         if outputs.get("probabilities"):
             tmp = stack.enter_context(atomic_output(outputs["probabilities"]))
-            names = split_frame.set_index("slice").loc[scored["test"], "name"]
             probabilities = ProbabilityFile(
                 tmp,
                 scored["test"],
@@ -99,10 +117,11 @@ def evaluate_model(
                 class_names,
                 checkpoint["label_values"],
                 checkpoint["model_name"],
+                test_uncertainty.uncertain.temperature,
             )
             stack.callback(probabilities.close)
         results, test_predictions = predict_and_score(
-            predictor, volume, blocks, settings, probabilities, scored
+            predictor, volume, blocks, settings, probabilities, scored, test_uncertainty
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         summary["train_slices"] = train_slices
@@ -114,6 +133,9 @@ def evaluate_model(
             }
             for split in blocks
         }
+        summary["calibration"] = test_uncertainty.summary()
+        if outputs.get("calibration"):
+            write_csv(test_uncertainty.table(), outputs["calibration"])
         write_csv(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
@@ -165,9 +187,13 @@ def slices_to_score(blocks, settings):
     return scored, {**record, "seed": seed}
 
 
-def predict_and_score(predictor, volume, blocks, settings, probabilities=None, scored=None):
+def predict_and_score(
+    predictor, volume, blocks, settings, probabilities=None, scored=None, test_uncertainty=None
+):
     """SliceResults of the scored slices of every split block (scored: {split: slices}, default
-    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block."""
+    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block.
+    test_uncertainty (a TestUncertainty) predicts the test slices with their uncertainty; the
+    probabilities written are then its temperature-scaled ones."""
     scored = scored or blocks
     n_classes = predictor.n_classes
     results, test_predictions = [], {}
@@ -176,7 +202,12 @@ def predict_and_score(predictor, volume, blocks, settings, probabilities=None, s
         for z in scored[split]:
             image = predictor.slice_input(volume["raw"], z, slices)
             started = time.perf_counter()
-            scores = predictor.scores(image)
+            prediction = None
+            if split == "test" and test_uncertainty is not None:
+                prediction = test_uncertainty.predict(z, image, volume["labels"][z])
+                scores = prediction.scores
+            else:
+                scores = predictor.scores(image)
             predicted = np.argmax(scores, axis=0).astype(np.uint8)
             seconds = time.perf_counter() - started
             results.append(
@@ -193,7 +224,12 @@ def predict_and_score(predictor, volume, blocks, settings, probabilities=None, s
             if split == "test":
                 test_predictions[z] = predicted
                 if probabilities is not None:
-                    probabilities.write(z, predictor.probabilities_from(scores))
+                    probabilities.write(
+                        z,
+                        prediction.probabilities
+                        if prediction is not None
+                        else predictor.probabilities_from(scores),
+                    )
             progress.advance()
     return results, test_predictions
 

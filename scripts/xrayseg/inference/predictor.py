@@ -12,7 +12,12 @@ import torch
 
 from xrayseg.data.context import context_stack
 from xrayseg.inference.fastforward import inference_forward
-from xrayseg.inference.sliding_window import sliding_window_logits
+from xrayseg.inference.sliding_window import (
+    FLIP_VARIANTS,
+    flip_averaged,
+    flipped,
+    sliding_window_logits,
+)
 from xrayseg.models import build_network, spec_for
 from xrayseg.models.device import resolve_precision
 from xrayseg.settings.inference import InferenceSettings
@@ -46,13 +51,17 @@ class Predictor:
                 checkpoint["arch_args"],
             )
             network.load_state_dict(checkpoint["state_dict"])
-            self.forward = inference_forward(
+            # One forward pass per batch; flip TTA averages it over the flips (scores) or keeps
+            # each flip's logits apart (scores_per_flip, for their disagreement).
+            self.single_forward = inference_forward(
                 network.eval(),
                 self.device,
                 bf16=self.precision == "bf16",
                 channels_last=self.settings.channels_last,
-                flip_tta=self.settings.flip_tta,
             )
+            self.forward = self.single_forward
+            if self.settings.flip_tta:
+                self.forward = flip_averaged(self.single_forward)
 
     def window_for(self, height, width):
         """Window side (px) used on a (height, width) slice; None for pixel models."""
@@ -86,10 +95,23 @@ class Predictor:
                 self.spec.predict_proba(self.checkpoint["params"], image[0], self.n_classes),
                 dtype=np.float32,
             )
+        return self.stitched(image, self.forward)
+
+    def scores_per_flip(self, image):
+        """Logits (4, n_classes, H, W) of a network under each flip of FLIP_VARIANTS, each
+        stitched on its own; their mean equals scores() with flip TTA (stitching is linear)."""
+        if self.forward is None:
+            raise ValueError(f"{self.checkpoint['arch']} is a pixel model; it has no flips")
+        return np.stack(
+            [self.stitched(image, flipped(self.single_forward, dims)) for dims in FLIP_VARIANTS]
+        )
+
+    def stitched(self, image, forward):
+        """Sliding-window logits of one (C, H, W) input through `forward`."""
         window = self.window_for(*image.shape[-2:])
         return sliding_window_logits(
             image,
-            self.forward,
+            forward,
             window,
             self.n_classes,
             overlap=self.settings.overlap,

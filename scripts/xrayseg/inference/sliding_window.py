@@ -82,6 +82,18 @@ def _stitch_weights(height, width, window, overlap, sigma_scale):
     return importance, (1.0 / total).astype(np.float32)
 
 
+def flipped(network_fn, dims):
+    """`network_fn` applied to each batch flipped along `dims` (one of FLIP_VARIANTS), its logits
+    flipped back."""
+    if not dims:
+        return network_fn
+
+    def forward(batch):
+        return torch.flip(network_fn(torch.flip(batch, dims)).float(), dims)
+
+    return forward
+
+
 def flip_averaged(network_fn):
     """Wrap `network_fn` so each batch is predicted under the four flips and the logits averaged."""
 

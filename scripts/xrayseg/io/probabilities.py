@@ -7,7 +7,9 @@ Layout (evaluate's test_probabilities.h5, predict's probabilities.h5):
                                        in the new scan (predict)
   slice_name     str (Z,)              each slice's source name (raw file, or stack[page])
   attrs          class_names, label_values (JSON; grey values or [R, G, B] colours, as the config
-                 gives them), model (the model's name)
+                 gives them), model (the model's name), temperature (JSON: the temperature the
+                 probabilities are scaled with, xrayseg.inference.uncertainty; null: the model's
+                 own probabilities)
 """
 
 import json
@@ -19,7 +21,17 @@ import numpy as np
 class ProbabilityFile:
     """Writes the class probabilities of the given slices, one slice at a time."""
 
-    def __init__(self, path, slice_index, slice_names, shape, class_names, label_values, model):
+    def __init__(
+        self,
+        path,
+        slice_index,
+        slice_names,
+        shape,
+        class_names,
+        label_values,
+        model,
+        temperature=None,
+    ):
         slice_index = [int(z) for z in slice_index]
         if len(slice_names) != len(slice_index):
             raise ValueError(f"{len(slice_names)} slice names for {len(slice_index)} slices")
@@ -41,6 +53,7 @@ class ProbabilityFile:
         self.file.attrs["class_names"] = json.dumps(list(class_names))
         self.file.attrs["label_values"] = json.dumps(np.asarray(label_values).tolist())
         self.file.attrs["model"] = str(model)
+        self.file.attrs["temperature"] = json.dumps(temperature)
 
     def write(self, z, probabilities):
         """Store slice z's (C, Y, X) probabilities; z is one of the file's slice indices."""

@@ -15,6 +15,8 @@ class ModelSpec:
     (plain data: numbers, lists, strings, tensors, so that torch.load(weights_only=True) reads
     them) and predict_proba(params, image, n_classes) -> (n_classes, H, W) float32 scores for one
     2-D normalised slice. parameter_count(params) gives the model's size for the report.
+    probabilities: False where predict_proba gives hard one-hot decisions, not probabilities (the
+    threshold baseline): such a model has no uncertainty and nothing to calibrate.
     """
 
     kind: str
@@ -24,3 +26,4 @@ class ModelSpec:
     # Names of the config keys that are architecture arguments (passed to build or fit).
     arch_keys: tuple = ()
     parameter_count: Callable | None = None
+    probabilities: bool = True

@@ -81,5 +81,9 @@ def parameter_count(params):
 
 
 SPEC = ModelSpec(
-    kind="pixel", fit=fit, predict_proba=predict_proba, parameter_count=parameter_count
+    kind="pixel",
+    fit=fit,
+    predict_proba=predict_proba,
+    parameter_count=parameter_count,
+    probabilities=False,  # one-hot decisions
 )

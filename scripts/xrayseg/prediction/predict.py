@@ -7,7 +7,9 @@ One pass over the scan, one slice (and a 2.5-D model's neighbours) in memory at 
   volume.csv         microstructure of the whole predicted volume (xrayseg.microstructure.streaming)
   shift.csv          grey-value percentiles of the scan against the train slices' (predict_shift)
   summary.json       the model used (and why), the shift verdict, inference settings, timings
+  uncertainty.h5     per-pixel uncertainty of every slice (xrayseg.io.uncertainty)
   probabilities.h5   class probabilities, when the set asks for them
+Probabilities and uncertainty use the temperature the calibrate job fitted for the model.
 Every file appears complete or not at all.
 """
 
@@ -21,13 +23,15 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import slices_of
+from xrayseg.evaluation.calibrate import fitted_temperature, read_calibration
 from xrayseg.inference.predictor import Predictor
+from xrayseg.inference.uncertainty import UncertainPredictor
 from xrayseg.io.tables import write_csv, write_json
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.microstructure.streaming import StreamingMicrostructure, metrics_table
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
-from xrayseg.prediction.choose import choose_model
+from xrayseg.prediction.choose import choose_model, model_name_of
 from xrayseg.prediction.scan import NewScan
 from xrayseg.prediction.segment import segment_slices
 from xrayseg.prediction.shift import (
@@ -100,13 +104,17 @@ def predict_set(
     """Segment one configured prediction set and write its outputs.
 
     prediction_set: the set's config (raw, shift_tolerance); requested_model: a model name or
-    "best"; inputs: checkpoints (list), summaries (list, for best), volume and split (the
+    "best"; inputs: checkpoints (list), summaries (list, for best), calibrations (list of
+    calibration.json: the chosen model's temperature; optional), volume and split (the
     ingested training data, for the shift reference); inference: the config's `evaluate`
     inference settings; microstructure: the config's `microstructure` section; outputs: paths
-    slices (folder), stack, fractions, volume, shift, summary and, optionally, probabilities.
+    slices (folder), stack, fractions, volume, shift, summary and, optionally, uncertainty
+    and probabilities.
     """
     torch.set_num_threads(max(1, int(threads)))
     choice, checkpoint, predictor = load_model(requested_model, inputs, inference, device)
+    calibration = calibration_of(choice.name, as_list(inputs.get("calibrations", [])))
+    uncertain = UncertainPredictor(predictor, fitted_temperature(calibration))
     class_names = list(checkpoint["class_names"])
     microstructure = {**NO_MICROSTRUCTURE, **(microstructure or {})}
     normalisation = checkpoint["normalisation"]
@@ -132,7 +140,7 @@ def predict_set(
             class_names,
         )
         started = time.perf_counter()
-        rows = segment_slices(scan, predictor, context, checkpoint, choice.name, volume, outputs)
+        rows = segment_slices(scan, uncertain, context, checkpoint, choice.name, volume, outputs)
         seconds = time.perf_counter() - started
     write_volume_tables(rows, volume.result(), outputs)
     summary = set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor)
@@ -147,11 +155,22 @@ def predict_set(
             "inference": vars(predictor.settings),
             # The precision the network ran in (fp32 / bf16; None for a pixel model).
             "precision": predictor.precision,
+            # The temperature of the probabilities and uncertainty (null: the model's own).
+            "temperature": uncertain.temperature,
             "seconds": seconds,
             "seconds_per_slice": seconds / len(rows),
         },
         outputs["summary"],
     )
+
+
+def calibration_of(model, paths):
+    """The calibration record of `model` among results/calibration/{model}/calibration.json
+    paths; None when none is given for it."""
+    for path in paths:
+        if model_name_of(path) == model:
+            return read_calibration(path)
+    return None
 
 
 def write_volume_tables(rows, metrics, outputs):

@@ -1,7 +1,7 @@
 """The pass over a new scan: predict each slice, write it, count it.
 
-One slice (and a 2.5-D model's neighbours) in memory at a time; the label slices, the stack and
-the class probabilities appear complete or not at all.
+One slice (and a 2.5-D model's neighbours) in memory at a time; the label slices, the stack, the
+uncertainty maps and the class probabilities appear complete or not at all.
 """
 
 import contextlib
@@ -14,6 +14,7 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import label_lookup, write_label_slice, write_label_stack
 from xrayseg.io.probabilities import ProbabilityFile
 from xrayseg.io.progress import Progress
+from xrayseg.io.uncertainty import UncertaintyFile
 from xrayseg.prediction.scan import context_window, output_names
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,11 @@ def fraction_row(z, name, output, classes, class_names):
     return row
 
 
-def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs):
-    """Predict every slice in order (a 2.5-D model with `context` neighbours each side); write
-    label slices, the stack and (when outputs names it) the class probabilities; feed `volume`
-    (a StreamingMicrostructure). Returns the fractions.csv rows."""
+def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs):
+    """Predict every slice in order with `uncertain` (an UncertainPredictor; a 2.5-D model with
+    `context` neighbours each side); write label slices, the stack and (when outputs names them)
+    the uncertainty maps and the class probabilities; feed `volume` (a StreamingMicrostructure).
+    Returns the fractions.csv rows."""
     class_names = list(checkpoint["class_names"])
     lookup = label_lookup(checkpoint["label_values"])
     names = output_names(scan.source)
@@ -39,6 +41,20 @@ def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs)
     with contextlib.ExitStack() as stack:
         folder = stack.enter_context(atomic_output(outputs["slices"]))
         folder.mkdir()
+        uncertainty = None
+        if outputs.get("uncertainty"):
+            path = stack.enter_context(atomic_output(outputs["uncertainty"]))
+            uncertainty = UncertaintyFile(
+                path,
+                range(len(scan)),
+                scan.names,
+                scan.shape,
+                uncertain.map_names,
+                model,
+                uncertain.temperature,
+                uncertain.has_probabilities,
+            )
+            stack.callback(uncertainty.close)
         probabilities = None
         if outputs.get("probabilities"):
             path = stack.enter_context(atomic_output(outputs["probabilities"]))
@@ -50,18 +66,21 @@ def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs)
                 class_names,
                 checkpoint["label_values"],
                 model,
+                uncertain.temperature,
             )
             stack.callback(probabilities.close)
         progress = Progress("predict", len(scan), log.info)
         for z in range(len(scan)):
-            image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
-            scores = predictor.scores(image)
-            classes = np.argmax(scores, axis=0).astype(np.uint8)
+            image = uncertain.slice_input(scan, z, context_window(z, context, len(scan)))
+            prediction = uncertain.predict(image)
+            classes = prediction.classes
             write_label_slice(folder / names[z], lookup[classes])
             volume.add(classes)
             rows.append(fraction_row(z, scan.names[z], names[z], classes, class_names))
+            if uncertainty is not None:
+                uncertainty.write(z, prediction.maps)
             if probabilities is not None:
-                probabilities.write(z, predictor.probabilities_from(scores))
+                probabilities.write(z, prediction.probabilities)
             progress.advance()
         # Read back slice by slice, so the stack never sits in memory whole.
         write_label_stack(

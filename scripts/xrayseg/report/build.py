@@ -9,6 +9,7 @@ from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
+from xrayseg.report.labellingsections import labelling_sections
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
 from xrayseg.report.sections import ReportContent, sections
@@ -37,6 +38,7 @@ PER_MODEL_INPUTS = {
     "predictions": "predictions",
     "histories": "history",
     "microstructure": "microstructure",
+    "calibrations": "calibration",
 }
 # Environment variables through which the Snakemake process that started the run hands its
 # command line and version to the report job (rules/common.smk sets them).
@@ -70,6 +72,8 @@ def build_report(
     outputs,
     command=None,
     snakemake_version=None,
+    suggestions=None,
+    learning_curve=None,
 ):
     """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
 
@@ -77,7 +81,9 @@ def build_report(
     microstructure}}; volume, ingest_summary, histograms: ingest's volume.h5, summary.csv and
     histograms.csv; patch_counts: the results/patches/{size}px.csv paths; config: the run's
     config (shown in the report; evaluate.bootstrap_seed is used);
-    command / snakemake_version: the command line that ran the pipeline, if recorded.
+    command / snakemake_version: the command line that ran the pipeline, if recorded;
+    suggestions: {ranking, summary, panel} of the suggest job; learning_curve: {splits,
+    summaries, metrics} path lists, one per point (xrayseg.report.labellingsections).
     """
     use_theme()
     models = {name: inputs.load_model(name, paths) for name, paths in model_paths.items()}
@@ -129,6 +135,10 @@ def build_report(
     if micro:
         drawn["microstructure"] = figures.microstructure_figure(micro, palette)
     pngs = {name: figure_png(figure) for name, figure in drawn.items()}
+    extra_pngs, extra_sections = labelling_sections(
+        models, palette, _bootstrap_settings(models, config), suggestions, learning_curve
+    )
+    pngs.update(extra_pngs)
 
     made = provenance(command, snakemake_version, {n: m.devices for n, m in models.items()})
     parts = sections(
@@ -145,6 +155,7 @@ def build_report(
             picks=picks,
             config=config,
             made=made,
+            extra_sections=extra_sections,
         )
     )
     document = page(

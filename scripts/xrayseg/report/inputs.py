@@ -21,6 +21,7 @@ class ModelResults:
     history: pd.DataFrame  # one row per validation (pixel models: one row, no losses)
     predictions: Path  # test_predictions.tif
     microstructure: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None  # calibration.csv: reliability bins of the test pixels
 
     @property
     def class_names(self):
@@ -54,7 +55,7 @@ def read_csv(path, required=()):
 
 def load_model(name, paths):
     """ModelResults of one model from its paths: summary, metrics, confusion, history,
-    predictions and optionally microstructure."""
+    predictions and optionally microstructure and calibration."""
     summary = read_json(paths["summary"])
     for key in ("class_names", "splits", "parameters"):
         if key not in summary:
@@ -66,6 +67,11 @@ def load_model(name, paths):
         microstructure = read_csv(
             paths["microstructure"], ("metric", "phases", "true", "predicted", "relative_error")
         )
+    calibration = None
+    if paths.get("calibration"):
+        calibration = read_csv(
+            paths["calibration"], ("probabilities", "pixels", "confidence", "accuracy")
+        )
     return ModelResults(
         name=name,
         summary=summary,
@@ -74,6 +80,7 @@ def load_model(name, paths):
         history=read_csv(paths["history"], ("step",)),
         predictions=Path(paths["predictions"]),
         microstructure=microstructure,
+        calibration=calibration,
     )
 
 

@@ -2,7 +2,7 @@
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import yaml
@@ -28,11 +28,15 @@ class ReportContent:
     config: dict  # the run's configuration, shown in full
     made: dict  # provenance.provenance
     labelled: pd.Series | None = None  # whether each slice holds labels (None: all do)
+    # [(anchor, title, parts)] after "where they fail" and microstructure: uncertainty and
+    # labelling (xrayseg.report.labellingsections)
+    extra_sections: list = field(default_factory=list)
 
 
 def sections(content):
     """[(anchor, title, [html parts])] of the page, in reading order: the comparison, where the
-    models fail, microstructure (when given), training, data, patches, how it was made."""
+    models fail, microstructure (when given), the extra sections, training, data, patches, how
+    it was made."""
     page_sections = [
         ("comparison", "Models side by side", _comparison_parts(content)),
         ("failures", "Where they fail", _failure_parts(content.pngs, content.picks)),
@@ -47,16 +51,20 @@ def sections(content):
                 ),
             )
         )
-    return page_sections + [
-        ("training", "Training", _training_parts(content.models, content.pngs)),
-        (
-            "data",
-            "Data",
-            _data_parts(content.volume, content.splits, content.pngs, content.labelled),
-        ),
-        ("patches", "Patches", _patch_parts(content.patch_counts, content.pngs)),
-        ("provenance", "How it was made", _provenance_parts(content.made, content.config)),
-    ]
+    return (
+        page_sections
+        + content.extra_sections
+        + [
+            ("training", "Training", _training_parts(content.models, content.pngs)),
+            (
+                "data",
+                "Data",
+                _data_parts(content.volume, content.splits, content.pngs, content.labelled),
+            ),
+            ("patches", "Patches", _patch_parts(content.patch_counts, content.pngs)),
+            ("provenance", "How it was made", _provenance_parts(content.made, content.config)),
+        ]
+    )
 
 
 def _comparison_parts(content):

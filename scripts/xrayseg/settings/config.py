@@ -19,6 +19,7 @@ from xrayseg.settings.checks import (
     stack_geometry,
     synthetic_label_problems,
 )
+from xrayseg.settings.labelling import labelling_problems
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
@@ -56,6 +57,7 @@ def checked_config(config, schema_path):
         + synthetic_label_problems(config, n_slices)
         + model_problems(models, slice_shape)
         + predict_problems(config["predict"], config["models"])
+        + labelling_problems(config)
     )
 
 

@@ -11,11 +11,14 @@ import tifffile
 import torch
 from scipy import ndimage
 
+from xrayseg.data.context import context_stack
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.evaluation.subset import spread_subset
 from xrayseg.inference.predictor import Predictor
+from xrayseg.inference.uncertainty import softmax
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models import build_network
+from xrayseg.settings.inference import InferenceSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 LABEL_VALUES = [0, 128, 255]
@@ -117,6 +120,8 @@ def output_paths(folder, probabilities=False):
         "panel": "panel.png",
         "panel_worst": "panel_worst.png",
         "panel_best": "panel_best.png",
+        "uncertainty": "test_uncertainty.h5",
+        "calibration": "calibration.csv",
     }
     if probabilities:
         names["probabilities"] = "test_probabilities.h5"
@@ -392,3 +397,68 @@ def test_the_log_counts_the_scored_slices(data, tmp_path, caplog):
     # 3 train + 2 val + 3 test slices.
     assert progress[0].startswith("evaluate: 1 of 8 slices, ")
     assert progress[-1].startswith("evaluate: 8 of 8 slices, ") and "done in" in progress[-1]
+
+
+def test_a_model_of_hard_decisions_has_undefined_uncertainty_and_an_ece_of_its_error_rate(
+    threshold_run,
+):
+    outputs, _ = threshold_run
+    with h5py.File(outputs["uncertainty"], "r") as maps:
+        assert list(maps["slice_index"][:]) == [9, 10, 11]
+        assert maps.attrs["defined"] == False  # noqa: E712 (a numpy bool)
+        assert np.isnan(maps["uncertainty"][:]).all()
+    record = json.loads(outputs["summary"].read_text())["calibration"]
+    accuracy = json.loads(outputs["summary"].read_text())["splits"]["test"]["accuracy"]
+    assert record["has_probabilities"] is False and record["temperature"] is None
+    assert record["test_ece"]["before"] == pytest.approx(1 - accuracy)
+    assert np.isnan(record["test_ece"]["after"]) and np.isnan(record["error_auroc"]["uncertainty"])
+    table = pd.read_csv(outputs["calibration"])
+    assert set(table["probabilities"]) == {"raw"}
+    assert table["pixels"].sum() == record["test_pixels"] == 3 * 24 * 24 - 5 * 24
+
+
+def test_with_flip_tta_the_test_slices_carry_entropy_and_flip_disagreement(unet_run):
+    with h5py.File(unet_run["uncertainty"], "r") as maps:
+        assert json.loads(maps.attrs["maps"]) == ["uncertainty", "flip_disagreement"]
+        for name in ("uncertainty", "flip_disagreement"):
+            values = maps[name][:].astype(np.float32)
+            assert values.shape == (3, 24, 24) and maps[name].dtype == np.float16
+            assert np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1
+            assert values.std() > 0
+    record = json.loads(unet_run["summary"].read_text())["calibration"]
+    assert set(record["error_auroc"]) == {"uncertainty", "flip_disagreement"}
+    assert 0 <= record["error_auroc"]["uncertainty"] <= 1
+
+
+def test_a_fitted_temperature_scales_the_written_probabilities(data, tmp_path):
+    folder, raw, labels = data
+    checkpoint_path = context_unet_checkpoint(tmp_path)
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text(json.dumps({"fitted": True, "temperature": 2.5, "val_ece": {}}))
+    outputs = output_paths(tmp_path / "out", probabilities=True)
+    (tmp_path / "out").mkdir()
+    settings = {**SETTINGS, "save_probabilities": True}
+    evaluate_model(
+        checkpoint_path,
+        folder / "volume.h5",
+        folder / "split.csv",
+        settings,
+        outputs,
+        device="cpu",
+        calibration=calibration,
+    )
+    predictor = Predictor(
+        torch.load(checkpoint_path, weights_only=True),
+        "cpu",
+        InferenceSettings.from_config(settings),
+    )
+    logits = predictor.scores(context_stack(raw, 10, 1, [9, 10, 11]))
+    with h5py.File(outputs["probabilities"], "r") as saved:
+        assert json.loads(saved.attrs["temperature"]) == 2.5
+        np.testing.assert_allclose(saved["probabilities"][1], softmax(logits, 2.5), atol=2e-3)
+    record = json.loads(outputs["summary"].read_text())["calibration"]
+    assert record["fitted"] and record["temperature"] == 2.5
+    assert np.isfinite(record["test_ece"]["after"])
+    assert record["test_ece"]["after"] != record["test_ece"]["before"]
+    table = pd.read_csv(outputs["calibration"])
+    assert set(table["probabilities"]) == {"raw", "scaled"}

@@ -12,6 +12,7 @@ import torch
 
 from xrayseg.data.context import context_stack
 from xrayseg.inference.predictor import Predictor
+from xrayseg.inference.uncertainty import normalised_entropy, softmax
 from xrayseg.microstructure import measure_microstructure
 from xrayseg.models import build_network
 from xrayseg.models.checkpoint import save_checkpoint
@@ -111,6 +112,7 @@ def outputs_in(folder, probabilities=False):
         "volume": folder / "volume.csv",
         "shift": folder / "shift.csv",
         "summary": folder / "summary.json",
+        "uncertainty": folder / "uncertainty.h5",
     }
     if probabilities:
         outputs["probabilities"] = folder / "probabilities.h5"
@@ -259,3 +261,47 @@ def test_the_log_shows_progress_from_the_first_slice_to_the_last(tmp_path, train
     lines = [r.message for r in caplog.records if r.message.startswith("predict: ")]
     assert lines[0].startswith("predict: 1 of 3 slices, ") and "left" in lines[0]
     assert lines[-1].startswith("predict: 3 of 3 slices, ") and "done in" in lines[-1]
+
+
+def test_every_slice_gets_an_uncertainty_map_with_the_models_temperature(tmp_path, training_data):
+    raw = electrode_raw((4, 16, 16), seed=6)
+    tifffile.imwrite(tmp_path / "scan.tif", raw, photometric="minisblack")
+    checkpoint, path = context_unet_checkpoint(tmp_path / "models" / "unet25d" / "model.pt")
+    calibration = tmp_path / "calibration" / "unet25d" / "calibration.json"
+    calibration.parent.mkdir(parents=True)
+    calibration.write_text(json.dumps({"fitted": True, "temperature": 3.0}))
+    outputs = outputs_in(tmp_path / "out", probabilities=True)
+    inputs = {"checkpoints": [path], "calibrations": [str(calibration)], **training_data}
+    predict_set(
+        "scan_b",
+        {"raw": str(tmp_path / "scan.tif")},
+        "unet25d",
+        inputs,
+        INFERENCE,
+        MICROSTRUCTURE,
+        {key: str(p) for key, p in outputs.items()},
+    )
+    predictor = Predictor(checkpoint, "cpu", InferenceSettings.from_config(INFERENCE))
+    volume = normalise(raw)
+    with h5py.File(outputs["probabilities"]) as saved, h5py.File(outputs["uncertainty"]) as maps:
+        assert json.loads(saved.attrs["temperature"]) == 3.0
+        assert json.loads(maps.attrs["temperature"]) == 3.0
+        assert maps["slice_index"][:].tolist() == [0, 1, 2, 3]
+        for z in range(4):
+            logits = predictor.scores(context_stack(volume, z, 1, range(4)))
+            expected = softmax(logits, 3.0)
+            np.testing.assert_allclose(saved["probabilities"][z], expected, atol=2e-3)
+            np.testing.assert_allclose(
+                maps["uncertainty"][z], normalised_entropy(expected), atol=2e-3
+            )
+    assert json.loads(outputs["summary"].read_text())["temperature"] == 3.0
+
+
+def test_a_threshold_models_uncertainty_is_undefined(tmp_path, training_data):
+    tifffile.imwrite(tmp_path / "scan.tif", electrode_raw((2, 20, 20), 4), photometric="minisblack")
+    checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
+    outputs = outputs_in(tmp_path / "out")
+    run(str(tmp_path / "scan.tif"), checkpoint, training_data, outputs)
+    with h5py.File(outputs["uncertainty"]) as maps:
+        assert np.isnan(maps["uncertainty"][:]).all() and maps.attrs["defined"] == False  # noqa: E712
+    assert json.loads(outputs["summary"].read_text())["temperature"] is None

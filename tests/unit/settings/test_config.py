@@ -90,3 +90,29 @@ def test_problem_lines_name_the_key_and_the_expectation():
     assert problem_lines(problems) == (
         "config error: split: too few slices\nconfig error: models.u.depth: at most 3"
     )
+
+
+def test_suggest_and_learning_curve_must_name_configured_models():
+    config = copy.deepcopy(TINY_CONFIG)
+    assert checked_config(config, SCHEMA) == []
+    assert config["suggest"] == {"min_distance": 15, "model": "best"}
+    assert config["learning_curve"]["model"] is None
+    config = copy.deepcopy(TINY_CONFIG)
+    config["suggest"] = {"model": "unet2"}
+    config["learning_curve"] = {"model": "rf", "slices": [2, 4]}
+    problems = dict(checked_config(config, SCHEMA))
+    assert "'unet2' is not a configured model" in problems["suggest.model"]
+    assert "'rf' is not a configured model" in problems["learning_curve.model"]
+    config = copy.deepcopy(TINY_CONFIG)
+    config["learning_curve"] = {"model": "unet", "slices": [2, 2]}
+    assert [key for key, _ in checked_config(config, SCHEMA)] == ["learning_curve.slices"]
+
+
+def test_the_learning_curve_config_runs_on_top_of_the_default_one():
+    """config/learning_curve.yaml is a --configfile on top of config/config.yaml."""
+    config = copy.deepcopy(CONFIGS["default"])
+    extra = yaml.safe_load((REPO / "config" / "learning_curve.yaml").read_text())
+    config.update(extra)
+    assert checked_config(config, SCHEMA) == []
+    assert config["learning_curve"]["model"] in config["models"]
+    assert CONFIGS["default"]["learning_curve"]["model"] is None

@@ -1,0 +1,29 @@
+# The temperature of each model's class probabilities, fitted on whole val slices predicted with
+# the configured inference settings (xrayseg.evaluation.calibrate). Evaluate and predict read it.
+
+
+rule calibrate:
+    input:
+        checkpoint="results/models/{model}/model.pt",
+        volume="results/ingest/volume.h5",
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "calibrate.py"),
+    output:
+        calibration="results/calibration/{model}/calibration.json",
+    log:
+        "results/logs/calibrate/{model}.log",
+    benchmark:
+        "results/benchmarks/calibrate/{model}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: config["threads"]["evaluate"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        inference=predict_inference_settings(),
+        settings=config["calibration"],
+        seed=config["seed"],
+        device=config["device"],
+    script:
+        "../scripts/calibrate.py"

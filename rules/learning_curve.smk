@@ -1,0 +1,87 @@
+# Would more labels help? (config learning_curve; xrayseg.labelling.subsets.) One model trained on
+# nested, seeded, evenly spread subsets of the labelled train slices, one point per configured
+# number of slices, through the pipeline's own patches, train and evaluate rules: each point's
+# split sets the train slices outside its subset aside, its patches come only from the subset,
+# and its test scores come from the same evaluation as the main run's (test block only).
+
+
+rule learning_curve_split:
+    input:
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "learning_curve_split.py"),
+    output:
+        split="results/learning_curve/{model}/{n}/subset_split.csv",
+    log:
+        "results/logs/learning_curve/{model}/{n}/split.log",
+    benchmark:
+        "results/benchmarks/learning_curve/{model}/{n}/split.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        seed=config["learning_curve"]["seed"],
+    script:
+        "../scripts/learning_curve_split.py"
+
+
+use rule patches as learning_curve_patches with:
+    input:
+        volume="results/ingest/volume.h5",
+        split="results/learning_curve/{model}/{n}/subset_split.csv",
+        code=package_modules(SCRIPTS / "patches.py"),
+    output:
+        patches="results/learning_curve/{model}/{n}/{size}px.h5",
+        counts="results/learning_curve/{model}/{n}/{size}px.csv",
+    log:
+        "results/logs/learning_curve/{model}/{n}/patches_{size}px.log",
+    benchmark:
+        "results/benchmarks/learning_curve/{model}/{n}/patches_{size}px.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+
+
+use rule train as learning_curve_train with:
+    input:
+        unpack(learning_curve_train_inputs),
+        code=package_modules(SCRIPTS / "train.py"),
+    output:
+        checkpoint="results/learning_curve/{model}/{n}/model.pt",
+        history="results/learning_curve/{model}/{n}/history.csv",
+    log:
+        "results/logs/learning_curve/{model}/{n}/train.log",
+    benchmark:
+        "results/benchmarks/learning_curve/{model}/{n}/train.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+
+
+use rule evaluate as learning_curve_evaluate with:
+    input:
+        checkpoint="results/learning_curve/{model}/{n}/model.pt",
+        volume="results/ingest/volume.h5",
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "evaluate.py"),
+    output:
+        metrics="results/learning_curve/{model}/{n}/eval/metrics.csv",
+        summary="results/learning_curve/{model}/{n}/eval/summary.json",
+        confusion="results/learning_curve/{model}/{n}/eval/confusion.csv",
+        predictions="results/learning_curve/{model}/{n}/eval/test_predictions.tif",
+        microstructure="results/learning_curve/{model}/{n}/eval/microstructure.csv",
+        panel="results/learning_curve/{model}/{n}/eval/panel.png",
+        panel_worst="results/learning_curve/{model}/{n}/eval/panel_worst.png",
+        panel_best="results/learning_curve/{model}/{n}/eval/panel_best.png",
+    log:
+        "results/logs/learning_curve/{model}/{n}/evaluate.log",
+    benchmark:
+        "results/benchmarks/learning_curve/{model}/{n}/evaluate.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+    params:
+        settings=learning_curve_evaluate_settings(),
+        device=config["device"],
+        microstructure=config["microstructure"],

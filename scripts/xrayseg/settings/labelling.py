@@ -1,0 +1,41 @@
+"""The config's `suggest` and `learning_curve` sections, checked before any job, and the targets
+they add (standard library only: rules/common.smk imports this at every start-up).
+
+suggest: {model: best | a model, min_distance: slices}
+learning_curve: {model: null | a model, slices: [n, ...], seed: int}
+"""
+
+from xrayseg.settings.predict import BEST
+
+
+def labelling_problems(config):
+    """(config key, problem) pairs for the suggest and learning_curve sections."""
+    models = list(config["models"])
+    problems = []
+    model = config["suggest"]["model"]
+    if model != BEST and model not in models:
+        problems.append(
+            (
+                "suggest.model",
+                f"{model!r} is not a configured model; use {BEST!r} or one of {models}",
+            )
+        )
+    model = config["learning_curve"]["model"]
+    if model is not None and model not in models:
+        problems.append(
+            (
+                "learning_curve.model",
+                f"{model!r} is not a configured model; use null (no curve) or one of {models}",
+            )
+        )
+    return problems
+
+
+def learning_curve_model(config):
+    """The model of the learning curve; None when it is off."""
+    return config["learning_curve"]["model"]
+
+
+def learning_curve_points(config):
+    """The configured numbers of labelled train slices, sorted."""
+    return sorted(int(n) for n in config["learning_curve"]["slices"])
