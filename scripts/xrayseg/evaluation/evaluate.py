@@ -2,7 +2,10 @@
 
 Every slice of the evaluated val and test blocks, and `train_slices` train slices spread evenly
 over their block (evaluation.subset), is predicted whole and scored, with a progress line in the
-log at least every 30 s. Per-slice scores and counts go to metrics.csv; pooled scores per split
+log at least every 30 s. A block whose every slice is scored can be predicted as a volume:
+averaged over the planes of several axes and smoothed along the stack (evaluate.axes,
+evaluate.smooth_sigma; evaluation.blockpredict says which split gets what, summary.json's
+`prediction` records it). Per-slice scores and counts go to metrics.csv; pooled scores per split
 (summed counts, with bootstrap intervals over slices) to summary.json; pooled confusion matrices
 to confusion.csv; the test predictions to a TIFF stack (and optionally their class probabilities
 to HDF5); raw / label / prediction / error panels of the worst, median and best test slices to
@@ -11,7 +14,6 @@ microstructure.csv (relative errors also in the summary)."""
 
 import contextlib
 import logging
-import time
 
 import h5py
 import numpy as np
@@ -19,6 +21,7 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import slices_of
+from xrayseg.evaluation.blockpredict import block_plans, plan_units, predicted_slices
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
@@ -74,11 +77,13 @@ def evaluate_model(
             raise ValueError(f"{split_csv}: evaluate.splits names {split!r}, which has no slices")
     scored, train_slices = slices_to_score(blocks, settings)
     log.info(
-        "%s on %s (%s) with %s",
+        "%s on %s (%s) with %s, axes %s, smooth_sigma %s",
         checkpoint["model_name"],
         predictor.device,
         predictor.precision or "pixel model",
         inference,
+        list(settings.get("axes", ["z"])),
+        settings.get("smooth_sigma", 0),
     )
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
         probabilities = None
@@ -95,11 +100,12 @@ def evaluate_model(
                 checkpoint["model_name"],
             )
             stack.callback(probabilities.close)
-        results, test_predictions = predict_and_score(
+        results, test_predictions, plans = predict_and_score(
             predictor, volume, blocks, settings, probabilities, scored
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         summary["train_slices"] = train_slices
+        summary["prediction"] = {split: plan.record() for split, plan in plans.items()}
         write_csv(pd.DataFrame([slice_row(r, class_names) for r in results]), outputs["metrics"])
         confusions = {
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
@@ -148,37 +154,51 @@ def slices_to_score(blocks, settings):
     return scored, {**record, "seed": seed}
 
 
-def predict_and_score(predictor, volume, blocks, settings, probabilities=None, scored=None):
-    """SliceResults of the scored slices of every split block (scored: {split: slices}, default
-    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block."""
+def predict_and_score(
+    predictor, volume, blocks, settings, probabilities=None, scored=None, on_slice=None
+):
+    """(SliceResults of the scored slices of every split block, the test slices' class maps,
+    {split: BlockPlan}).
+
+    scored: {split: slices} (default all); each split is predicted as its BlockPlan says
+    (evaluation.blockpredict): 2.5-D inputs and y-/x-planes take their neighbours from the
+    split's own block. on_slice(split, PredictedSlice), if given, sees every predicted slice's
+    class probabilities.
+    """
     scored = scored or blocks
-    n_classes = predictor.n_classes
+    plans = block_plans(blocks, scored, settings, predictor_predicts_volumes(predictor))
     results, test_predictions = [], {}
-    progress = Progress("evaluate", sum(len(slices) for slices in scored.values()), log.info)
+    units = sum(plan_units(plans[split], len(scored[split])) for split in blocks)
+    progress = Progress("evaluate", units, log.info)
     for split, slices in blocks.items():
-        for z in scored[split]:
-            image = predictor.slice_input(volume["raw"], z, slices)
-            started = time.perf_counter()
-            scores = predictor.scores(image)
-            predicted = np.argmax(scores, axis=0).astype(np.uint8)
-            seconds = time.perf_counter() - started
+        log.info("%s: %s", split, plans[split].why)
+        for predicted in predicted_slices(
+            predictor, volume["raw"], slices, scored[split], plans[split], progress.advance
+        ):
+            z = predicted.slice
             results.append(
                 score_slice(
                     split,
                     z,
                     volume["labels"][z],
-                    predicted,
-                    n_classes,
+                    predicted.classes,
+                    predictor.n_classes,
                     settings["boundary_tolerance"],
-                    seconds,
+                    predicted.seconds,
                 )
             )
             if split == "test":
-                test_predictions[z] = predicted
+                test_predictions[z] = predicted.classes
                 if probabilities is not None:
-                    probabilities.write(z, predictor.probabilities_from(scores))
-            progress.advance()
-    return results, test_predictions
+                    probabilities.write(z, predicted.probabilities)
+            if on_slice is not None:
+                on_slice(split, predicted)
+    return results, test_predictions, plans
+
+
+def predictor_predicts_volumes(predictor):
+    """Whether the model predicts whole blocks at once (a 3-D network, spec dims 3)."""
+    return getattr(predictor.spec, "dims", 2) == 3
 
 
 def summarise(predictor, settings, results, class_names, slice_shape):
@@ -186,6 +206,7 @@ def summarise(predictor, settings, results, class_names, slice_shape):
     checkpoint = predictor.checkpoint
     window = predictor.window_for(*slice_shape)
     batch = predictor.batch_for(window) if window else None
+    window = list(window) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
     for split in settings["splits"]:
@@ -218,7 +239,8 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "parameters": int(checkpoint.get("parameters", 0)),
         "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
-        # Wall seconds of prediction per slice over all evaluated slices (median above).
+        # Wall seconds of prediction per slice over all evaluated slices (median above); a block
+        # predicted whole shares its seconds among its slices.
         "inference_seconds": {
             "min": float(np.min(seconds)),
             "max": float(np.max(seconds)),
@@ -227,7 +249,8 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         },
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
-        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
+        # How slices were predicted; window_px (rows, cols on a slice) None: a pixel model
+        # predicts whole slices directly. Block plans (axes, smoothing) are under "prediction".
         "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
         # The precision the network ran in (fp32 / bf16; None for a pixel model).
         "precision": predictor.precision,
