@@ -10,7 +10,7 @@ rule report:
         ingest_summary="results/ingest/summary.csv",
         histograms="results/ingest/histograms.csv",
         split="results/split/split.csv",
-        patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
+        patch_counts=patch_count_tables(),
         code=package_modules(SCRIPTS / "report.py"),
     output:
         html=report(

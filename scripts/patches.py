@@ -1,4 +1,4 @@
-"""Snakemake shim: build results/patches/{size}px.h5 and its counts table."""
+"""Snakemake shim: build results/patches/{size}px.h5 (or {size}px_{axis}.h5) and its counts."""
 
 from xrayseg.io.logsetup import log_to
 from xrayseg.patches.build import build_patches
@@ -13,4 +13,5 @@ with log_to(snakemake.log[0]):
         near_duplicate=settings["near_duplicate"],
         out_h5=snakemake.output.patches,
         out_csv=snakemake.output.counts,
+        orientation=snakemake.wildcards.get("axis", "z"),
     )

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from xrayseg.inference.block import block_probabilities, check_axes, plane_count
+from xrayseg.data.planes import check_axes, check_contiguous
+from xrayseg.inference.block import block_probabilities, plane_count
 
 Z_ONLY = ("z",)
 
@@ -98,9 +99,8 @@ def predicted_slices(predictor, raw_volume, block, scored, plan, advance=None):
 
 
 def _whole_block(predictor, raw_volume, block, scored, plan, advance):
+    block = check_contiguous(block)
     first, last = block[0], block[-1]
-    if list(block) != list(range(first, last + 1)):
-        raise ValueError(f"a split block must be contiguous slices, got {list(block)}")
     raw_block = np.asarray(raw_volume[first : last + 1], dtype=np.float32)
     counter = _PixelShare(raw_block.shape, len(scored), plan.axes, advance)
     started = time.perf_counter()

@@ -27,33 +27,12 @@ prediction at a time.
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-AXES = ("z", "y", "x")
-# Position of each axis in a (Z, Y, X) block.
-AXIS_INDEX = {"z": 0, "y": 1, "x": 2}
-
-
-def check_axes(axes):
-    """The axes as a tuple in the order given; a clear error for an unknown or repeated one."""
-    axes = tuple(axes)
-    if not axes:
-        raise ValueError("evaluate.axes: name at least one of z, y, x")
-    unknown = [axis for axis in axes if axis not in AXIS_INDEX]
-    if unknown:
-        raise ValueError(f"evaluate.axes: unknown axis {unknown[0]!r}; use z, y and x")
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"evaluate.axes: an axis is named twice in {list(axes)}")
-    return axes
+from xrayseg.data.planes import AXIS_INDEX, check_axes, neighbour_indices
 
 
 def plane_count(block_shape, axis):
     """How many planes of `axis` a (Z, Y, X) block holds."""
     return block_shape[AXIS_INDEX[axis]]
-
-
-def neighbour_indices(index, context, count):
-    """Plane indices index-context .. index+context, clamped into 0 .. count-1 (the block's end
-    plane repeats)."""
-    return [min(max(index + offset, 0), count - 1) for offset in range(-context, context + 1)]
 
 
 def plane(block, axis, index):

@@ -5,8 +5,12 @@ Layout of {size}px.h5: one group per split (train, val, test) holding
   labels   uint8   (N, size, size)   class indices (255 = ignore), one chunk per patch
   origins  int32   (N, 3)            slice index, y, x of the patch's top-left corner
 Root attrs: settings (JSON), config_hash (settings + volume + split assignment),
-volume_config_hash. Group attrs: made, exact_duplicates, near_duplicates, kept, slices,
-class_fractions (over labelled pixels), ignored_fraction.
+volume_config_hash, orientation ("z"). Group attrs: made, exact_duplicates, near_duplicates,
+kept, slices, class_fractions (over labelled pixels), ignored_fraction.
+
+{size}px_y.h5 and {size}px_x.h5 have the same layout with patches cut from the planes across each
+block's slices (xrayseg.patches.planes: orientation "y" or "x"; origins (z, y, x) of the patch's
+first row and column, its rows running along the stack).
 
 Patches of a split come only from that split's slices (guard slices give none). Splits are
 selected test first, then val, then train, sharing one set of content hashes: a patch whose exact
@@ -23,11 +27,13 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from xrayseg.data.planes import check_axes
 from xrayseg.data.split import GUARD, SPLITS, slices_of
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key
 from xrayseg.patches.grid import slice_offsets, tile_slice
+from xrayseg.patches.planes import VolumeOrigins, block_planes
 from xrayseg.patches.store import PatchWriter
 from xrayseg.settings.confighash import config_hash
 
@@ -84,11 +90,36 @@ def class_fractions(label_histogram, n_classes):
     return fractions, float(label_histogram[IGNORE_INDEX] / max(total, 1))
 
 
-def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, out_csv):
-    """Write the patch file and its counts table for one patch size; returns the counts table."""
+def select_block(raw_volume, label_volume, slices, size, rng, near_duplicate, seen, writer, axis):
+    """select_split over one split's slices (axis z) or over its block's planes of axis y or x."""
+    if axis == "z" or not slices:
+        return select_split(
+            raw_volume, label_volume, slices, size, rng, near_duplicate, seen, writer
+        )
+    raw_planes, label_planes = block_planes(raw_volume, label_volume, slices, axis, size)
+    return select_split(
+        raw_planes,
+        label_planes,
+        list(range(len(raw_planes))),
+        size,
+        rng,
+        near_duplicate,
+        seen,
+        VolumeOrigins(writer, axis, slices[0]),
+    )
+
+
+def build_patches(
+    volume_path, split_csv, size, seed, near_duplicate, out_h5, out_csv, orientation="z"
+):
+    """Write the patch file and its counts table for one patch size and orientation (z: from
+    the slices; y, x: from the planes across each block); returns the counts table."""
     split_frame = _read_split(split_csv)
     info = read_volume_info(volume_path)
+    check_axes([orientation], "patch orientation")
     settings = {"size": size, "seed": seed, "near_duplicate": dict(near_duplicate)}
+    if orientation != "z":
+        settings["orientation"] = orientation
     started = time.perf_counter()
     rows = {}
     with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
@@ -100,7 +131,7 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
             writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
             for number, split in enumerate(SELECTION_ORDER):
                 slices = slices_of(split_frame, split)
-                counts, histogram = select_split(
+                counts, histogram = select_block(
                     raw_volume,
                     label_volume,
                     slices,
@@ -109,6 +140,7 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                     near_duplicate,
                     seen,
                     writers[split],
+                    orientation,
                 )
                 fractions, ignored = class_fractions(histogram, n_classes)
                 out[split].attrs.update(
@@ -120,9 +152,18 @@ def build_patches(volume_path, split_csv, size, seed, near_duplicate, out_h5, ou
                     }
                 )
                 fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
-                rows[split] = {"size": size, "split": split, **counts, **fraction_columns}
-                log.info("%dpx %s: %d slices, %s", size, split, len(slices), counts)
+                rows[split] = {
+                    "size": size,
+                    "orientation": orientation,
+                    "split": split,
+                    **counts,
+                    **fraction_columns,
+                }
+                log.info(
+                    "%dpx %s, %s: %d slices, %s", size, orientation, split, len(slices), counts
+                )
             out.attrs["settings"] = json.dumps(settings)
+            out.attrs["orientation"] = orientation
             out.attrs["volume_config_hash"] = info.config_hash
             out.attrs["config_hash"] = config_hash(
                 {

@@ -163,9 +163,12 @@ def build_report(
 
 
 def _patch_counts(paths):
+    """Every patch counts table in one frame; a table without an orientation column (written
+    before patches were cut across the slices) holds patches from slices."""
     frames = [inputs.read_csv(p, ("size", "split", *datafigures.COUNT_KINDS)) for p in paths]
     if not frames:
-        return pd.DataFrame(columns=["size", "split", *datafigures.COUNT_KINDS])
+        return pd.DataFrame(columns=["size", "orientation", "split", *datafigures.COUNT_KINDS])
+    frames = [f if "orientation" in f else f.assign(orientation="z") for f in frames]
     return pd.concat(frames, ignore_index=True)
 
 

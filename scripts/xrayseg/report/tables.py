@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from xrayseg.report.datafigures import patch_source
 from xrayseg.report.page import duration, number, table, with_interval
 
 SCORE_HEADER = [
@@ -72,7 +73,16 @@ def score_table_html(comparison):
 
 def patch_table_html(counts):
     """made / exact duplicates / near-duplicates / kept (and the kept share) per size and split."""
-    header = ["size (px)", "split", "made", "exact duplicates", "near-duplicates", "kept", "kept %"]
+    header = [
+        "size (px)",
+        "cut from",
+        "split",
+        "made",
+        "exact duplicates",
+        "near-duplicates",
+        "kept",
+        "kept %",
+    ]
     rows = []
     for _, row in counts.iterrows():
         made = int(row["made"])
@@ -80,6 +90,7 @@ def patch_table_html(counts):
         rows.append(
             [
                 int(row["size"]),
+                patch_source(row["orientation"]),
                 row["split"],
                 made,
                 int(row["exact_duplicates"]),
@@ -88,7 +99,7 @@ def patch_table_html(counts):
                 kept_share,
             ]
         )
-    return table(header, rows, text_columns=(1,))
+    return table(header, rows, text_columns=(1, 2))
 
 
 def per_class_table_html(iou_long):
