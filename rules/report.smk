@@ -61,6 +61,12 @@ rule report:
             category="Comparison",
             labels={"result": "microstructure errors"},
         ),
+        figure_tpb_profile=report(
+            "results/report/tpb_profile.png",
+            caption="../report/comparison_tpb_profile.rst",
+            category="Comparison",
+            labels={"result": "TPB density along the test block"},
+        ),
         figure_panels=report(
             "results/report/panels.png",
             caption="../report/comparison_panels.rst",

@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 
 from xrayseg.io.volume import VolumeInfo
-from xrayseg.report import tables
+from xrayseg.report import microranking, tables
 from xrayseg.report.page import definition_list, esc, figure_html, table
 
 
@@ -27,6 +27,8 @@ class ReportContent:
     picks: list  # [(slice, why)] of the comparison panels
     config: dict  # the run's configuration, shown in full
     made: dict  # provenance.provenance
+    # microranking.microstructure_ranking of the models, None when not evaluated
+    micro_ranking: pd.DataFrame | None = None
 
 
 def sections(content):
@@ -41,7 +43,7 @@ def sections(content):
             (
                 "microstructure",
                 "Microstructure",
-                _microstructure_parts(content.microstructure, content.pngs),
+                _microstructure_parts(content),
             )
         )
     return page_sections + [
@@ -116,9 +118,21 @@ def _failure_parts(pngs, picks):
     ]
 
 
-def _microstructure_parts(micro, pngs):
-    return [
-        "<p>Microstructure quantities measured on each model's predicted test block "
+def _microstructure_parts(content):
+    micro, pngs = content.microstructure, content.pngs
+    parts = []
+    if content.micro_ranking is not None:
+        parts += [
+            "<p>The models ranked on the microstructure of their predicted test block, the "
+            "number a segmentation is used for: by "
+            f"{esc(microranking.RANKING_RULE)} (relative errors against the same quantity "
+            "measured on the labels), beside their rank by test mean IoU. Each model's "
+            "prediction options (<code>evaluate.axes</code>, <code>smooth_sigma</code>) are "
+            "those of its evaluation.</p>",
+            tables.microstructure_ranking_html(content.micro_ranking, content.comparison),
+        ]
+    parts += [
+        "<p>Every microstructure quantity measured on each model's predicted test block "
         "against the labels: the relative error of each (bold: smallest).</p>",
         tables.microstructure_table_html(micro),
         figure_html(
@@ -128,6 +142,18 @@ def _microstructure_parts(micro, pngs):
             "(0: the prediction gives the true value).",
         ),
     ]
+    if "tpb_profile" in pngs:
+        parts.append(
+            figure_html(
+                pngs["tpb_profile"],
+                "TPB density along the test block",
+                "Triple-phase boundary density of consecutive windows of test slices, measured "
+                "on the labels (black) and on each model's prediction by the same edge count: "
+                "a model whose edges flicker from slice to slice runs above the truth "
+                "everywhere, a local failure shows as a bump.",
+            )
+        )
+    return parts
 
 
 def _training_parts(models, pngs):

@@ -156,3 +156,53 @@ def microstructure_table_html(tables):
 
 def versions_table_html(versions):
     return table(["package", "version"], [[k, v] for k, v in versions.items()], text_columns=(0, 1))
+
+
+def microstructure_ranking_html(ranking, comparison):
+    """The models ranked on the microstructure (microranking.microstructure_ranking), with each
+    one's rank and test mean IoU by pixels beside it (bold: the best of each column)."""
+    by_pixels = comparison.set_index("model")
+    rows, cells = [], {}
+    for _, row in ranking.iterrows():
+        model = row["model"]
+        rows.append(
+            [
+                model,
+                int(row["microstructure_rank"]),
+                _percent(row["microstructure_error"], signed=False),
+                f"{row['tpb_density']:.4g}" if np.isfinite(row["tpb_density"]) else "–",
+                _percent(row["tpb_relative_error"]),
+                _percent(row["interface_mean_abs_error"], signed=False),
+                _percent(row["interface_max_abs_error"], signed=False),
+                int(by_pixels.loc[model, "rank"]),
+                number(by_pixels.loc[model, "test_mean_iou"], 4),
+            ]
+        )
+    for column, values, pick in (
+        (2, ranking["microstructure_error"], np.nanargmin),
+        (4, ranking["tpb_relative_error"].abs(), np.nanargmin),
+        (5, ranking["interface_mean_abs_error"], np.nanargmin),
+        (6, ranking["interface_max_abs_error"], np.nanargmin),
+        (8, [by_pixels.loc[m, "test_mean_iou"] for m in ranking["model"]], np.nanargmax),
+    ):
+        values = np.asarray(values, dtype=float)
+        if np.isfinite(values).any():
+            cells[int(pick(values)), column] = "good"
+    header = [
+        "model",
+        "rank (microstructure)",
+        "microstructure error",
+        "TPB density",
+        "TPB error",
+        "interface error, mean |·|",
+        "interface error, largest |·|",
+        "rank (pixels)",
+        "test mean IoU",
+    ]
+    return table(header, rows, cell_classes=cells)
+
+
+def _percent(value, signed=True):
+    if not np.isfinite(value):
+        return "–"
+    return f"{100 * value:+.1f} %" if signed else f"{100 * value:.1f} %"
