@@ -50,6 +50,7 @@ from machine import PEAK_SHAPES, alternate, conv_peak_functions, print_machine, 
 from xrayseg.data.synthetic import image_phases, make_phases
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
 from xrayseg.inference.predictor import Predictor
+from xrayseg.inference.sliding_window import window_shape
 from xrayseg.models import build_network
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.training.data import PatchSet
@@ -194,7 +195,8 @@ def forward_flops(network, in_channels, window, depth):
         network(torch.zeros(1, in_channels, probe, probe))
     for hook in hooks:
         hook.remove()
-    return total * (window / probe) ** 2
+    rows, cols = window_shape(window)
+    return total * rows * cols / probe**2
 
 
 class Counted:
@@ -246,7 +248,7 @@ def monai_contender(network, device, window, batch, padding_mode="constant", dty
         with torch.no_grad(), autocast:
             out = sliding_window_inference(
                 tensor,
-                (window, window),
+                window_shape(window),
                 batch,
                 counter,
                 overlap=0.5,
@@ -277,8 +279,8 @@ def stitching_check(contender, image, monai_output, window):
 
     saved = xrayseg_inference.window_starts, xrayseg_inference.gaussian_importance
 
-    def importance(side, sigma_scale):
-        return compute_importance_map((side, side), "gaussian", sigma_scale).numpy()
+    def importance(window, sigma_scale):
+        return compute_importance_map(window_shape(window), "gaussian", sigma_scale).numpy()
 
     xrayseg_inference._stitch_weights.cache_clear()
     xrayseg_inference.window_starts = monai_starts
@@ -421,7 +423,7 @@ def benchmark_model(name, args, device, monai_available):
                 "model": name,
                 "contender": key,
                 "precision": "bf16" if key.endswith("bf16") else "fp32",
-                "window": window_side,
+                "window": "x".join(str(side) for side in window_shape(window_side)),
                 "windows": windows[key],
                 "windows_per_forward": contender[3],
                 "median_s": median,

@@ -40,6 +40,11 @@ def patch_sizes():
     return model_config.patch_sizes(config)
 
 
+def patch_count_tables():
+    """The counts table of every patch file a configured model trains on."""
+    return model_config.patch_count_tables(config)
+
+
 wildcard_constraints:
     model="|".join(config["models"]),
     size="|".join(str(s) for s in patch_sizes()) or "0",
@@ -91,9 +96,10 @@ def ingest_inputs(wildcards):
 
 def train_inputs(wildcards):
     inputs = {"volume": "results/ingest/volume.h5", "split": "results/split/split.csv"}
-    settings = model_settings(config, wildcards.model)
-    if settings["arch"] in PATCH_ARCHS:
-        inputs["patches"] = f"results/patches/{settings['patch_size']}px.h5"
+    files = model_config.patch_files(config, wildcards.model)
+    if files:
+        # One file per orientation the model trains on (training.orientations).
+        inputs["patches"] = files[0] if len(files) == 1 else files
     return inputs
 
 

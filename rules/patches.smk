@@ -25,3 +25,22 @@ rule patches:
         settings=config["patches"],
     script:
         "../scripts/patches.py"
+
+
+# Patches cut across the slices (the y- or x-planes of each split block) for the networks whose
+# training.orientations name that axis.
+use rule patches as patches_across with:
+    output:
+        patches="results/patches/{size}px_{axis}.h5",
+        counts=report(
+            "results/patches/{size}px_{axis}.csv",
+            caption="../report/patches.rst",
+            category="Patches",
+            labels={"size": "{size} px", "result": "patch counts ({axis}-planes)"},
+        ),
+    log:
+        "results/logs/patches/{size}px_{axis}.log",
+    benchmark:
+        "results/benchmarks/patches/{size}px_{axis}.tsv"
+    wildcard_constraints:
+        axis="y|x",

@@ -13,7 +13,7 @@ rule report:
         ingest_summary="results/ingest/summary.csv",
         histograms="results/ingest/histograms.csv",
         split="results/split/split.csv",
-        patch_counts=expand("results/patches/{size}px.csv", size=patch_sizes()),
+        patch_counts=patch_count_tables(),
         code=package_modules(SCRIPTS / "report.py"),
     output:
         **learning_curve_report_outputs(),
@@ -64,6 +64,12 @@ rule report:
             caption="../report/comparison_microstructure.rst",
             category="Comparison",
             labels={"result": "microstructure errors"},
+        ),
+        figure_tpb_profile=report(
+            "results/report/tpb_profile.png",
+            caption="../report/comparison_tpb_profile.rst",
+            category="Comparison",
+            labels={"result": "TPB density along the test block"},
         ),
         figure_panels=report(
             "results/report/panels.png",

@@ -1,5 +1,7 @@
 """Snakemake shim: fit the temperature of one model's probabilities on whole val slices."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.evaluation.calibrate import calibrate_model
 from xrayseg.io.logsetup import log_to
 

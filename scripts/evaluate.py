@@ -1,5 +1,7 @@
 """Snakemake shim: predict and score every evaluated slice with one model."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.io.logsetup import log_to
 

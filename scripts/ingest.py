@@ -1,5 +1,7 @@
 """Snakemake shim: ingest raw and label slices into results/ingest/volume.h5."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.data.ingest import ingest_volume
 from xrayseg.io.logsetup import log_to
 

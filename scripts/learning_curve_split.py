@@ -1,6 +1,8 @@
 """Snakemake shim: the split of one learning-curve point (train slices outside its subset set
 aside)."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.io.logsetup import log_to
 from xrayseg.labelling.subsets import write_subset_split
 

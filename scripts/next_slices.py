@@ -1,5 +1,7 @@
 """Snakemake shim: join the stack's suggestions with every prediction set's slices."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.io.logsetup import log_to
 from xrayseg.labelling.nextslices import merge_suggestions
 

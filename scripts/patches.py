@@ -1,4 +1,6 @@
-"""Snakemake shim: build results/patches/{size}px.h5 and its counts table."""
+"""Snakemake shim: build results/patches/{size}px.h5 (or {size}px_{axis}.h5) and its counts."""
+
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
 
 from xrayseg.io.logsetup import log_to
 from xrayseg.patches.build import build_patches
@@ -14,4 +16,5 @@ with log_to(snakemake.log[0]):
         out_h5=snakemake.output.patches,
         out_csv=snakemake.output.counts,
         max_ignored_fraction=settings["max_ignored_fraction"],
+        orientation=snakemake.wildcards.get("axis", "z"),
     )

@@ -1,5 +1,7 @@
 """Snakemake shim: segment one prediction set with one trained model (or the best one)."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.io.logsetup import log_to
 from xrayseg.prediction.predict import predict_set
 

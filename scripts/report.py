@@ -1,5 +1,7 @@
 """Snakemake shim: write the comparison report results/report.html, its figures and score table."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 import os
 
 from xrayseg.io.logsetup import log_to

@@ -1,5 +1,7 @@
 """Snakemake shim: write results/split/split.csv."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.data.split import write_split_table
 from xrayseg.io.logsetup import log_to
 

@@ -1,5 +1,7 @@
 """Snakemake shim: rank the stack's unlabelled slices by the model's uncertainty."""
 
+# ruff: noqa: F821 - Snakemake passes the `snakemake` object to a script as a global.
+
 from xrayseg.io.logsetup import log_to
 from xrayseg.labelling.suggest import suggest_slices
 

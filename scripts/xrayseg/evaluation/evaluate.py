@@ -24,6 +24,12 @@ import pandas as pd
 import torch
 
 from xrayseg.data.split import labelled_slices_of, slices_of
+from xrayseg.evaluation.blockpredict import (
+    PredictedSlice,
+    block_plans,
+    plan_units,
+    predicted_slices,
+)
 from xrayseg.evaluation.calibrate import read_calibration
 from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
@@ -86,11 +92,13 @@ def evaluate_model(
             )
     scored, train_slices = slices_to_score(labelled, settings)
     log.info(
-        "%s on %s (%s) with %s",
+        "%s on %s (%s) with %s, axes %s, smooth_sigma %s",
         checkpoint["model_name"],
         predictor.device,
         predictor.precision or "pixel model",
         inference,
+        list(settings.get("axes", ["z"])),
+        settings.get("smooth_sigma", 0),
     )
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
         names = split_frame.set_index("slice").loc[scored["test"], "name"]
@@ -120,11 +128,12 @@ def evaluate_model(
                 test_uncertainty.uncertain.temperature,
             )
             stack.callback(probabilities.close)
-        results, test_predictions = predict_and_score(
+        results, test_predictions, plans = predict_and_score(
             predictor, volume, blocks, settings, probabilities, scored, test_uncertainty
         )
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         summary["train_slices"] = train_slices
+        summary["prediction"] = {split: plan.record() for split, plan in plans.items()}
         summary["labelled_slices"] = {
             split: {
                 "slices": len(blocks[split]),
@@ -188,50 +197,80 @@ def slices_to_score(blocks, settings):
 
 
 def predict_and_score(
-    predictor, volume, blocks, settings, probabilities=None, scored=None, test_uncertainty=None
+    predictor,
+    volume,
+    blocks,
+    settings,
+    probabilities=None,
+    scored=None,
+    test_uncertainty=None,
 ):
-    """SliceResults of the scored slices of every split block (scored: {split: slices}, default
-    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block.
-    test_uncertainty (a TestUncertainty) predicts the test slices with their uncertainty; the
-    probabilities written are then its temperature-scaled ones."""
+    """(SliceResults of the scored slices of every split block, the test slices' class maps,
+    {split: BlockPlan}).
+
+    scored: {split: slices} (default all); each split is predicted as its BlockPlan says
+    (evaluation.blockpredict): 2.5-D inputs and y-/x-planes take their neighbours from the
+    split's own block. test_uncertainty (a TestUncertainty) adds the test slices' uncertainty:
+    predicted slice by slice it predicts them itself (with each flip's disagreement), predicted
+    as a block it takes their probabilities; the probabilities written are then its
+    temperature-scaled ones.
+    """
     scored = scored or blocks
-    n_classes = predictor.n_classes
+    plans = block_plans(blocks, scored, settings, predictor_predicts_volumes(predictor))
     results, test_predictions = [], {}
-    progress = Progress("evaluate", sum(len(slices) for slices in scored.values()), log.info)
+    units = sum(plan_units(plans[split], len(scored[split])) for split in blocks)
+    progress = Progress("evaluate", units, log.info)
     for split, slices in blocks.items():
-        for z in scored[split]:
-            image = predictor.slice_input(volume["raw"], z, slices)
-            started = time.perf_counter()
-            prediction = None
-            if split == "test" and test_uncertainty is not None:
-                prediction = test_uncertainty.predict(z, image, volume["labels"][z])
-                scores = prediction.scores
-            else:
-                scores = predictor.scores(image)
-            predicted = np.argmax(scores, axis=0).astype(np.uint8)
-            seconds = time.perf_counter() - started
+        log.info("%s: %s", split, plans[split].why)
+        if split == "test" and test_uncertainty is not None and not plans[split].whole_block:
+            predictions = _uncertain_slices(
+                predictor, volume, slices, scored[split], test_uncertainty, progress.advance
+            )
+        else:
+            predictions = predicted_slices(
+                predictor, volume["raw"], slices, scored[split], plans[split], progress.advance
+            )
+        for predicted in predictions:
+            z = predicted.slice
+            if split == "test" and test_uncertainty is not None and plans[split].whole_block:
+                uncertain = test_uncertainty.observe(
+                    z, predicted.probabilities, volume["labels"][z]
+                )
+                predicted = PredictedSlice(
+                    z, uncertain.probabilities, uncertain.classes, predicted.seconds
+                )
             results.append(
                 score_slice(
                     split,
                     z,
                     volume["labels"][z],
-                    predicted,
-                    n_classes,
+                    predicted.classes,
+                    predictor.n_classes,
                     settings["boundary_tolerance"],
-                    seconds,
+                    predicted.seconds,
                 )
             )
             if split == "test":
-                test_predictions[z] = predicted
+                test_predictions[z] = predicted.classes
                 if probabilities is not None:
-                    probabilities.write(
-                        z,
-                        prediction.probabilities
-                        if prediction is not None
-                        else predictor.probabilities_from(scores),
-                    )
-            progress.advance()
-    return results, test_predictions
+                    probabilities.write(z, predicted.probabilities)
+    return results, test_predictions, plans
+
+
+def _uncertain_slices(predictor, volume, block, scored, test_uncertainty, advance):
+    """PredictedSlices of test slices predicted one by one with their uncertainty."""
+    for z in scored:
+        image = predictor.slice_input(volume["raw"], z, block)
+        started = time.perf_counter()
+        prediction = test_uncertainty.predict(z, image, volume["labels"][z])
+        seconds = time.perf_counter() - started
+        advance(1)
+        yield PredictedSlice(int(z), prediction.probabilities, prediction.classes, seconds)
+
+
+def predictor_predicts_volumes(predictor):
+    """Whether the model predicts whole blocks at once (a 3-D network, spec dims 3)."""
+    return getattr(predictor.spec, "dims", 2) == 3
 
 
 def summarise(predictor, settings, results, class_names, slice_shape):
@@ -239,6 +278,7 @@ def summarise(predictor, settings, results, class_names, slice_shape):
     checkpoint = predictor.checkpoint
     window = predictor.window_for(*slice_shape)
     batch = predictor.batch_for(window) if window else None
+    window = list(window) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
     for split in settings["splits"]:
@@ -271,7 +311,8 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "parameters": int(checkpoint.get("parameters", 0)),
         "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
-        # Wall seconds of prediction per slice over all evaluated slices (median above).
+        # Wall seconds of prediction per slice over all evaluated slices (median above); a block
+        # predicted whole shares its seconds among its slices.
         "inference_seconds": {
             "min": float(np.min(seconds)),
             "max": float(np.max(seconds)),
@@ -280,7 +321,8 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         },
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
-        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
+        # How slices were predicted; window_px (rows, cols on a slice) None: a pixel model
+        # predicts whole slices directly. Block plans (axes, smoothing) are under "prediction".
         "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
         # The precision the network ran in (fp32 / bf16; None for a pixel model).
         "precision": predictor.precision,

@@ -60,7 +60,13 @@ class TestUncertainty:
 
     def predict(self, z, image, labels):
         """SlicePrediction of test slice z; its maps are written and its pixels counted."""
-        prediction = self.uncertain.predict(image)
+        return self._count(z, self.uncertain.predict(image), labels)
+
+    def observe(self, z, probabilities, labels):
+        """As predict, for test slice z's class probabilities predicted with its block."""
+        return self._count(z, self.uncertain.from_probabilities(probabilities), labels)
+
+    def _count(self, z, prediction, labels):
         if self.file is not None:
             self.file.write(z, prediction.maps)
         labels = np.asarray(labels)

@@ -17,6 +17,7 @@ from xrayseg.inference.sliding_window import (
     flip_averaged,
     flipped,
     sliding_window_logits,
+    window_shape,
 )
 from xrayseg.models import build_network, spec_for
 from xrayseg.models.device import resolve_precision
@@ -64,22 +65,29 @@ class Predictor:
                 self.forward = flip_averaged(self.single_forward)
 
     def window_for(self, height, width):
-        """Window side (px) used on a (height, width) slice; None for pixel models."""
+        """Window (rows, cols) in px used on a (height, width) image; None for pixel models.
+
+        slice: the image in one window, each side rounded up to a size every pooling level
+        divides (rectangular for the y- and x-planes of a block, which are as tall as the block
+        is deep); patch (and networks built for one input size): the training patch; pixels: a
+        square of that side.
+        """
         if self.forward is None:
             return None
         patch = int(self.checkpoint["patch_size"])
         setting = self.settings.window
         if setting == "patch" or "patch_size" in self.spec.arch_keys:
-            return patch
+            return patch, patch
         if setting == "slice":
             # The patch size's largest power-of-two factor: a size every pooling level divides.
             multiple = patch & -patch
-            return -(-max(height, width) // multiple) * multiple
-        return int(setting)
+            return tuple(-(-side // multiple) * multiple for side in (height, width))
+        return int(setting), int(setting)
 
     def batch_for(self, window):
-        """Windows per forward pass."""
-        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // window**2)
+        """Windows per forward pass for a window side or (rows, cols)."""
+        rows, cols = window_shape(window)
+        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // (rows * cols))
 
     def slice_input(self, raw_volume, z, allowed):
         """The (C, H, W) float32 input of slice z: the slice itself, or its context stack."""

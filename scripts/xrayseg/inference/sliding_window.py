@@ -45,27 +45,42 @@ def window_starts(length, window, overlap):
     return first_half + middle + [span - start for start in reversed(first_half)]
 
 
+def window_shape(window):
+    """(rows, cols) of a window given as one side (square) or as a (rows, cols) pair."""
+    if isinstance(window, int | np.integer):
+        return int(window), int(window)
+    rows, cols = window
+    return int(rows), int(cols)
+
+
 def window_positions(height, width, window, overlap):
-    """Every (y, x) window corner over a (height, width) image, row by row."""
+    """Every (y, x) window corner over a (height, width) image, row by row; `window` is a side
+    (square windows) or (rows, cols)."""
+    rows, cols = window_shape(window)
     return [
         (y, x)
-        for y in window_starts(height, window, overlap)
-        for x in window_starts(width, window, overlap)
+        for y in window_starts(height, rows, overlap)
+        for x in window_starts(width, cols, overlap)
     ]
 
 
-def gaussian_importance(window, sigma_scale=0.125):
-    """A (window, window) float32 map peaking at the centre, sigma = window * sigma_scale.
+def _gaussian_profile(side, sigma_scale):
+    coords = np.arange(side, dtype=np.float64) - (side - 1) / 2
+    return np.exp(-0.5 * (coords / (side * sigma_scale)) ** 2)
 
-    Normalised to a maximum of 1; the smallest value is raised above zero so that every pixel of a
-    window gets some weight (nnU-Net does the same), and to at least the smallest normal float32:
-    a narrow Gaussian (sigma_scale below about 0.05 at 512 px) underflows far from the centre, and
-    a zero or subnormal weight makes the stitching divide by zero where only that window reaches.
+
+def gaussian_importance(window, sigma_scale=0.125):
+    """A (rows, cols) float32 map peaking at the centre, sigma = side * sigma_scale per axis.
+
+    `window` is a side (square) or (rows, cols): rectangular windows fit the planes across a
+    block of slices (a y- or x-plane of a 100-slice block is 100 rows tall). Normalised to a
+    maximum of 1; the smallest value is raised above zero so that every pixel of a window gets
+    some weight (nnU-Net does the same), and to at least the smallest normal float32: a narrow
+    Gaussian (sigma_scale below about 0.05 at 512 px) underflows far from the centre, and a zero
+    or subnormal weight makes the stitching divide by zero where only that window reaches.
     """
-    centre = (window - 1) / 2
-    coords = np.arange(window, dtype=np.float64) - centre
-    profile = np.exp(-0.5 * (coords / (window * sigma_scale)) ** 2)
-    weights = np.outer(profile, profile)
+    rows, cols = window_shape(window)
+    weights = np.outer(_gaussian_profile(rows, sigma_scale), _gaussian_profile(cols, sigma_scale))
     weights /= weights.max()
     floor = max(weights[weights > 0].min(), np.finfo(np.float32).tiny)
     weights = np.maximum(weights, floor)
@@ -76,9 +91,10 @@ def gaussian_importance(window, sigma_scale=0.125):
 def _stitch_weights(height, width, window, overlap, sigma_scale):
     """(importance map, 1 / summed importance over the image), both float32 numpy, per shape."""
     importance = gaussian_importance(window, sigma_scale)
+    rows, cols = window_shape(window)
     total = np.zeros((height, width), dtype=np.float64)
     for y, x in window_positions(height, width, window, overlap):
-        total[y : y + window, x : x + window] += importance
+        total[y : y + rows, x : x + cols] += importance
     return importance, (1.0 / total).astype(np.float32)
 
 
@@ -122,9 +138,9 @@ def sliding_window_logits(
 ):
     """Stitched logits (n_classes, H, W) float32 numpy of a (C, H, W) float32 image.
 
-    `network_fn` maps a torch batch (N, C, window, window) on `device` to logits
-    (N, n_classes, window, window). Images smaller than the window are padded at the bottom and
-    right by reflection and the result cropped back.
+    `window` is a side (square windows) or (rows, cols). `network_fn` maps a torch batch
+    (N, C, rows, cols) on `device` to logits (N, n_classes, rows, cols). Images smaller than the
+    window are padded at the bottom and right by reflection and the result cropped back.
 
     On the CPU, windows are cut and accumulated with numpy: a multi-threaded torch op on a small
     array waits for its worker threads, which costs milliseconds per op on a busy machine, while
@@ -132,7 +148,9 @@ def sliding_window_logits(
     """
     image = np.asarray(image, dtype=np.float32)
     _, height, width = image.shape
-    pad_y, pad_x = max(0, window - height), max(0, window - width)
+    window = window_shape(window)
+    rows, cols = window
+    pad_y, pad_x = max(0, rows - height), max(0, cols - width)
     if pad_y or pad_x:
         image = np.pad(image, ((0, 0), (0, pad_y), (0, pad_x)), mode="reflect")
     _, padded_h, padded_w = image.shape
@@ -161,16 +179,16 @@ def sliding_window_logits(
     positions = window_positions(padded_h, padded_w, window, overlap)
     for first in range(0, len(positions), batch_size):
         chunk = positions[first : first + batch_size]
-        batch = batch_of([source[:, y : y + window, x : x + window] for y, x in chunk])
+        batch = batch_of([source[:, y : y + rows, x : x + cols] for y, x in chunk])
         out = array_of(network_fn(batch))
-        if tuple(out.shape) != (len(chunk), n_classes, window, window):
+        if tuple(out.shape) != (len(chunk), n_classes, rows, cols):
             raise ValueError(
                 f"network gave {tuple(out.shape)} for a batch of {len(chunk)} windows of "
-                f"{window} px and {n_classes} classes"
+                f"{rows} x {cols} px and {n_classes} classes"
             )
         out = out * importance
         for (y, x), window_logits in zip(chunk, out, strict=True):
-            logits[:, y : y + window, x : x + window] += window_logits
+            logits[:, y : y + rows, x : x + cols] += window_logits
     logits *= normaliser
     logits = logits[:, :height, :width]
     return logits if device.type == "cpu" else logits.cpu().numpy()

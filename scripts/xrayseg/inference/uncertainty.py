@@ -131,3 +131,23 @@ class UncertainPredictor:
             flipped = np.stack([self.scale(logits_of(s, self.kind)) for s in per_flip])
             maps["flip_disagreement"] = flip_disagreement(flipped)
         return SlicePrediction(scores, classes, raw, probabilities, maps)
+
+    def from_probabilities(self, probabilities):
+        """SlicePrediction of class probabilities predicted elsewhere (a block averaged over the
+        planes of several axes, or smoothed along the stack: xrayseg.inference.block).
+
+        Their logarithms act as logits: for a network, log softmax(s) differs from s by a
+        constant per pixel, so the temperature scales them exactly as it scales the logits. The
+        flips of such a prediction are not kept, so flip_disagreement is NaN (undefined) there.
+        """
+        raw = np.asarray(probabilities, dtype=np.float32)
+        classes = np.argmax(raw, axis=0).astype(np.uint8)
+        undefined = np.full(classes.shape, np.nan, dtype=np.float32)
+        if not self.has_probabilities:
+            return SlicePrediction(raw, classes, raw, raw, dict.fromkeys(self.map_names, undefined))
+        floor = PROBABILITY_FLOOR if self.kind != "torch" else np.finfo(np.float32).tiny
+        logits = np.log(np.maximum(raw, floor))
+        probabilities = raw if self.temperature is None else self.scale(logits)
+        maps = dict.fromkeys(self.map_names, undefined)
+        maps["uncertainty"] = normalised_entropy(probabilities)
+        return SlicePrediction(logits, classes, raw, probabilities, maps)

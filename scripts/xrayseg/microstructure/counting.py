@@ -199,6 +199,18 @@ def triple_edge_maps(labels, triple):
     }
 
 
+def counted_edge_maps(labels):
+    """Where a triple-phase edge could be seen: one boolean map per axis pair, laid out as
+    triple_edge_maps' maps, True where none of the edge's four voxels is ignored."""
+    labels = check_labels(labels)
+    ignored = (labels == IGNORE_INDEX).view(np.uint8)
+    maps = {}
+    for axes in itertools.combinations(range(labels.ndim), 2):
+        blocks = _corner_blocks(ignored, axes)
+        maps[axes] = (blocks[0] | blocks[1] | blocks[2] | blocks[3]) == 0
+    return maps
+
+
 def triple_edge_counts(labels, triples):
     """Voxel edges (pixel corners) where each triple of phases meets, and the counted edge sites.
 

@@ -6,7 +6,13 @@ Layout of {size}px.h5: one group per split (train, val, test) holding
   origins  int32   (N, 3)            slice index, y, x of the patch's top-left corner
 Root attrs: settings (JSON), config_hash (settings + volume + split assignment),
 volume_config_hash. Group attrs: made, mostly_ignored, exact_duplicates, near_duplicates, kept,
-slices (the labelled slices cut), class_fractions (over labelled pixels), ignored_fraction.
+slices (the labelled slices cut), class_fractions (over labelled pixels), ignored_fraction; root
+attr orientation ("z").
+
+{size}px_y.h5 and {size}px_x.h5 have the same layout with patches cut from the planes across each
+block's slices (xrayseg.patches.planes: orientation "y" or "x"; origins (z, y, x) of the patch's
+first row and column, its rows running along the stack). Planes span every slice of the block;
+rows from unlabelled slices are ignored labels and count towards max_ignored_fraction).
 
 Patches of a split come only from that split's labelled slices (guard and unlabelled slices give
 none). A patch with no labelled pixel, or with more than `max_ignored_fraction` of its pixels
@@ -26,11 +32,13 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from xrayseg.data.split import GUARD, SPLITS, labelled_flags, labelled_slices_of
+from xrayseg.data.planes import check_axes
+from xrayseg.data.split import GUARD, SPLITS, labelled_flags, labelled_slices_of, slices_of
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key
 from xrayseg.patches.grid import slice_offsets, tile_slice
+from xrayseg.patches.planes import VolumeOrigins, block_planes
 from xrayseg.patches.store import PatchWriter
 from xrayseg.settings.confighash import config_hash
 
@@ -109,6 +117,46 @@ def class_fractions(label_histogram, n_classes):
     return fractions, float(label_histogram[IGNORE_INDEX] / max(total, 1))
 
 
+def select_block(
+    raw_volume,
+    label_volume,
+    slices,
+    size,
+    rng,
+    near_duplicate,
+    seen,
+    writer,
+    axis,
+    max_ignored_fraction=1.0,
+):
+    """select_split over one split's labelled slices (axis z) or over its block's planes of axis
+    y or x (slices: the labelled ones for z, the whole block for y and x)."""
+    if axis == "z" or not slices:
+        return select_split(
+            raw_volume,
+            label_volume,
+            slices,
+            size,
+            rng,
+            near_duplicate,
+            seen,
+            writer,
+            max_ignored_fraction,
+        )
+    raw_planes, label_planes = block_planes(raw_volume, label_volume, slices, axis, size)
+    return select_split(
+        raw_planes,
+        label_planes,
+        list(range(len(raw_planes))),
+        size,
+        rng,
+        near_duplicate,
+        seen,
+        VolumeOrigins(writer, axis, slices[0]),
+        max_ignored_fraction,
+    )
+
+
 def build_patches(
     volume_path,
     split_csv,
@@ -118,19 +166,24 @@ def build_patches(
     out_h5,
     out_csv,
     max_ignored_fraction=1.0,
+    orientation="z",
 ):
-    """Write the patch file and its counts table for one patch size; returns the counts table.
+    """Write the patch file and its counts table for one patch size and orientation (z: from
+    the slices; y, x: from the planes across each block); returns the counts table.
 
     max_ignored_fraction: patches.max_ignored_fraction (1: skip only patches with no labelled
     pixel)."""
     split_frame = _read_split(split_csv)
     info = read_volume_info(volume_path)
+    check_axes([orientation], "patch orientation")
     settings = {
         "size": size,
         "seed": seed,
         "near_duplicate": dict(near_duplicate),
         "max_ignored_fraction": float(max_ignored_fraction),
     }
+    if orientation != "z":
+        settings["orientation"] = orientation
     started = time.perf_counter()
     rows = {}
     with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
@@ -141,8 +194,11 @@ def build_patches(
         with h5py.File(tmp, "w") as out:
             writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
             for number, split in enumerate(SELECTION_ORDER):
-                slices = labelled_slices_of(split_frame, split)
-                counts, histogram = select_split(
+                if orientation == "z":
+                    slices = labelled_slices_of(split_frame, split)
+                else:
+                    slices = slices_of(split_frame, split)
+                counts, histogram = select_block(
                     raw_volume,
                     label_volume,
                     slices,
@@ -151,6 +207,7 @@ def build_patches(
                     near_duplicate,
                     seen,
                     writers[split],
+                    orientation,
                     max_ignored_fraction,
                 )
                 fractions, ignored = class_fractions(histogram, n_classes)
@@ -165,13 +222,17 @@ def build_patches(
                 fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
                 rows[split] = {
                     "size": size,
+                    "orientation": orientation,
                     "split": split,
                     "slices": len(slices),
                     **counts,
                     **fraction_columns,
                 }
-                log.info("%dpx %s: %d labelled slices, %s", size, split, len(slices), counts)
+                log.info(
+                    "%dpx %s, %s: %d slices, %s", size, orientation, split, len(slices), counts
+                )
             out.attrs["settings"] = json.dumps(settings)
+            out.attrs["orientation"] = orientation
             out.attrs["volume_config_hash"] = info.config_hash
             out.attrs["config_hash"] = config_hash(
                 {

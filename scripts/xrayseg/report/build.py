@@ -3,12 +3,14 @@ PNG files and the comparison table as CSV (those also go into `snakemake --repor
 
 import logging
 
+import h5py
+import numpy as np
 import pandas as pd
 
 from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
-from xrayseg.report import comparepanels, datafigures, figures, inputs, scores
+from xrayseg.report import comparepanels, datafigures, figures, inputs, microranking, scores
 from xrayseg.report.labellingsections import labelling_sections
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
@@ -18,7 +20,7 @@ from xrayseg.report.style import figure_png, model_palette, use_theme
 log = logging.getLogger(__name__)
 
 # Every figure the report draws; build_report writes each to outputs["figures"][name] when given,
-# and "microstructure" too when the models' microstructure tables are given.
+# and "microstructure" and "tpb_profile" too when the models' microstructure tables are given.
 FIGURES = (
     "scores",
     "per_class",
@@ -132,8 +134,12 @@ def build_report(
         ),
         "patches": datafigures.patches_figure(counts),
     }
+    ranking = None
     if micro:
         drawn["microstructure"] = figures.microstructure_figure(micro, palette)
+        ranking = microranking.microstructure_ranking(micro)
+        comparison = comparison.merge(ranking, on="model", how="left")
+        drawn["tpb_profile"] = _tpb_profile_figure(models, predictions, volume, palette)
     pngs = {name: figure_png(figure) for name, figure in drawn.items()}
     extra_pngs, extra_sections = labelling_sections(
         models, palette, _bootstrap_settings(models, config), suggestions, learning_curve
@@ -156,12 +162,13 @@ def build_report(
             config=config,
             made=made,
             extra_sections=extra_sections,
+            micro_ranking=ranking,
         )
     )
     document = page(
         "xrayseg: model comparison",
         f"Written {esc(made['date'])} from the results under <code>results/</code>.",
-        scores.verdict(comparison, confidence),
+        _verdict(comparison, confidence, ranking),
         parts,
     )
     for name, png in pngs.items():
@@ -177,10 +184,43 @@ def build_report(
     return comparison
 
 
+def _verdict(comparison, confidence, ranking):
+    """The verdict on pixels, and the best model on the microstructure beside it."""
+    lines = scores.verdict(comparison, confidence)
+    if ranking is not None:
+        line = microranking.ranking_verdict(ranking, comparison["model"].iloc[0])
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _tpb_profile_figure(models, predictions, volume, palette):
+    """TPB density along the test block, labels and every model (the roles and voxel size of
+    the first model's evaluation; every model is evaluated with the same)."""
+    record = next(iter(models.values())).summary.get("microstructure", {})
+    first = next(iter(predictions.values()))
+    slices = sorted(first)
+    with h5py.File(volume, "r") as handle:
+        truth = np.asarray(handle["labels"][slices[0] : slices[-1] + 1])
+    blocks = {name: np.stack([maps[z] for z in slices]) for name, maps in predictions.items()}
+    profiles = microranking.tpb_profiles(
+        truth,
+        blocks,
+        record.get("roles", {}),
+        next(iter(models.values())).class_names,
+        float(record.get("voxel_size", 1.0)),
+        first_slice=slices[0],
+    )
+    return figures.tpb_profile_figure(profiles, palette, microranking.profile_window(len(slices)))
+
+
 def _patch_counts(paths):
+    """Every patch counts table in one frame; a table without an orientation column (written
+    before patches were cut across the slices) holds patches from slices."""
     frames = [inputs.read_csv(p, ("size", "split", *datafigures.COUNT_KINDS)) for p in paths]
     if not frames:
-        return pd.DataFrame(columns=["size", "split", *datafigures.COUNT_KINDS])
+        return pd.DataFrame(columns=["size", "orientation", "split", *datafigures.COUNT_KINDS])
+    frames = [f if "orientation" in f else f.assign(orientation="z") for f in frames]
     return pd.concat(frames, ignore_index=True)
 
 

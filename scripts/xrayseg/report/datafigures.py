@@ -74,16 +74,25 @@ def data_figure(ingest_summary, histograms, class_names):
     return figure
 
 
+def patch_source(orientation):
+    """What a patch file's patches were cut from: slices, y-planes or x-planes."""
+    return "slices" if orientation == "z" else f"{orientation}-planes"
+
+
 def patches_figure(counts):
     """Patches made / mostly ignored / exact duplicates / near-duplicates / kept per split, one
-    panel per size.
+    panel per size and orientation.
 
-    counts: the rows of every results/patches/{size}px.csv (size, split, made, ...).
+    counts: the rows of every results/patches/{size}px[_{axis}].csv (size, orientation, split,
+    made, ...).
     """
     if counts.empty:
         return message_figure("No model trains on patches: no patch sets were made.")
     long = counts.melt(
-        id_vars=["size", "split"], value_vars=list(COUNT_KINDS), var_name="count", value_name="n"
+        id_vars=["size", "orientation", "split"],
+        value_vars=list(COUNT_KINDS),
+        var_name="count",
+        value_name="n",
     )
     labels = {
         "mostly_ignored": "mostly ignored",
@@ -92,13 +101,16 @@ def patches_figure(counts):
     }
     long["count"] = long["count"].replace(labels)
     order = [labels.get(kind, kind) for kind in COUNT_KINDS]
-    sizes = sorted(long["size"].unique())
-    figure, axes = plt.subplots(
-        1, len(sizes), figsize=(4.5 * len(sizes) + 1, 3.4), squeeze=False, layout="constrained"
+    panels = sorted(
+        set(zip(long["size"], long["orientation"], strict=True)),
+        key=lambda panel: (panel[0], "zyx".index(panel[1])),
     )
-    for axis, size in zip(axes[0], sizes, strict=True):
+    figure, axes = plt.subplots(
+        1, len(panels), figsize=(4.5 * len(panels) + 1, 3.4), squeeze=False, layout="constrained"
+    )
+    for axis, (size, orientation) in zip(axes[0], panels, strict=True):
         sns.barplot(
-            data=long[long["size"] == size],
+            data=long[(long["size"] == size) & (long["orientation"] == orientation)],
             x="split",
             y="n",
             hue="count",
@@ -106,7 +118,9 @@ def patches_figure(counts):
             palette="muted",
             ax=axis,
         )
-        axis.set(title=f"{size} px patches", xlabel="", ylabel="patches")
+        axis.set(
+            title=f"{size} px patches from {patch_source(orientation)}", xlabel="", ylabel="patches"
+        )
         if axis is not axes[0][-1]:
             axis.get_legend().remove()
         else:

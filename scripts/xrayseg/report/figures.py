@@ -270,3 +270,36 @@ def microstructure_figure(tables, palette):
     )
     sns.move_legend(axis, "upper left", bbox_to_anchor=(1, 1), frameon=False)
     return figure
+
+
+def tpb_profile_figure(profiles, palette, window):
+    """TPB density per window of `window` slices along the test block: the labels (black) and
+    every model, one panel per triple of phases (microranking.tpb_profiles)."""
+    if not profiles:
+        return message_figure("No TPB profile: the microstructure roles name fewer than 3 phases.")
+    figure, axes = plt.subplots(
+        1,
+        len(profiles),
+        figsize=(7.5 * len(profiles) + 2, 3.6),
+        squeeze=False,
+        layout="constrained",
+    )
+    for axis, (triple, frame) in zip(axes[0], profiles.items(), strict=True):
+        for source, rows in frame.groupby("source", sort=False):
+            truth = source == "labels"
+            axis.plot(
+                rows["window_centre"],
+                rows["tpb_density"],
+                "o-" if truth else ".-",
+                color="black" if truth else palette[source],
+                linewidth=2.2 if truth else 1.2,
+                label="labels (truth)" if truth else source,
+                zorder=3 if truth else 2,
+            )
+        axis.set(
+            xlabel=f"test slice (window centre; {window} slices per window)",
+            ylabel="TPB density (length / volume)",
+            title=f"TPB {triple} along the test block",
+        )
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
+    return figure

@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 
 from xrayseg.io.volume import VolumeInfo
-from xrayseg.report import tables
+from xrayseg.report import microranking, tables
 from xrayseg.report.page import definition_list, esc, figure_html, table
 
 
@@ -31,6 +31,8 @@ class ReportContent:
     # [(anchor, title, parts)] after "where they fail" and microstructure: uncertainty and
     # labelling (xrayseg.report.labellingsections)
     extra_sections: list = field(default_factory=list)
+    # microranking.microstructure_ranking of the models, None when not evaluated
+    micro_ranking: pd.DataFrame | None = None
 
 
 def sections(content):
@@ -46,9 +48,7 @@ def sections(content):
             (
                 "microstructure",
                 "Microstructure",
-                _microstructure_parts(
-                    content.microstructure, content.pngs, _measured_block(content.models)
-                ),
+                _microstructure_parts(content),
             )
         )
     return (
@@ -147,9 +147,23 @@ def _measured_block(models):
     return f" (test slices {first}–{last})"
 
 
-def _microstructure_parts(micro, pngs, measured=""):
-    return [
-        f"<p>Microstructure quantities measured on each model's predicted test block{measured} "
+def _microstructure_parts(content):
+    micro, pngs = content.microstructure, content.pngs
+    measured = _measured_block(content.models)
+    parts = []
+    if content.micro_ranking is not None:
+        parts += [
+            "<p>The models ranked on the microstructure of their predicted test block, the "
+            "number a segmentation is used for: by "
+            f"{esc(microranking.RANKING_RULE)} (relative errors against the same quantity "
+            "measured on the labels), beside their rank by test mean IoU. Each model's "
+            "prediction options (<code>evaluate.axes</code>, <code>smooth_sigma</code>) are "
+            "those of its evaluation.</p>",
+            tables.microstructure_ranking_html(content.micro_ranking, content.comparison),
+        ]
+    parts += [
+        "<p>Every microstructure quantity measured on each model's predicted test block"
+        f"{measured} "
         "against the labels: the relative error of each (bold: smallest).</p>",
         tables.microstructure_table_html(micro),
         figure_html(
@@ -159,6 +173,18 @@ def _microstructure_parts(micro, pngs, measured=""):
             "(0: the prediction gives the true value).",
         ),
     ]
+    if "tpb_profile" in pngs:
+        parts.append(
+            figure_html(
+                pngs["tpb_profile"],
+                "TPB density along the test block",
+                "Triple-phase boundary density of consecutive windows of test slices, measured "
+                "on the labels (black) and on each model's prediction by the same edge count: "
+                "a model whose edges flicker from slice to slice runs above the truth "
+                "everywhere, a local failure shows as a bump.",
+            )
+        )
+    return parts
 
 
 def _training_parts(models, pngs):

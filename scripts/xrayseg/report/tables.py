@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from xrayseg.report.datafigures import patch_source
 from xrayseg.report.page import duration, number, table, with_interval
 
 SCORE_HEADER = [
@@ -72,9 +73,10 @@ def score_table_html(comparison):
 
 def patch_table_html(counts):
     """made / mostly ignored / exact duplicates / near-duplicates / kept (and the kept share) per
-    size and split."""
+    size, orientation and split."""
     header = [
         "size (px)",
+        "cut from",
         "split",
         "made",
         "mostly ignored",
@@ -90,6 +92,7 @@ def patch_table_html(counts):
         rows.append(
             [
                 int(row["size"]),
+                patch_source(row["orientation"]),
                 row["split"],
                 made,
                 int(row["mostly_ignored"]),
@@ -99,7 +102,7 @@ def patch_table_html(counts):
                 kept_share,
             ]
         )
-    return table(header, rows, text_columns=(1,))
+    return table(header, rows, text_columns=(1, 2))
 
 
 def per_class_table_html(iou_long):
@@ -156,3 +159,53 @@ def microstructure_table_html(tables):
 
 def versions_table_html(versions):
     return table(["package", "version"], [[k, v] for k, v in versions.items()], text_columns=(0, 1))
+
+
+def microstructure_ranking_html(ranking, comparison):
+    """The models ranked on the microstructure (microranking.microstructure_ranking), with each
+    one's rank and test mean IoU by pixels beside it (bold: the best of each column)."""
+    by_pixels = comparison.set_index("model")
+    rows, cells = [], {}
+    for _, row in ranking.iterrows():
+        model = row["model"]
+        rows.append(
+            [
+                model,
+                int(row["microstructure_rank"]),
+                _percent(row["microstructure_error"], signed=False),
+                f"{row['tpb_density']:.4g}" if np.isfinite(row["tpb_density"]) else "–",
+                _percent(row["tpb_relative_error"]),
+                _percent(row["interface_mean_abs_error"], signed=False),
+                _percent(row["interface_max_abs_error"], signed=False),
+                int(by_pixels.loc[model, "rank"]),
+                number(by_pixels.loc[model, "test_mean_iou"], 4),
+            ]
+        )
+    for column, values, pick in (
+        (2, ranking["microstructure_error"], np.nanargmin),
+        (4, ranking["tpb_relative_error"].abs(), np.nanargmin),
+        (5, ranking["interface_mean_abs_error"], np.nanargmin),
+        (6, ranking["interface_max_abs_error"], np.nanargmin),
+        (8, [by_pixels.loc[m, "test_mean_iou"] for m in ranking["model"]], np.nanargmax),
+    ):
+        values = np.asarray(values, dtype=float)
+        if np.isfinite(values).any():
+            cells[int(pick(values)), column] = "good"
+    header = [
+        "model",
+        "rank (microstructure)",
+        "microstructure error",
+        "TPB density",
+        "TPB error",
+        "interface error, mean |·|",
+        "interface error, largest |·|",
+        "rank (pixels)",
+        "test mean IoU",
+    ]
+    return table(header, rows, cell_classes=cells)
+
+
+def _percent(value, signed=True):
+    if not np.isfinite(value):
+        return "–"
+    return f"{100 * value:+.1f} %" if signed else f"{100 * value:.1f} %"

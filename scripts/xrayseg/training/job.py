@@ -35,7 +35,7 @@ from xrayseg.models import build_network, count_parameters, spec_for
 from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
 from xrayseg.models.device import describe_precision, pick_device, resolve_precision
 from xrayseg.settings.confighash import config_hash
-from xrayseg.training.data import load_patch_set
+from xrayseg.training.data import load_patch_sets
 from xrayseg.training.loop import fit_network
 from xrayseg.training.preemption import stop_on_sigterm
 from xrayseg.training.settings import check_complete
@@ -172,8 +172,9 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         ", channels-last" if settings["channels_last"] else "",
     )
     split_frame = pd.read_csv(inputs["split"]) if context else None
+    # One patch file per orientation trained on (training.orientations: z, y, x).
     train_set, val_set = (
-        load_patch_set(inputs["patches"], split, context, inputs["volume"], split_frame)
+        load_patch_sets(inputs["patches"], split, context, inputs["volume"], split_frame)
         for split in ("train", "val")
     )
     log.info(
@@ -218,9 +219,18 @@ def _run_hash(model_cfg, seed, device, inputs):
             "seed": seed,
             "device": device.type,
             "inputs": {name: str(path) for name, path in inputs.items()},
-            "mtimes": [os.path.getmtime(p) for p in inputs.values() if p is not None],
+            "mtimes": [os.path.getmtime(p) for p in _paths(inputs.values())],
         }
     )
+
+
+def _paths(values):
+    """The file paths among `values` (each None, a path or a list of paths), flattened."""
+    for value in values:
+        if isinstance(value, list | tuple):
+            yield from value
+        elif value is not None:
+            yield value
 
 
 def _resume_state(resume, run_hash):

@@ -23,6 +23,7 @@ SETTING_KEYS = (
     "precision",
     "channels_last",
     "augment",
+    "orientations",
 )
 
 

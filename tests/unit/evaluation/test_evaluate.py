@@ -274,7 +274,7 @@ def unet_run(data, tmp_path_factory):
 
 def test_an_untrained_network_gets_honest_intervals(unet_run):
     summary = json.loads(unet_run["summary"].read_text())
-    assert summary["context"] == 1 and summary["inference"]["window_px"] == 16
+    assert summary["context"] == 1 and summary["inference"]["window_px"] == [16, 16]
     assert summary["inference"]["flip_tta"] is True
     for scores in summary["splits"].values():
         for key in ("accuracy", "mean_iou"):

@@ -155,7 +155,7 @@ def test_a_25d_prediction_of_a_labelled_slice_reads_its_unlabelled_neighbours(tm
     predictor.slice_input = recording
     blocks = {"test": list(range(16, 22))}
     with h5py.File(tmp_path / "volume.h5") as volume:
-        results, _ = predict_and_score(
+        results, _, _ = predict_and_score(
             predictor, volume, blocks, SETTINGS, scored={"test": [17, 19]}
         )
     assert [r.slice for r in results] == [17, 19]

@@ -54,13 +54,19 @@ def test_window_sides(window, patch, side, expected):
     predictor = Predictor(
         network_checkpoint(patch_size=patch), "cpu", InferenceSettings(window=window)
     )
-    assert predictor.window_for(side, side - 1) == expected
+    assert predictor.window_for(side, side - 1) == (expected, expected)
+
+
+def test_slice_windows_of_planes_across_a_block_are_as_tall_as_the_block():
+    predictor = Predictor(network_checkpoint(patch_size=64), "cpu", InferenceSettings())
+    assert predictor.window_for(100, 501) == (128, 512)
+    assert predictor.batch_for((128, 512)) == 16
 
 
 def test_fixed_size_networks_always_use_their_patch_size():
     checkpoint = network_checkpoint("dnn", patch_size=8, hidden=4)
     predictor = Predictor(checkpoint, "cpu", InferenceSettings(window="slice"))
-    assert predictor.window_for(100, 100) == 8
+    assert predictor.window_for(100, 100) == (8, 8)
 
 
 def test_automatic_batches_hold_about_a_megapixel():

@@ -118,3 +118,20 @@ def test_the_threshold_baseline_has_no_uncertainty():
     prediction = uncertain.predict(image)
     assert np.isnan(prediction.maps["uncertainty"]).all()
     np.testing.assert_array_equal(prediction.probabilities.max(axis=0), 1)
+
+
+def test_probabilities_predicted_elsewhere_are_scaled_as_their_logits_would_be():
+    # A block averaged over axes reaches the uncertainty as probabilities: their logarithms must
+    # scale exactly as the network's logits do, or evaluate's ECE would depend on evaluate.axes.
+    image = np.random.default_rng(3).random((1, 16, 16)).astype(np.float32)
+    predictor = predictor_for(unet_checkpoint(), flip_tta=True)
+    uncertain = UncertainPredictor(predictor, temperature=2.5)
+    direct = uncertain.predict(image)
+    handed = uncertain.from_probabilities(direct.raw_probabilities)
+    np.testing.assert_array_equal(handed.classes, direct.classes)
+    np.testing.assert_allclose(handed.probabilities, direct.probabilities, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        handed.maps["uncertainty"], direct.maps["uncertainty"], rtol=1e-4, atol=1e-5
+    )
+    # The flips of an averaged block are gone: their disagreement is undefined, not zero.
+    assert np.isnan(handed.maps["flip_disagreement"]).all()

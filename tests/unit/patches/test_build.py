@@ -157,6 +157,7 @@ def test_counts_settings_and_hash_are_recorded(tmp_path):
     csv = pd.read_csv(tmp_path / "8px.csv")
     assert list(csv.columns) == [
         "size",
+        "orientation",
         "split",
         "slices",
         "made",
@@ -168,7 +169,9 @@ def test_counts_settings_and_hash_are_recorded(tmp_path):
         "fraction_class1",
     ]
     assert list(csv["split"]) == ["train", "val", "test"]
+    assert set(csv["orientation"]) == {"z"}
     with h5py.File(out, "r") as f:
+        assert f.attrs["orientation"] == "z"
         assert json.loads(f.attrs["settings"]) == {
             "size": 8,
             "seed": 0,

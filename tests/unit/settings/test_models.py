@@ -3,7 +3,14 @@
 import pytest
 
 from xrayseg.models import REGISTRY
-from xrayseg.settings.models import PATCH_ARCHS, model_settings, patch_models, patch_sizes
+from xrayseg.settings.models import (
+    PATCH_ARCHS,
+    model_settings,
+    patch_count_tables,
+    patch_files,
+    patch_models,
+    patch_sizes,
+)
 
 CONFIG = {
     "training": {"epochs": 30, "lr": 0.001, "batch_size": 32},
@@ -42,3 +49,27 @@ def test_patch_models_and_their_sizes():
     assert patch_models(CONFIG) == ["unet", "unet25d", "dnn"]
     assert patch_sizes(CONFIG) == [32, 64]
     assert patch_sizes({"models": {"t": {"arch": "threshold"}}}) == []
+
+
+def test_each_orientation_a_model_trains_on_is_one_patch_file():
+    config = {
+        "training": {"orientations": ["z"]},
+        "models": {
+            **CONFIG["models"],
+            "across": {"arch": "unet", "patch_size": 64, "orientations": ["z", "y", "x"]},
+            "forest": {"arch": "rf"},
+        },
+    }
+    assert patch_files(config, "unet") == ["results/patches/64px.h5"]
+    assert patch_files(config, "across") == [
+        "results/patches/64px.h5",
+        "results/patches/64px_y.h5",
+        "results/patches/64px_x.h5",
+    ]
+    assert patch_files(config, "forest") == []
+    assert patch_count_tables(config) == [
+        "results/patches/32px.csv",
+        "results/patches/64px.csv",
+        "results/patches/64px_x.csv",
+        "results/patches/64px_y.csv",
+    ]

@@ -1,0 +1,153 @@
+"""Which splits evaluation predicts as whole blocks, and what it gives them."""
+
+import json
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from unit.evaluation.test_evaluate import (  # the same tiny volume and checkpoints
+    MICROSTRUCTURE,
+    SETTINGS,
+    SPLITS,
+    blob_labels,
+    context_unet_checkpoint,
+    output_paths,
+    threshold_checkpoint,
+)
+
+from xrayseg.evaluation.blockpredict import BlockPlan, block_plans, predicted_slices
+from xrayseg.evaluation.evaluate import evaluate_model
+from xrayseg.inference.predictor import Predictor
+from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.settings.inference import InferenceSettings
+
+BLOCKS = {"train": list(range(0, 10)), "val": [12, 13, 14], "test": [17, 18, 19, 20]}
+
+
+@pytest.fixture(scope="module")
+def evaluation_volume(tmp_path_factory):
+    """volume.h5 whose grey value gives the class away (as test_evaluate's), and split.csv."""
+    folder = tmp_path_factory.mktemp("block_data")
+    labels = blob_labels(0)
+    raw = (labels / 2 + np.random.default_rng(1).normal(0, 0.03, labels.shape)).astype(np.float32)
+    with h5py.File(folder / "volume.h5", "w") as volume:
+        volume["raw"] = raw
+        volume["labels"] = labels
+    frame = pd.DataFrame({"slice": range(len(SPLITS)), "split": SPLITS})
+    frame["name"] = [f"s{i}" for i in frame["slice"]]
+    frame.to_csv(folder / "split.csv", index=False)
+    return folder, raw, labels
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_options_apply_to_blocks_scored_whole_and_train_subsets_stay_along_z():
+    scored = {**BLOCKS, "train": [1, 5, 8]}
+    plans = block_plans(BLOCKS, scored, {"axes": ["z", "y", "x"], "smooth_sigma": 1.5})
+    assert plans["test"] == plans["val"]
+    assert plans["test"].axes == ("z", "y", "x") and plans["test"].smooth_sigma == 1.5
+    assert plans["test"].whole_block
+    assert plans["train"].axes == ("z",) and plans["train"].smooth_sigma == 0
+    assert not plans["train"].whole_block and "3 of 10 slices" in plans["train"].why
+    every_train = block_plans(BLOCKS, BLOCKS, {"axes": ["z", "x"]})
+    assert every_train["train"].whole_block and every_train["train"].axes == ("z", "x")
+
+
+def test_along_z_without_smoothing_every_block_goes_slice_by_slice():
+    plans = block_plans(BLOCKS, BLOCKS, {})
+    assert all(p.axes == ("z",) and not p.whole_block for p in plans.values())
+    volumes = block_plans(BLOCKS, {**BLOCKS, "train": [3]}, {}, predicts_volumes=True)
+    assert all(p.whole_block for p in volumes.values())
+
+
+def test_bad_options_are_clear_errors():
+    with pytest.raises(ValueError, match="evaluate.axes"):
+        block_plans(BLOCKS, BLOCKS, {"axes": ["z", "q"]})
+    with pytest.raises(ValueError, match="evaluate.smooth_sigma"):
+        block_plans(BLOCKS, BLOCKS, {"smooth_sigma": -0.5})
+
+
+def test_a_block_predicted_whole_along_z_matches_slice_by_slice(evaluation_volume, tmp_path):
+    folder = evaluation_volume[0]
+    predictor = Predictor(
+        load_checkpoint(context_unet_checkpoint(tmp_path)),
+        "cpu",
+        InferenceSettings.from_config(SETTINGS),
+    )
+    block = [9, 10, 11]
+    with h5py.File(folder / "volume.h5") as volume:
+        alone, whole = (
+            list(
+                predicted_slices(
+                    predictor, volume["raw"], block, block, BlockPlan(("z",), 0.0, at_once, "")
+                )
+            )
+            for at_once in (False, True)
+        )
+    for one, other in zip(alone, whole, strict=True):
+        assert one.slice == other.slice
+        np.testing.assert_array_equal(one.classes, other.classes)
+        np.testing.assert_allclose(one.probabilities, other.probabilities, atol=1e-6)
+
+
+def test_a_pointwise_model_scores_the_same_along_every_axis(evaluation_volume, tmp_path):
+    folder = evaluation_volume[0]
+    runs = {}
+    for name, options in {"z": {}, "zyx": {"axes": ["z", "y", "x"]}}.items():
+        out = tmp_path / name
+        out.mkdir()
+        outputs = output_paths(out)
+        evaluate_model(
+            threshold_checkpoint(out),
+            folder / "volume.h5",
+            folder / "split.csv",
+            {**SETTINGS, **options},
+            outputs,
+            microstructure=MICROSTRUCTURE,
+        )
+        runs[name] = outputs
+    pd.testing.assert_frame_equal(
+        pd.read_csv(runs["z"]["metrics"]), pd.read_csv(runs["zyx"]["metrics"])
+    )
+    summary = json.loads(runs["zyx"]["summary"].read_text())
+    assert summary["prediction"]["test"]["axes"] == ["z", "y", "x"]
+    assert summary["prediction"]["test"]["whole_block"]
+    plain = json.loads(runs["z"]["summary"].read_text())
+    assert plain["prediction"]["test"] == {
+        "axes": ["z"],
+        "smooth_sigma": 0.0,
+        "whole_block": False,
+        "why": "axes [z], no smoothing: slice by slice",
+    }
+
+
+def test_block_predictions_never_read_outside_their_block(evaluation_volume, tmp_path):
+    # Every slice outside the split blocks (the guard slices) is NaN: a plane, a 2.5-D
+    # neighbour or a smoothing window that reached one would make probabilities NaN.
+    folder, raw, labels = evaluation_volume
+    guarded = raw.copy()
+    guarded[[5, 8]] = np.nan
+    with h5py.File(tmp_path / "volume.h5", "w") as volume:
+        volume["raw"] = guarded
+        volume["labels"] = labels
+    outputs = output_paths(tmp_path, probabilities=True)
+    evaluate_model(
+        context_unet_checkpoint(tmp_path),
+        tmp_path / "volume.h5",
+        folder / "split.csv",
+        {**SETTINGS, "axes": ["z", "y", "x"], "smooth_sigma": 2.0, "save_probabilities": True},
+        outputs,
+        microstructure=MICROSTRUCTURE,
+    )
+    with h5py.File(outputs["probabilities"]) as saved:
+        probabilities = np.asarray(saved["probabilities"], dtype=np.float32)
+    assert probabilities.shape[0] == 3 and np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=2e-3)  # stored as float16
