@@ -277,8 +277,9 @@ def stitching_check(contender, image, monai_output, window):
 
     saved = xrayseg_inference.window_starts, xrayseg_inference.gaussian_importance
 
-    def importance(side, sigma_scale):
-        return compute_importance_map((side, side), "gaussian", sigma_scale).numpy()
+    def importance(window, sigma_scale):
+        sides = (window, window) if isinstance(window, int) else tuple(window)
+        return compute_importance_map(sides, "gaussian", sigma_scale).numpy()
 
     xrayseg_inference._stitch_weights.cache_clear()
     xrayseg_inference.window_starts = monai_starts

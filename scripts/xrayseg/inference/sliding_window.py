@@ -1,4 +1,5 @@
-"""Sliding-window inference over whole slices with Gaussian-weighted stitching (nnU-Net's scheme).
+"""Sliding-window inference over whole slices (or, for a 3-D network, whole blocks of slices) with
+Gaussian-weighted stitching (nnU-Net's scheme).
 
 Windows overlap by a set fraction; each window's logits are weighted by a Gaussian centred on the
 window (edges of a window see less context, so they count less) and summed; the sum is divided by
@@ -9,12 +10,15 @@ normaliser (1 / summed weights) is precomputed once per image shape.
 """
 
 import functools
+import itertools
 import math
 
 import numpy as np
 import torch
 
-# Flip test-time augmentation: the spatial axes of an (N, C, H, W) batch each variant flips.
+# Flip test-time augmentation: the in-plane axes of an (N, C, H, W) batch (or of an
+# (N, C, D, H, W) one: a 3-D network gets the same four in-plane flips, at the same 4x cost) that
+# each variant flips.
 FLIP_VARIANTS = ((), (-1,), (-2,), (-2, -1))
 
 
@@ -47,36 +51,64 @@ def window_starts(length, window, overlap):
 
 def window_positions(height, width, window, overlap):
     """Every (y, x) window corner over a (height, width) image, row by row."""
-    return [
-        (y, x)
-        for y in window_starts(height, window, overlap)
-        for x in window_starts(width, window, overlap)
+    return window_grid((height, width), window, overlap)
+
+
+def window_grid(shape, window, overlap):
+    """Every window corner over an image of `shape` (any number of axes), the last axis fastest.
+
+    `window`: one side for every axis, or one per axis."""
+    sides = window_sides(window, len(shape))
+    starts = [
+        window_starts(length, side, overlap) for length, side in zip(shape, sides, strict=True)
     ]
+    return list(itertools.product(*starts))
+
+
+def window_sides(window, dims):
+    """The window's side along each of `dims` axes (an int is the same along all)."""
+    if isinstance(window, int | np.integer):
+        return (int(window),) * dims
+    sides = tuple(int(side) for side in window)
+    if len(sides) != dims:
+        raise ValueError(f"window {sides} has {len(sides)} sides for a {dims}-D image")
+    return sides
 
 
 def gaussian_importance(window, sigma_scale=0.125):
-    """A (window, window) float32 map peaking at the centre, sigma = window * sigma_scale.
+    """A float32 map peaking at the window's centre, sigma = side * sigma_scale along each axis.
 
+    `window`: a side (a square map) or a tuple of sides (a map of that shape, e.g. 3-D).
     Normalised to a maximum of 1; the smallest value is raised above zero so that every pixel of a
     window gets some weight (nnU-Net does the same).
     """
-    centre = (window - 1) / 2
-    coords = np.arange(window, dtype=np.float64) - centre
-    profile = np.exp(-0.5 * (coords / (window * sigma_scale)) ** 2)
-    weights = np.outer(profile, profile)
+    sides = window_sides(window, 2) if isinstance(window, int | np.integer) else tuple(window)
+    profiles = []
+    for side in sides:
+        coords = np.arange(side, dtype=np.float64) - (side - 1) / 2
+        profiles.append(np.exp(-0.5 * (coords / (side * sigma_scale)) ** 2))
+    weights = functools.reduce(np.multiply.outer, profiles)
     weights /= weights.max()
     weights = np.maximum(weights, weights[weights > 0].min())
     return weights.astype(np.float32)
 
 
 @functools.lru_cache(maxsize=16)
-def _stitch_weights(height, width, window, overlap, sigma_scale):
-    """(importance map, 1 / summed importance over the image), both float32 numpy, per shape."""
-    importance = gaussian_importance(window, sigma_scale)
-    total = np.zeros((height, width), dtype=np.float64)
-    for y, x in window_positions(height, width, window, overlap):
-        total[y : y + window, x : x + window] += importance
+def _stitch_weights(shape, window, overlap, sigma_scale):
+    """(importance map, 1 / summed importance over the image), both float32 numpy, per shape.
+
+    `window` is a tuple of sides; a square 2-D window asks gaussian_importance for its side."""
+    square = len(window) == 2 and window[0] == window[1]
+    importance = gaussian_importance(window[0] if square else window, sigma_scale)
+    total = np.zeros(shape, dtype=np.float64)
+    for corner in window_grid(shape, window, overlap):
+        total[_box(corner, window)] += importance
     return importance, (1.0 / total).astype(np.float32)
+
+
+def _box(corner, sides):
+    """The index of the window at `corner` (a slice per axis)."""
+    return tuple(slice(start, start + side) for start, side in zip(corner, sides, strict=True))
 
 
 def flip_averaged(network_fn):
@@ -105,27 +137,29 @@ def sliding_window_logits(
     sigma_scale=0.125,
     device="cpu",
 ):
-    """Stitched logits (n_classes, H, W) float32 numpy of a (C, H, W) float32 image.
+    """Stitched logits (n_classes, *spatial) float32 numpy of a (C, *spatial) float32 image.
 
-    `network_fn` maps a torch batch (N, C, window, window) on `device` to logits
-    (N, n_classes, window, window). Images smaller than the window are padded at the bottom and
-    right by reflection and the result cropped back.
+    2-D: a (C, H, W) image and square windows of side `window`; 3-D (a volumetric network): a
+    (C, D, H, W) image and `window` a side per axis, e.g. (depth, side, side). `network_fn` maps a
+    torch batch (N, C, *window) on `device` to logits (N, n_classes, *window). Images smaller than
+    the window along an axis are padded at its end by reflection and the result cropped back.
 
     On the CPU, windows are cut and accumulated with numpy: a multi-threaded torch op on a small
     array waits for its worker threads, which costs milliseconds per op on a busy machine, while
     numpy's single-threaded slice-adds take microseconds. On a GPU everything stays on the device.
     """
     image = np.asarray(image, dtype=np.float32)
-    _, height, width = image.shape
-    pad_y, pad_x = max(0, window - height), max(0, window - width)
-    if pad_y or pad_x:
-        image = np.pad(image, ((0, 0), (0, pad_y), (0, pad_x)), mode="reflect")
-    _, padded_h, padded_w = image.shape
-    importance, normaliser = _stitch_weights(padded_h, padded_w, window, overlap, sigma_scale)
+    shape = image.shape[1:]
+    sides = window_sides(window, len(shape))
+    padding = [max(0, side - length) for side, length in zip(sides, shape, strict=True)]
+    if any(padding):
+        image = np.pad(image, [(0, 0)] + [(0, pad) for pad in padding], mode="reflect")
+    padded = image.shape[1:]
+    importance, normaliser = _stitch_weights(padded, sides, overlap, sigma_scale)
     device = torch.device(device)
     if device.type == "cpu":
         source = np.ascontiguousarray(image)
-        logits = np.zeros((n_classes, padded_h, padded_w), dtype=np.float32)
+        logits = np.zeros((n_classes, *padded), dtype=np.float32)
 
         def batch_of(windows):
             return torch.from_numpy(np.stack(windows))
@@ -135,7 +169,7 @@ def sliding_window_logits(
 
     else:
         source = torch.from_numpy(image).to(device)
-        logits = torch.zeros((n_classes, padded_h, padded_w), dtype=torch.float32, device=device)
+        logits = torch.zeros((n_classes, *padded), dtype=torch.float32, device=device)
         importance = torch.from_numpy(importance).to(device)
         normaliser = torch.from_numpy(normaliser).to(device)
         batch_of = torch.stack
@@ -143,19 +177,20 @@ def sliding_window_logits(
         def array_of(out):
             return out.detach().float()
 
-    positions = window_positions(padded_h, padded_w, window, overlap)
-    for first in range(0, len(positions), batch_size):
-        chunk = positions[first : first + batch_size]
-        batch = batch_of([source[:, y : y + window, x : x + window] for y, x in chunk])
+    corners = window_grid(padded, sides, overlap)
+    for first in range(0, len(corners), batch_size):
+        chunk = corners[first : first + batch_size]
+        boxes = [(slice(None), *_box(corner, sides)) for corner in chunk]
+        batch = batch_of([source[box] for box in boxes])
         out = array_of(network_fn(batch))
-        if tuple(out.shape) != (len(chunk), n_classes, window, window):
+        if tuple(out.shape) != (len(chunk), n_classes, *sides):
             raise ValueError(
                 f"network gave {tuple(out.shape)} for a batch of {len(chunk)} windows of "
-                f"{window} px and {n_classes} classes"
+                f"{' x '.join(map(str, sides))} px and {n_classes} classes"
             )
         out = out * importance
-        for (y, x), window_logits in zip(chunk, out, strict=True):
-            logits[:, y : y + window, x : x + window] += window_logits
+        for box, window_logits in zip(boxes, out, strict=True):
+            logits[box] += window_logits
     logits *= normaliser
-    logits = logits[:, :height, :width]
+    logits = logits[(slice(None), *(slice(0, length) for length in shape))]
     return logits if device.type == "cpu" else logits.cpu().numpy()
