@@ -18,7 +18,7 @@ from xrayseg.settings import models as model_config
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.config import checked_config, problem_lines
 from xrayseg.settings.inference import inference_settings
-from xrayseg.settings.models import PATCH_ARCHS, model_settings
+from xrayseg.settings.models import PATCH_ARCHS, model_settings, patch_file
 from xrayseg.settings.predict import BEST, segmentation_settings, set_model
 from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
@@ -35,13 +35,20 @@ if _problems:
 
 
 def patch_sizes():
-    """The patch sizes (px) the configured patch models train on."""
+    """The 2-D patch sizes (px) the configured patch models train on."""
     return model_config.patch_sizes(config)
+
+
+def cube_shapes():
+    """The (depth, side) shapes of the 3-D patches the configured volumetric models train on."""
+    return model_config.cube_shapes(config)
 
 
 wildcard_constraints:
     model="|".join(config["models"]),
     size="|".join(str(s) for s in patch_sizes()) or "0",
+    cube_depth="|".join(sorted({str(d) for d, _ in cube_shapes()})) or "0",
+    cube_side="|".join(sorted({str(s) for _, s in cube_shapes()})) or "0",
 
 
 def data_specs():
@@ -69,7 +76,7 @@ def train_inputs(wildcards):
     inputs = {"volume": "results/ingest/volume.h5", "split": "results/split/split.csv"}
     settings = model_settings(config, wildcards.model)
     if settings["arch"] in PATCH_ARCHS:
-        inputs["patches"] = f"results/patches/{settings['patch_size']}px.h5"
+        inputs["patches"] = patch_file(settings)
     return inputs
 
 
