@@ -11,7 +11,6 @@ microstructure.csv (relative errors also in the summary)."""
 
 import contextlib
 import logging
-import time
 
 import h5py
 import numpy as np
@@ -150,18 +149,15 @@ def slices_to_score(blocks, settings):
 
 def predict_and_score(predictor, volume, blocks, settings, probabilities=None, scored=None):
     """SliceResults of the scored slices of every split block (scored: {split: slices}, default
-    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block."""
+    all), and the test slices' class maps. 2.5-D inputs take neighbours from the whole block; a
+    volumetric model predicts each block as a volume (Predictor.block_scores)."""
     scored = scored or blocks
     n_classes = predictor.n_classes
     results, test_predictions = [], {}
     progress = Progress("evaluate", sum(len(slices) for slices in scored.values()), log.info)
     for split, slices in blocks.items():
-        for z in scored[split]:
-            image = predictor.slice_input(volume["raw"], z, slices)
-            started = time.perf_counter()
-            scores = predictor.scores(image)
+        for z, scores, seconds in predictor.block_scores(volume["raw"], slices, scored[split]):
             predicted = np.argmax(scores, axis=0).astype(np.uint8)
-            seconds = time.perf_counter() - started
             results.append(
                 score_slice(
                     split,
@@ -185,7 +181,7 @@ def summarise(predictor, settings, results, class_names, slice_shape):
     """summary.json: the model, its size and timings, and pooled scores per split."""
     checkpoint = predictor.checkpoint
     window = predictor.window_for(*slice_shape)
-    batch = predictor.batch_for(window) if window else None
+    batch = predictor.batch_for(predictor.window_shape(*slice_shape)) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
     for split in settings["splits"]:
@@ -227,8 +223,14 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         },
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
-        # How slices were predicted; window_px None: a pixel model predicts whole slices directly.
-        "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
+        # How slices were predicted; window_px None: a pixel model predicts whole slices directly;
+        # window_depth: a volumetric model's window along the stack (None for slice models).
+        "inference": {
+            **vars(predictor.settings),
+            "window_px": window,
+            "window_depth": checkpoint.get("patch_depth") if predictor.volumetric else None,
+            "batch_windows": batch,
+        },
         # The precision the network ran in (fp32 / bf16; None for a pixel model).
         "precision": predictor.precision,
         "confidence": settings["confidence"],

@@ -132,7 +132,7 @@ def predict_set(
             class_names,
         )
         started = time.perf_counter()
-        rows = segment_slices(scan, predictor, context, checkpoint, choice.name, volume, outputs)
+        rows = segment_slices(scan, predictor, checkpoint, choice.name, volume, outputs)
         seconds = time.perf_counter() - started
     write_volume_tables(rows, volume.result(), outputs)
     summary = set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor)

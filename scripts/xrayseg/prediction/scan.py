@@ -61,11 +61,6 @@ class NewScan:
         return self.cache[z]
 
 
-def context_window(z, context, n_slices):
-    """The slices a 2.5-D model may use for slice z: the whole new scan is one block."""
-    return range(max(0, z - context), min(n_slices, z + context + 1))
-
-
 def output_names(source):
     """A TIFF file name per slice of a SliceSource: the input's base name for slice files
     (.png becomes .tif), `<file stem>_<index>.tif` for the pages of a stack or HDF5 dataset."""

@@ -1,7 +1,8 @@
 """The pass over a new scan: predict each slice, write it, count it.
 
-One slice (and a 2.5-D model's neighbours) in memory at a time; the label slices, the stack and
-the class probabilities appear complete or not at all.
+One slice (and a 2.5-D model's neighbours) in memory at a time, or for a volumetric model one
+slab of slices (xrayseg.inference.volume: the scan is one block, predicted slab by slab); the
+label slices, the stack and the class probabilities appear complete or not at all.
 """
 
 import contextlib
@@ -14,7 +15,7 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import label_lookup, write_label_slice, write_label_stack
 from xrayseg.io.probabilities import ProbabilityFile
 from xrayseg.io.progress import Progress
-from xrayseg.prediction.scan import context_window, output_names
+from xrayseg.prediction.scan import output_names
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,11 @@ def fraction_row(z, name, output, classes, class_names):
     return row
 
 
-def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs):
-    """Predict every slice in order (a 2.5-D model with `context` neighbours each side); write
-    label slices, the stack and (when outputs names it) the class probabilities; feed `volume`
-    (a StreamingMicrostructure). Returns the fractions.csv rows."""
+def segment_slices(scan, predictor, checkpoint, model, volume, outputs):
+    """Predict every slice in order (the whole scan is one block: a 2.5-D model's neighbours and
+    a volumetric model's context come from anywhere in it); write label slices, the stack and
+    (when outputs names it) the class probabilities; feed `volume` (a StreamingMicrostructure).
+    Returns the fractions.csv rows."""
     class_names = list(checkpoint["class_names"])
     lookup = label_lookup(checkpoint["label_values"])
     names = output_names(scan.source)
@@ -53,9 +55,8 @@ def segment_slices(scan, predictor, context, checkpoint, model, volume, outputs)
             )
             stack.callback(probabilities.close)
         progress = Progress("predict", len(scan), log.info)
-        for z in range(len(scan)):
-            image = predictor.slice_input(scan, z, context_window(z, context, len(scan)))
-            scores = predictor.scores(image)
+        whole_scan = range(len(scan))
+        for z, scores, _ in predictor.block_scores(scan, whole_scan, whole_scan):
             classes = np.argmax(scores, axis=0).astype(np.uint8)
             write_label_slice(folder / names[z], lookup[classes])
             volume.add(classes)
