@@ -155,7 +155,10 @@ def sliding_window_logits(
     if any(padding):
         image = np.pad(image, [(0, 0)] + [(0, pad) for pad in padding], mode="reflect")
     padded = image.shape[1:]
-    importance, normaliser = _stitch_weights(padded, sides, overlap, sigma_scale)
+    # Cached per slice shape (every slice of a stack has the same); a 3-D slab's weights are as
+    # large as the slab and its shape varies, so they are computed afresh instead of kept.
+    weights = _stitch_weights if len(padded) == 2 else _stitch_weights.__wrapped__
+    importance, normaliser = weights(padded, sides, overlap, sigma_scale)
     device = torch.device(device)
     if device.type == "cpu":
         source = np.ascontiguousarray(image)
