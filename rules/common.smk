@@ -36,7 +36,7 @@ if _problems:
 
 
 def patch_sizes():
-    """The patch sizes (px) the configured patch models train on."""
+    """The 2-D patch sizes (px) the configured patch models train on."""
     return model_config.patch_sizes(config)
 
 
@@ -45,9 +45,16 @@ def patch_count_tables():
     return model_config.patch_count_tables(config)
 
 
+def cube_shapes():
+    """The (depth, side) shapes of the 3-D patches the configured volumetric models train on."""
+    return model_config.cube_shapes(config)
+
+
 wildcard_constraints:
     model="|".join(config["models"]),
     size="|".join(str(s) for s in patch_sizes()) or "0",
+    cube_depth="|".join(sorted({str(d) for d, _ in cube_shapes()})) or "0",
+    cube_side="|".join(sorted({str(s) for _, s in cube_shapes()})) or "0",
 
 
 def data_specs():

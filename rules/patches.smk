@@ -44,3 +44,35 @@ use rule patches as patches_across with:
         "results/benchmarks/patches/{size}px_{axis}.tsv"
     wildcard_constraints:
         axis="y|x",
+
+
+rule cubes:
+    input:
+        volume="results/ingest/volume.h5",
+        split="results/split/split.csv",
+        code=package_modules(SCRIPTS / "cubes.py"),
+    output:
+        patches="results/patches/{cube_depth}x{cube_side}x{cube_side}px.h5",
+        counts=report(
+            "results/patches/{cube_depth}x{cube_side}x{cube_side}px.csv",
+            caption="../report/cubes.rst",
+            category="Patches",
+            labels={
+                "size": "{cube_depth} x {cube_side} x {cube_side} px",
+                "result": "patch counts",
+            },
+        ),
+    log:
+        "results/logs/patches/{cube_depth}x{cube_side}x{cube_side}px.log",
+    benchmark:
+        "results/benchmarks/patches/{cube_depth}x{cube_side}x{cube_side}px.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        seed=config["patches"]["seed"],
+    script:
+        "../scripts/cubes.py"

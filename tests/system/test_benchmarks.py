@@ -14,7 +14,7 @@ import pytest
 
 from helpers.workflow import REPO
 
-SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize")
+SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d")
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,15 @@ def test_fullsize_times_every_job_and_scores_every_model(quick_runs):
     assert scores["mean_iou_ci_low"] <= scores["mean_iou"] <= scores["mean_iou_ci_high"]
     assert 0 < scores["accuracy"] <= 1 and scores["train_s"] > 0
     assert "test mean IoU" in stdout
+
+
+def test_unet3d_reports_both_networks_costs(quick_runs):
+    _, stdout, _, figures = quick_runs["unet3d"]
+    costs = figures["costs"]
+    assert set(costs) == {"unet", "unet3d"}
+    for row in costs.values():
+        assert row["parameters"] > 0 and row["flops_per_voxel"] > 0
+        assert row["step_s"] > 0 and row["slice_s"] > 0
+    # Same width and depth: 3x3x3 kernels hold three times the weights of 3x3 ones.
+    assert costs["unet3d"]["parameters"] > 2 * costs["unet"]["parameters"]
+    assert "kFLOP/voxel" in stdout

@@ -10,7 +10,8 @@ what predicting all of it along z costs, twice over. summary.json records the pl
 
 With axes [z] and no smoothing every block is predicted slice by slice (a slice's prediction is
 then exactly what it was before blocks existed), and memory stays at one slice. A model that
-predicts whole blocks (spec dims 3) always predicts its blocks whole.
+predicts whole blocks (a 3-D network) always predicts its blocks whole, slab by slab
+(Predictor.block_scores), without smoothing.
 """
 
 import time
@@ -60,7 +61,8 @@ def block_plans(blocks, scored, settings, predicts_volumes=False):
     for split, slices in blocks.items():
         whole = list(scored[split]) == list(slices)
         if predicts_volumes:
-            plans[split] = BlockPlan(Z_ONLY, sigma, True, "the model predicts whole blocks")
+            why = "a 3-D model predicts the block as a volume (axes and smoothing do not apply)"
+            plans[split] = BlockPlan(Z_ONLY, 0.0, True, why)
         elif whole:
             why = "every slice scored" if asked else "axes [z], no smoothing: slice by slice"
             plans[split] = BlockPlan(axes, sigma, asked, why)
@@ -85,6 +87,13 @@ def predicted_slices(predictor, raw_volume, block, scored, plan, advance=None):
     with slice-sized predictions done (plan_units in all).
     """
     advance = advance or (lambda count: None)
+    if getattr(predictor, "volumetric", False):
+        # A 3-D network predicts the block as a volume, slab by slab (inference.volume).
+        for z, scores, seconds in predictor.block_scores(raw_volume, block, scored):
+            classes = np.argmax(scores, axis=0).astype(np.uint8)
+            advance(1)
+            yield PredictedSlice(int(z), predictor.probabilities_from(scores), classes, seconds)
+        return
     if plan.whole_block:
         yield from _whole_block(predictor, raw_volume, block, scored, plan, advance)
         return

@@ -210,10 +210,11 @@ def predict_and_score(
 
     scored: {split: slices} (default all); each split is predicted as its BlockPlan says
     (evaluation.blockpredict): 2.5-D inputs and y-/x-planes take their neighbours from the
-    split's own block. test_uncertainty (a TestUncertainty) adds the test slices' uncertainty:
-    predicted slice by slice it predicts them itself (with each flip's disagreement), predicted
-    as a block it takes their probabilities; the probabilities written are then its
-    temperature-scaled ones.
+    split's own block; a volumetric model predicts each block as a volume
+    (Predictor.block_scores). test_uncertainty (a TestUncertainty) adds the test slices'
+    uncertainty: predicted slice by slice it predicts them itself (with each flip's
+    disagreement), predicted as a block it takes their probabilities; the probabilities
+    written are then its temperature-scaled ones.
     """
     scored = scored or blocks
     plans = block_plans(blocks, scored, settings, predictor_predicts_volumes(predictor))
@@ -269,15 +270,15 @@ def _uncertain_slices(predictor, volume, block, scored, test_uncertainty, advanc
 
 
 def predictor_predicts_volumes(predictor):
-    """Whether the model predicts whole blocks at once (a 3-D network, spec dims 3)."""
-    return getattr(predictor.spec, "dims", 2) == 3
+    """Whether the model predicts whole blocks at once (a 3-D network)."""
+    return predictor.volumetric
 
 
 def summarise(predictor, settings, results, class_names, slice_shape):
     """summary.json: the model, its size and timings, and pooled scores per split."""
     checkpoint = predictor.checkpoint
     window = predictor.window_for(*slice_shape)
-    batch = predictor.batch_for(window) if window else None
+    batch = predictor.batch_for(predictor.window_shape(*slice_shape)) if window else None
     window = list(window) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
@@ -322,8 +323,14 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         "class_names": class_names,
         "context": int(checkpoint.get("context", 0)),
         # How slices were predicted; window_px (rows, cols on a slice) None: a pixel model
-        # predicts whole slices directly. Block plans (axes, smoothing) are under "prediction".
-        "inference": {**vars(predictor.settings), "window_px": window, "batch_windows": batch},
+        # predicts whole slices directly; window_depth: a volumetric model's window along the
+        # stack (None for slice models). Block plans (axes, smoothing) are under "prediction".
+        "inference": {
+            **vars(predictor.settings),
+            "window_px": window,
+            "window_depth": checkpoint.get("patch_depth") if predictor.volumetric else None,
+            "batch_windows": batch,
+        },
         # The precision the network ran in (fp32 / bf16; None for a pixel model).
         "precision": predictor.precision,
         "confidence": settings["confidence"],

@@ -14,21 +14,22 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 from xrayseg.inference.cpufusion import fused_forward
 from xrayseg.inference.sliding_window import flip_averaged
+from xrayseg.models.device import CHANNELS_LAST, network_memory_format
 
 
 def fold_batchnorms(network):
-    """A copy of an eval-mode network with every BatchNorm that directly follows a Conv2d,
-    ConvTranspose2d or Linear inside an nn.Sequential folded into that layer."""
+    """A copy of an eval-mode network with every BatchNorm that directly follows a convolution
+    (2-D or 3-D, transposed or not) or Linear inside an nn.Sequential folded into that layer."""
     network = copy.deepcopy(network).eval()
     for module in network.modules():
         if not isinstance(module, nn.Sequential):
             continue
         children = list(module._modules.items())
         for (layer_name, layer), (norm_name, norm) in zip(children, children[1:], strict=False):
-            if isinstance(norm, nn.BatchNorm2d) and isinstance(
-                layer, nn.Conv2d | nn.ConvTranspose2d
+            if isinstance(norm, nn.BatchNorm2d | nn.BatchNorm3d) and isinstance(
+                layer, nn.Conv2d | nn.ConvTranspose2d | nn.Conv3d | nn.ConvTranspose3d
             ):
-                transpose = isinstance(layer, nn.ConvTranspose2d)
+                transpose = isinstance(layer, nn.ConvTranspose2d | nn.ConvTranspose3d)
                 module._modules[layer_name] = fuse_conv_bn_eval(layer, norm, transpose)
             elif isinstance(norm, nn.BatchNorm1d) and isinstance(layer, nn.Linear):
                 module._modules[layer_name] = fuse_linear_bn_eval(layer, norm)
@@ -43,23 +44,24 @@ def inference_forward(
 ):
     """A function batch -> float32 logits applying `network` the fast way on `device`.
 
-    bf16: autocast to bfloat16 (logits come back as float32). channels_last: NHWC memory layout for
-    4-D inputs. flip_tta: average the logits over the four flips of each batch.
+    bf16: autocast to bfloat16 (logits come back as float32). channels_last: NHWC memory layout
+    (NDHWC for a 3-D network's 5-D inputs). flip_tta: average the logits over the four flips
+    of each batch.
     fuse_convolutions: in fp32 on the CPU, run convolutions + ReLUs as fused oneDNN calls with
     pre-packed weights (xrayseg.inference.cpufusion; same logits, less memory traffic).
     """
     device = torch.device(device)
     network = fold_batchnorms(network).to(device)
     if channels_last:
-        network = network.to(memory_format=torch.channels_last)
+        network = network.to(memory_format=network_memory_format(network))
     run = network
     if fuse_convolutions and device.type == "cpu" and not bf16:
         run = fused_forward(network)
 
     def forward(batch):
         batch = batch.to(device, non_blocking=True)
-        if channels_last and batch.dim() == 4:
-            batch = batch.contiguous(memory_format=torch.channels_last)
+        if channels_last and batch.dim() in CHANNELS_LAST:
+            batch = batch.contiguous(memory_format=CHANNELS_LAST[batch.dim()])
         with (
             torch.no_grad(),
             torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16),

@@ -5,7 +5,12 @@ the same fast forward (inference.fastforward); pixel classifiers (the baselines)
 slices directly.
 Models with `context` k > 0 (2.5-D) get slice z and its k neighbours on each side, clamped into
 z's own split block (xrayseg.data.context), as input channels.
+A volumetric (3-D) network predicts a split block as a volume, slab by slab (inference.volume),
+through 3-D windows of its training patch depth. Predictor.block_scores is the one way callers
+(evaluation, prediction) get the scores of a block's slices, whichever kind the model is.
 """
+
+import time
 
 import numpy as np
 import torch
@@ -17,8 +22,8 @@ from xrayseg.inference.sliding_window import (
     flip_averaged,
     flipped,
     sliding_window_logits,
-    window_shape,
 )
+from xrayseg.inference.volume import block_volume_scores
 from xrayseg.models import build_network, spec_for
 from xrayseg.models.device import resolve_precision
 from xrayseg.settings.inference import InferenceSettings
@@ -37,6 +42,8 @@ class Predictor:
         self.n_classes = int(checkpoint["n_classes"])
         self.context = int(checkpoint.get("context", 0))
         self.spec = spec_for(checkpoint["arch"])
+        # 3: a volumetric network, which predicts blocks of slices as volumes.
+        self.spatial_dims = int(checkpoint.get("spatial_dims", 2))
         self.device = torch.device(device)
         self.forward = None
         # The precision used (fp32 or bf16); a pixel model always predicts in its own way.
@@ -84,10 +91,23 @@ class Predictor:
             return tuple(-(-side // multiple) * multiple for side in (height, width))
         return int(setting), int(setting)
 
+    @property
+    def volumetric(self):
+        return self.spatial_dims == 3
+
+    def window_shape(self, height, width):
+        """The window on (height, width) slices: (rows, cols) (window_for), or for a volumetric
+        network (patch depth, rows, cols); None for pixel models."""
+        window = self.window_for(height, width)
+        if window is None or not self.volumetric:
+            return window
+        return (int(self.checkpoint["patch_depth"]), *window)
+
     def batch_for(self, window):
-        """Windows per forward pass for a window side or (rows, cols)."""
-        rows, cols = window_shape(window)
-        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // (rows * cols))
+        """Windows per forward pass (window: a side, (rows, cols), or a volumetric window's
+        shape)."""
+        voxels = window**2 if isinstance(window, int) else int(np.prod(window))
+        return self.settings.batch_size or max(1, AUTO_BATCH_PIXELS // voxels)
 
     def slice_input(self, raw_volume, z, allowed):
         """The (C, H, W) float32 input of slice z: the slice itself, or its context stack."""
@@ -97,7 +117,8 @@ class Predictor:
 
     def scores(self, image):
         """Class scores (n_classes, H, W) float32 of one (C, H, W) input: logits of a network,
-        the baseline's own scores for a pixel model. Their argmax is the predicted class."""
+        the baseline's own scores for a pixel model. Their argmax is the predicted class.
+        A volumetric network takes a (C, D, H, W) block and gives (n_classes, D, H, W)."""
         if self.forward is None:
             return np.asarray(
                 self.spec.predict_proba(self.checkpoint["params"], image[0], self.n_classes),
@@ -116,7 +137,7 @@ class Predictor:
 
     def stitched(self, image, forward):
         """Sliding-window logits of one (C, H, W) input through `forward`."""
-        window = self.window_for(*image.shape[-2:])
+        window = self.window_shape(*image.shape[-2:])
         return sliding_window_logits(
             image,
             forward,
@@ -128,9 +149,34 @@ class Predictor:
             device=self.device,
         )
 
+    def block_scores(self, raw, block, wanted):
+        """Yield (z, scores (n_classes, H, W), seconds) for each slice z of `wanted`, in order.
+
+        raw: the normalised slices, indexable by z (an HDF5 dataset, a NewScan); block: the
+        slice indices of the split block the wanted slices lie in (a new scan is one block),
+        the only slices a prediction may look at; seconds: prediction time of the slice (a
+        volumetric network's slab time shared by the slab's slices).
+        Slice models predict slice by slice (with a 2.5-D model's neighbours from the block);
+        a volumetric network predicts the block as a volume, slab by slab (inference.volume).
+        """
+        if self.volumetric:
+            block = sorted(block)
+            if block != list(range(block[0], block[-1] + 1)):
+                raise ValueError("a volumetric model predicts contiguous blocks of slices")
+            depth = int(self.checkpoint["patch_depth"])
+            yield from block_volume_scores(
+                self.scores, raw, (block[0], block[-1] + 1), wanted, depth
+            )
+            return
+        for z in wanted:
+            image = self.slice_input(raw, z, block)
+            started = time.perf_counter()
+            scores = self.scores(image)
+            yield z, scores, time.perf_counter() - started
+
     def probabilities_from(self, scores):
-        """Class probabilities from scores(): softmax of network logits; a pixel model's scores
-        are its probabilities already."""
+        """Class probabilities from scores(): softmax of network logits over the class axis (the
+        first); a pixel model's scores are its probabilities already."""
         if self.forward is None:
             return scores
         exp = np.exp(scores - scores.max(axis=0, keepdims=True))

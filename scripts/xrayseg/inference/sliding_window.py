@@ -1,4 +1,5 @@
-"""Sliding-window inference over whole slices with Gaussian-weighted stitching (nnU-Net's scheme).
+"""Sliding-window inference over whole slices (or, for a 3-D network, whole blocks of slices) with
+Gaussian-weighted stitching (nnU-Net's scheme).
 
 Windows overlap by a set fraction; each window's logits are weighted by a Gaussian centred on the
 window (edges of a window see less context, so they count less) and summed; the sum is divided by
@@ -9,12 +10,15 @@ normaliser (1 / summed weights) is precomputed once per image shape.
 """
 
 import functools
+import itertools
 import math
 
 import numpy as np
 import torch
 
-# Flip test-time augmentation: the spatial axes of an (N, C, H, W) batch each variant flips.
+# Flip test-time augmentation: the in-plane axes of an (N, C, H, W) batch (or of an
+# (N, C, D, H, W) one: a 3-D network gets the same four in-plane flips, at the same 4x cost) that
+# each variant flips.
 FLIP_VARIANTS = ((), (-1,), (-2,), (-2, -1))
 
 
@@ -56,31 +60,46 @@ def window_shape(window):
 def window_positions(height, width, window, overlap):
     """Every (y, x) window corner over a (height, width) image, row by row; `window` is a side
     (square windows) or (rows, cols)."""
-    rows, cols = window_shape(window)
-    return [
-        (y, x)
-        for y in window_starts(height, rows, overlap)
-        for x in window_starts(width, cols, overlap)
+    return window_grid((height, width), window, overlap)
+
+
+def window_grid(shape, window, overlap):
+    """Every window corner over an image of `shape` (any number of axes), the last axis fastest.
+
+    `window`: one side for every axis, or one per axis."""
+    sides = window_sides(window, len(shape))
+    starts = [
+        window_starts(length, side, overlap) for length, side in zip(shape, sides, strict=True)
     ]
+    return list(itertools.product(*starts))
 
 
-def _gaussian_profile(side, sigma_scale):
-    coords = np.arange(side, dtype=np.float64) - (side - 1) / 2
-    return np.exp(-0.5 * (coords / (side * sigma_scale)) ** 2)
+def window_sides(window, dims):
+    """The window's side along each of `dims` axes (an int is the same along all)."""
+    if isinstance(window, int | np.integer):
+        return (int(window),) * dims
+    sides = tuple(int(side) for side in window)
+    if len(sides) != dims:
+        raise ValueError(f"window {sides} has {len(sides)} sides for a {dims}-D image")
+    return sides
 
 
 def gaussian_importance(window, sigma_scale=0.125):
-    """A (rows, cols) float32 map peaking at the centre, sigma = side * sigma_scale per axis.
+    """A float32 map peaking at the window's centre, sigma = side * sigma_scale along each axis.
 
-    `window` is a side (square) or (rows, cols): rectangular windows fit the planes across a
-    block of slices (a y- or x-plane of a 100-slice block is 100 rows tall). Normalised to a
-    maximum of 1; the smallest value is raised above zero so that every pixel of a window gets
-    some weight (nnU-Net does the same), and to at least the smallest normal float32: a narrow
-    Gaussian (sigma_scale below about 0.05 at 512 px) underflows far from the centre, and a zero
-    or subnormal weight makes the stitching divide by zero where only that window reaches.
+    `window`: a side (a square map) or a tuple of sides (a map of that shape: rectangular for the
+    planes across a block of slices, as tall as the block is deep; 3-D for a volumetric network).
+    Normalised to a maximum of 1; the smallest value is raised above zero so that every pixel of a
+    window gets some weight (nnU-Net does the same), and to at least the smallest normal float32:
+    a narrow Gaussian (sigma_scale below about 0.05 at 512 px) underflows far from the centre, and
+    a zero or subnormal weight makes the stitching divide by zero where only that window reaches.
     """
-    rows, cols = window_shape(window)
-    weights = np.outer(_gaussian_profile(rows, sigma_scale), _gaussian_profile(cols, sigma_scale))
+    sides = window_sides(window, 2) if isinstance(window, int | np.integer) else tuple(window)
+    profiles = []
+    for side in sides:
+        coords = np.arange(side, dtype=np.float64) - (side - 1) / 2
+        profiles.append(np.exp(-0.5 * (coords / (side * sigma_scale)) ** 2))
+    weights = functools.reduce(np.multiply.outer, profiles)
     weights /= weights.max()
     floor = max(weights[weights > 0].min(), np.finfo(np.float32).tiny)
     weights = np.maximum(weights, floor)
@@ -88,14 +107,21 @@ def gaussian_importance(window, sigma_scale=0.125):
 
 
 @functools.lru_cache(maxsize=16)
-def _stitch_weights(height, width, window, overlap, sigma_scale):
-    """(importance map, 1 / summed importance over the image), both float32 numpy, per shape."""
-    importance = gaussian_importance(window, sigma_scale)
-    rows, cols = window_shape(window)
-    total = np.zeros((height, width), dtype=np.float64)
-    for y, x in window_positions(height, width, window, overlap):
-        total[y : y + rows, x : x + cols] += importance
+def _stitch_weights(shape, window, overlap, sigma_scale):
+    """(importance map, 1 / summed importance over the image), both float32 numpy, per shape.
+
+    `window` is a tuple of sides; a square 2-D window asks gaussian_importance for its side."""
+    square = len(window) == 2 and window[0] == window[1]
+    importance = gaussian_importance(window[0] if square else window, sigma_scale)
+    total = np.zeros(shape, dtype=np.float64)
+    for corner in window_grid(shape, window, overlap):
+        total[_box(corner, window)] += importance
     return importance, (1.0 / total).astype(np.float32)
+
+
+def _box(corner, sides):
+    """The index of the window at `corner` (a slice per axis)."""
+    return tuple(slice(start, start + side) for start, side in zip(corner, sides, strict=True))
 
 
 def flipped(network_fn, dims):
@@ -136,29 +162,33 @@ def sliding_window_logits(
     sigma_scale=0.125,
     device="cpu",
 ):
-    """Stitched logits (n_classes, H, W) float32 numpy of a (C, H, W) float32 image.
+    """Stitched logits (n_classes, *spatial) float32 numpy of a (C, *spatial) float32 image.
 
-    `window` is a side (square windows) or (rows, cols). `network_fn` maps a torch batch
-    (N, C, rows, cols) on `device` to logits (N, n_classes, rows, cols). Images smaller than the
-    window are padded at the bottom and right by reflection and the result cropped back.
+    2-D: a (C, H, W) image and square windows of side `window`; 3-D (a volumetric network): a
+    (C, D, H, W) image and `window` a side per axis (2-D: a side, or (rows, cols) for
+    rectangular windows), e.g. (depth, side, side). `network_fn` maps a
+    torch batch (N, C, *window) on `device` to logits (N, n_classes, *window). Images smaller than
+    the window along an axis are padded at its end by reflection and the result cropped back.
 
     On the CPU, windows are cut and accumulated with numpy: a multi-threaded torch op on a small
     array waits for its worker threads, which costs milliseconds per op on a busy machine, while
     numpy's single-threaded slice-adds take microseconds. On a GPU everything stays on the device.
     """
     image = np.asarray(image, dtype=np.float32)
-    _, height, width = image.shape
-    window = window_shape(window)
-    rows, cols = window
-    pad_y, pad_x = max(0, rows - height), max(0, cols - width)
-    if pad_y or pad_x:
-        image = np.pad(image, ((0, 0), (0, pad_y), (0, pad_x)), mode="reflect")
-    _, padded_h, padded_w = image.shape
-    importance, normaliser = _stitch_weights(padded_h, padded_w, window, overlap, sigma_scale)
+    shape = image.shape[1:]
+    sides = window_sides(window, len(shape))
+    padding = [max(0, side - length) for side, length in zip(sides, shape, strict=True)]
+    if any(padding):
+        image = np.pad(image, [(0, 0)] + [(0, pad) for pad in padding], mode="reflect")
+    padded = image.shape[1:]
+    # Cached per slice shape (every slice of a stack has the same); a 3-D slab's weights are as
+    # large as the slab and its shape varies, so they are computed afresh instead of kept.
+    weights = _stitch_weights if len(padded) == 2 else _stitch_weights.__wrapped__
+    importance, normaliser = weights(padded, sides, overlap, sigma_scale)
     device = torch.device(device)
     if device.type == "cpu":
         source = np.ascontiguousarray(image)
-        logits = np.zeros((n_classes, padded_h, padded_w), dtype=np.float32)
+        logits = np.zeros((n_classes, *padded), dtype=np.float32)
 
         def batch_of(windows):
             return torch.from_numpy(np.stack(windows))
@@ -168,7 +198,7 @@ def sliding_window_logits(
 
     else:
         source = torch.from_numpy(image).to(device)
-        logits = torch.zeros((n_classes, padded_h, padded_w), dtype=torch.float32, device=device)
+        logits = torch.zeros((n_classes, *padded), dtype=torch.float32, device=device)
         importance = torch.from_numpy(importance).to(device)
         normaliser = torch.from_numpy(normaliser).to(device)
         batch_of = torch.stack
@@ -176,19 +206,20 @@ def sliding_window_logits(
         def array_of(out):
             return out.detach().float()
 
-    positions = window_positions(padded_h, padded_w, window, overlap)
-    for first in range(0, len(positions), batch_size):
-        chunk = positions[first : first + batch_size]
-        batch = batch_of([source[:, y : y + rows, x : x + cols] for y, x in chunk])
+    corners = window_grid(padded, sides, overlap)
+    for first in range(0, len(corners), batch_size):
+        chunk = corners[first : first + batch_size]
+        boxes = [(slice(None), *_box(corner, sides)) for corner in chunk]
+        batch = batch_of([source[box] for box in boxes])
         out = array_of(network_fn(batch))
-        if tuple(out.shape) != (len(chunk), n_classes, rows, cols):
+        if tuple(out.shape) != (len(chunk), n_classes, *sides):
             raise ValueError(
                 f"network gave {tuple(out.shape)} for a batch of {len(chunk)} windows of "
-                f"{rows} x {cols} px and {n_classes} classes"
+                f"{' x '.join(map(str, sides))} px and {n_classes} classes"
             )
         out = out * importance
-        for (y, x), window_logits in zip(chunk, out, strict=True):
-            logits[:, y : y + rows, x : x + cols] += window_logits
+        for box, window_logits in zip(boxes, out, strict=True):
+            logits[box] += window_logits
     logits *= normaliser
-    logits = logits[:, :height, :width]
+    logits = logits[(slice(None), *(slice(0, length) for length in shape))]
     return logits if device.type == "cpu" else logits.cpu().numpy()

@@ -4,8 +4,8 @@ device they run on.
 Entry: spec_for, build_network (here); checkpoint.save_checkpoint / load_checkpoint (one file per
 trained model, written by training, read by evaluation and prediction); device.pick_device (the
 config's `device`, auto: CUDA when present).
-Modules: dnn, unet (torch networks), threshold, rf (pixel classifiers), spec (what a registry
-entry holds), checkpoint, device.
+Modules: dnn, unet, unet3d (torch networks), threshold, rf (pixel classifiers), spec (what a
+registry entry holds), checkpoint, device.
 
 Adding a model is one new file here with a `SPEC` and one line in `REGISTRY`, plus a config entry.
 `kind` says which training path a model takes: "torch" (trained on patches by the training loop)
@@ -13,11 +13,12 @@ or "pixel" (a classic per-pixel classifier fitted on train slices directly);
 xrayseg.settings.models.PATCH_ARCHS lists the torch kind for the rules.
 """
 
-from xrayseg.models import dnn, rf, threshold, unet
+from xrayseg.models import dnn, rf, threshold, unet, unet3d
 
 REGISTRY = {
     "dnn": dnn.SPEC,
     "unet": unet.SPEC,
+    "unet3d": unet3d.SPEC,
     "threshold": threshold.SPEC,
     "rf": rf.SPEC,
 }

@@ -1,5 +1,5 @@
-"""Which torch device a job runs on, and in which precision (training, evaluation and prediction
-alike)."""
+"""Which torch device a job runs on, in which precision and memory layout (training, evaluation and
+prediction alike)."""
 
 import functools
 import logging
@@ -84,6 +84,18 @@ def resolve_precision(name, device, fp16=True, key="training.precision"):
     if device.type == "cpu" and cpu_has_native_bf16():
         return "bf16"
     return "fp32"
+
+
+# The channels-last memory format of a batch or weight tensor with this many dimensions.
+CHANNELS_LAST = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+
+def network_memory_format(network):
+    """channels_last_3d for a network with 3-D convolution weights (5-D tensors), else
+    channels_last (torch refuses channels_last on 5-D tensors)."""
+    if any(parameter.dim() == 5 for parameter in network.parameters()):
+        return torch.channels_last_3d
+    return torch.channels_last
 
 
 def describe_precision(name, resolved, device):

@@ -10,7 +10,9 @@ class ModelSpec:
 
     kind "torch": build(n_classes, in_channels, **arch_args) -> nn.Module, trained on patches. A
     torch model's `context` setting (neighbouring slices on each side, default 0) makes its input
-    2*context+1 channels; the checkpoint records `context` and `in_channels`.
+    2*context+1 channels; the checkpoint records `context` and `in_channels`. spatial_dims 3
+    (a volumetric network): inputs are (N, C, D, H, W) cut from 3-D patches (patches.cubes),
+    and whole blocks are predicted as volumes (inference.volume); 2: (N, C, H, W) slices.
     kind "pixel": fit(raw_slices, label_slices, n_classes, seed, threads, **arch_args) -> params
     (plain data: numbers, lists, strings, tensors, so that torch.load(weights_only=True) reads
     them) and predict_proba(params, image, n_classes) -> (n_classes, H, W) float32 scores for one
@@ -27,3 +29,4 @@ class ModelSpec:
     arch_keys: tuple = ()
     parameter_count: Callable | None = None
     probabilities: bool = True
+    spatial_dims: int = 2

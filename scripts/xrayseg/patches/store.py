@@ -20,7 +20,9 @@ class PatchWriter:
     """Grows the raw, labels and origins datasets of one group as patches are appended."""
 
     def __init__(self, group, size):
-        patch_shape = (size, size)
+        """`size`: the side of square 2-D patches, or a shape, e.g. (depth, side, side) for 3-D
+        patches (the origins stay slice, y, x: the front slice of a 3-D patch)."""
+        patch_shape = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
         self.raw = group.create_dataset(
             "raw",
             (0, *patch_shape),
@@ -48,7 +50,7 @@ class PatchWriter:
         )
 
     def append(self, raw, labels, origins):
-        """Add patches: raw (n, s, s), labels (n, s, s), origins (n, 3) as slice, y, x."""
+        """Add patches: raw and labels (n, *patch shape), origins (n, 3) as slice, y, x."""
         count = len(raw)
         if count == 0:
             return

@@ -1,7 +1,9 @@
 """The pass over a new scan: predict each slice, write it, count it.
 
-One slice (and a 2.5-D model's neighbours) in memory at a time; the label slices, the stack, the
-uncertainty maps and the class probabilities appear complete or not at all.
+One slice (and a 2.5-D model's neighbours) in memory at a time, or for a volumetric model one
+slab of slices (xrayseg.inference.volume: the scan is one block, predicted slab by slab); the
+label slices, the stack, the uncertainty maps and the class probabilities appear complete or not
+at all.
 """
 
 import contextlib
@@ -31,7 +33,8 @@ def fraction_row(z, name, output, classes, class_names):
 
 def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs):
     """Predict every slice in order with `uncertain` (an UncertainPredictor; a 2.5-D model with
-    `context` neighbours each side); write label slices, the stack and (when outputs names them)
+    `context` neighbours each side; a volumetric model's context comes from anywhere in the
+    scan, which is one block); write label slices, the stack and (when outputs names them)
     the uncertainty maps and the class probabilities; feed `volume` (a StreamingMicrostructure).
     Returns the fractions.csv rows."""
     class_names = list(checkpoint["class_names"])
@@ -70,9 +73,7 @@ def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs)
             )
             stack.callback(probabilities.close)
         progress = Progress("predict", len(scan), log.info)
-        for z in range(len(scan)):
-            image = uncertain.slice_input(scan, z, context_window(z, context, len(scan)))
-            prediction = uncertain.predict(image)
+        for z, prediction in scan_predictions(scan, uncertain, context):
             classes = prediction.classes
             write_label_slice(folder / names[z], lookup[classes])
             volume.add(classes)
@@ -90,3 +91,17 @@ def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs)
             lookup.dtype,
         )
     return rows
+
+
+def scan_predictions(scan, uncertain, context):
+    """(z, SlicePrediction) of every slice of the scan in order: slice by slice, or for a
+    volumetric network from its slabs (their probabilities then carry the uncertainty)."""
+    predictor = uncertain.predictor
+    if predictor.volumetric:
+        whole_scan = range(len(scan))
+        for z, scores, _ in predictor.block_scores(scan, whole_scan, whole_scan):
+            yield z, uncertain.from_probabilities(predictor.probabilities_from(scores))
+        return
+    for z in range(len(scan)):
+        image = uncertain.slice_input(scan, z, context_window(z, context, len(scan)))
+        yield z, uncertain.predict(image)

@@ -2,7 +2,8 @@
 
 Snakemake's own schema validation prints the whole schema on an unknown key; these checks say
 `config error: <key>: <what is expected>` instead, then check what a schema cannot express:
-patch sizes against the slices, UNet depth against the patch size, the split against the stack.
+patch sizes against the slices, UNet depth against the patch size (and a 3-D UNet's patch depth),
+the split against the stack.
 """
 
 from collections.abc import Mapping
@@ -19,7 +20,9 @@ from xrayseg.settings.split_blocks import (
 # Architecture defaults the checks need; tests/workflow/test_config_errors.py keeps them equal to
 # the defaults of the networks' build functions.
 UNET_DEFAULT_DEPTH = 4
-DEPTH_ARCHS = ("unet",)
+UNET3D_DEFAULT_DEPTH = 3
+DEFAULT_DEPTHS = {"unet": UNET_DEFAULT_DEPTH, "unet3d": UNET3D_DEFAULT_DEPTH}
+DEPTH_ARCHS = tuple(DEFAULT_DEPTHS)
 
 
 def schema_problems(config, schema):
@@ -71,15 +74,19 @@ def model_problems(models, slice_shape):
                 )
             )
         if settings["arch"] in DEPTH_ARCHS:
-            factor = 2 ** settings.get("depth", UNET_DEFAULT_DEPTH)
-            if size % factor:
-                problems.append(
-                    (
-                        f"models.{name}.patch_size",
-                        f"{size} must be divisible by 2**depth = {factor} "
-                        f"(depth {settings.get('depth', UNET_DEFAULT_DEPTH)})",
+            depth = settings.get("depth", DEFAULT_DEPTHS[settings["arch"]])
+            factor = 2**depth
+            sides = {"patch_size": size}
+            if settings.get("patch_depth") is not None:
+                sides["patch_depth"] = settings["patch_depth"]
+            for key, side in sides.items():
+                if side % factor:
+                    problems.append(
+                        (
+                            f"models.{name}.{key}",
+                            f"{side} must be divisible by 2**depth = {factor} (depth {depth})",
+                        )
                     )
-                )
     return problems
 
 

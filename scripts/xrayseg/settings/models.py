@@ -6,7 +6,10 @@ Standard library only (rules/common.smk imports it at start-up).
 # Architectures trained as torch networks on patches: the "torch" kind of xrayseg.models.REGISTRY
 # (tests/unit/settings/test_models.py keeps the two equal; the registry imports torch, so
 # rules/common.smk cannot ask it).
-PATCH_ARCHS = ("dnn", "unet")
+PATCH_ARCHS = ("dnn", "unet", "unet3d")
+# The volumetric ones among them (spatial_dims 3 in the registry): they train on 3-D patches,
+# results/patches/{depth}x{side}x{side}px.h5 (xrayseg.patches.cubes), and predict whole blocks.
+VOLUME_ARCHS = ("unet3d",)
 
 
 def model_settings(config, name):
@@ -26,15 +29,49 @@ def patch_models(config):
     ]
 
 
+def patch_depth(settings):
+    """Slices per 3-D patch of a volumetric model's settings: patch_depth, by default
+    patch_size (cubes)."""
+    return int(settings.get("patch_depth") or settings["patch_size"])
+
+
+def patch_file(settings, ending="h5"):
+    """The patch file a patch model's settings train on from the slices (z); a volumetric
+    model's 3-D patches."""
+    side = int(settings["patch_size"])
+    if settings["arch"] in VOLUME_ARCHS:
+        return f"results/patches/{patch_depth(settings)}x{side}x{side}px.{ending}"
+    return f"results/patches/{side}px.{ending}"
+
+
 def patch_sizes(config):
-    """The patch sizes (px) the patch models train on, sorted, each once."""
+    """The 2-D patch sizes (px) the patch models train on, sorted, each once."""
     return sorted(
-        {int(model_settings(config, name)["patch_size"]) for name in patch_models(config)}
+        {
+            int(settings["patch_size"])
+            for settings in (model_settings(config, name) for name in patch_models(config))
+            if settings["arch"] not in VOLUME_ARCHS
+        }
+    )
+
+
+def cube_shapes(config):
+    """The (depth, side) shapes of the 3-D patches the volumetric models train on, sorted,
+    each once."""
+    return sorted(
+        {
+            (patch_depth(settings), int(settings["patch_size"]))
+            for settings in (model_settings(config, name) for name in patch_models(config))
+            if settings["arch"] in VOLUME_ARCHS
+        }
     )
 
 
 def patch_orientations(settings):
-    """The orientations a patch model trains on (training.orientations; default z alone)."""
+    """The orientations a patch model trains on (training.orientations; default z alone; a
+    volumetric model's 3-D patches have none but z)."""
+    if settings["arch"] in VOLUME_ARCHS:
+        return ["z"]
     return list(settings.get("orientations") or ["z"])
 
 
@@ -45,10 +82,12 @@ def patch_file_stem(size, orientation):
 
 def patch_files(config, name, ending="h5"):
     """The results/patches/ files model `name` trains on, one per orientation, in the order of
-    its training.orientations (empty for a pixel model)."""
+    its training.orientations (empty for a pixel model; a volumetric model's one 3-D file)."""
     settings = model_settings(config, name)
     if settings["arch"] not in PATCH_ARCHS:
         return []
+    if settings["arch"] in VOLUME_ARCHS:
+        return [patch_file(settings, ending)]
     return [
         f"results/patches/{patch_file_stem(settings['patch_size'], orientation)}.{ending}"
         for orientation in patch_orientations(settings)

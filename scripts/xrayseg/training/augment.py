@@ -4,15 +4,23 @@ Everything works on a whole batch at once (no per-sample Python loop), on whatev
 lives on, so augmenting costs little next to a training step. Random draws come from a CPU
 torch.Generator, so a seed gives the same augmentations on any device.
 
-Transforms, in order (each sample draws its own parameters):
-- flip / rotate90: the 8 symmetries of the square (labels move identically).
+Batches are 2-D, images (N, C, H, W) with labels (N, H, W), or 3-D, images (N, C, D, H, W) with
+labels (N, D, H, W) (the 3-D UNet's patches). Transforms, in order (each sample draws its own
+parameters):
+- flip / rotate90: the 8 symmetries of the square (labels move identically); a 3-D patch is
+  also flipped along D (flip), which mirrors the stack: as valid a sample of the material as the
+  original. Turns stay in the H/W plane: a turn into D would need cubic patches and isotropic
+  voxels, and in-plane turns with the D flip already give 16 orientations.
 - zoom: scale by a factor from `range` (log-uniform) about a random centre; the image is
-  resampled bilinearly, the labels with nearest neighbour, both with reflection at the border.
+  resampled bilinearly (trilinearly in 3-D, the same factor along every axis), the labels with
+  nearest neighbour, both with reflection at the border.
 - contrast: stretch about the sample's mean by a factor from `range`.
 - gamma: x -> x**gamma on the sample's own min..max range, gamma from `range`.
-- blur: Gaussian blur with sigma from `sigma` (labels unchanged: the phases did not move).
-- cutout: a rectangle with sides from `size` (fractions of the patch side) is set to the sample's
-  mean; its labels become IGNORE_INDEX, because nothing in the image says what lies there.
+- blur: Gaussian blur with sigma from `sigma` (labels unchanged: the phases did not move); in
+  3-D along D as well (the partial-volume blur of a tomogram is three-dimensional).
+- cutout: a rectangle (a box in 3-D) with sides from `size` (fractions of the patch side) is set
+  to the sample's mean; its labels become IGNORE_INDEX, because nothing in the image says what
+  lies there.
 Each of zoom .. cutout hits a sample with probability `p`.
 """
 
@@ -35,6 +43,9 @@ DEFAULT_AUGMENT = {
     "cutout": {"p": 0.1, "size": [0.1, 0.25]},
 }
 TRANSFORMS = ("zoom", "contrast", "gamma", "blur", "cutout")
+# Random draws per sample: 2-D batches take 17 (the stream a 2-D run has always drawn); 3-D
+# batches 4 more (flip along D, zoom shift along D, cutout depth and start along D).
+DRAWS_2D, DRAWS_3D_EXTRA = 17, 4
 
 
 def augment_settings(value):
@@ -63,7 +74,8 @@ def is_active(settings):
 
 
 class Augmenter:
-    """augment(images (N, C, H, W) float, labels (N, H, W) int, generator) -> augmented copies."""
+    """augment(images (N, C, H, W) float, labels (N, H, W) int, generator) -> augmented copies;
+    or images (N, C, D, H, W) with labels (N, D, H, W)."""
 
     def __init__(self, settings):
         self.settings = augment_settings(settings)
@@ -76,17 +88,27 @@ class Augmenter:
         if not self.active:
             return images, labels
         s = self.settings
+        if images.dim() not in (4, 5) or labels.dim() != images.dim() - 1:
+            raise ValueError(
+                f"augment takes images (N, C, [D,] H, W) and labels (N, [D,] H, W), got "
+                f"{tuple(images.shape)} and {tuple(labels.shape)}"
+            )
         if images.shape[-1] != images.shape[-2] and s["rotate90"]:
             raise ValueError(f"rotate90 needs square patches, got {tuple(images.shape[-2:])}")
+        volumetric = images.dim() == 5
         count = images.shape[0]
         # Draw every parameter up front, the same number every batch, so the stream of random
         # numbers (and a resumed run) does not depend on which transforms happen to fire.
-        # Columns: 0-1 flip/turn, 2-6 whether each transform fires, then each one's own values.
-        draws = torch.rand((count, 17), generator=generator, dtype=torch.float64)
-        images, labels = dihedral(images, labels, draws[:, 0], draws[:, 1], s)
+        # Columns: 0-1 flip/turn, 2-6 whether each transform fires, then each one's own values;
+        # 17-20 (3-D only): flip along D, zoom shift along D, cutout depth and start along D.
+        columns = DRAWS_2D + (DRAWS_3D_EXTRA if volumetric else 0)
+        draws = torch.rand((count, columns), generator=generator, dtype=torch.float64)
+        depth_flip = draws[:, 17] if volumetric else None
+        images, labels = dihedral(images, labels, draws[:, 0], draws[:, 1], s, depth_flip)
         hit = {name: draws[:, 2 + i] < s[name]["p"] for i, name in enumerate(TRANSFORMS)}
         if hit["zoom"].any():
-            images, labels = zoom(images, labels, hit["zoom"], draws[:, 7:10], s["zoom"]["range"])
+            zoom_draws = draws[:, [7, 8, 9, 18]] if volumetric else draws[:, 7:10]
+            images, labels = zoom(images, labels, hit["zoom"], zoom_draws, s["zoom"]["range"])
         if hit["contrast"].any():
             images = contrast(images, hit["contrast"], draws[:, 10], s["contrast"]["range"])
         if hit["gamma"].any():
@@ -94,7 +116,8 @@ class Augmenter:
         if hit["blur"].any():
             images = blur(images, hit["blur"], draws[:, 12], s["blur"]["sigma"])
         if hit["cutout"].any():
-            images, labels = cutout(images, labels, hit["cutout"], draws[:, 13:17], s)
+            cutout_draws = draws[:, [13, 14, 15, 16, 19, 20]] if volumetric else draws[:, 13:17]
+            images, labels = cutout(images, labels, hit["cutout"], cutout_draws, s)
         return images, labels
 
 
@@ -112,44 +135,60 @@ def _between(unit, bounds, log=False):
     return low + unit * (high - low)
 
 
-def dihedral(images, labels, flip_draw, turn_draw, settings):
-    """Random flips and 90-degree turns, applied group by group (at most 8 groups per batch)."""
-    flips = (flip_draw < 0.5) if settings["flip"] else torch.zeros_like(flip_draw, dtype=torch.bool)
+def dihedral(images, labels, flip_draw, turn_draw, settings, depth_flip_draw=None):
+    """Random flips and 90-degree turns in the H/W plane, and (3-D batches, depth_flip_draw
+    given) flips along D, applied group by group (at most 8, or 16, groups per batch)."""
+    off = torch.zeros_like(flip_draw, dtype=torch.bool)
+    flips = (flip_draw < 0.5) if settings["flip"] else off
     turns = (
         (turn_draw * 4).long()
         if settings["rotate90"]
         else torch.zeros_like(flips, dtype=torch.long)
     )
-    if not flips.any() and not turns.any():
+    depth_flips = off
+    if depth_flip_draw is not None and settings["flip"]:
+        depth_flips = depth_flip_draw < 0.5
+    if not flips.any() and not turns.any() and not depth_flips.any():
         return images, labels
     images, labels = images.clone(), labels.clone()
-    for flip in (False, True):
-        for turn in range(4):
-            chosen = torch.nonzero((flips == flip) & (turns == turn)).flatten()
-            if (not flip and not turn) or not len(chosen):
-                continue
-            chosen = _on(chosen, images)
-            image, label = images[chosen], labels[chosen]
-            if flip:
-                image, label = image.flip(-1), label.flip(-1)
-            if turn:
-                image = torch.rot90(image, turn, dims=(-2, -1))
-                label = torch.rot90(label, turn, dims=(-2, -1))
-            images[chosen], labels[chosen] = image, label
+    for depth_flip in (False, True) if depth_flips.any() else (False,):
+        for flip in (False, True):
+            for turn in range(4):
+                group = (flips == flip) & (turns == turn) & (depth_flips == depth_flip)
+                chosen = torch.nonzero(group).flatten()
+                if (not flip and not turn and not depth_flip) or not len(chosen):
+                    continue
+                chosen = _on(chosen, images)
+                image, label = images[chosen], labels[chosen]
+                if depth_flip:  # D is axis -3 of both (N, C, D, H, W) and (N, D, H, W)
+                    image, label = image.flip(-3), label.flip(-3)
+                if flip:
+                    image, label = image.flip(-1), label.flip(-1)
+                if turn:
+                    image = torch.rot90(image, turn, dims=(-2, -1))
+                    label = torch.rot90(label, turn, dims=(-2, -1))
+                images[chosen], labels[chosen] = image, label
     return images, labels
 
 
 def zoom(images, labels, hit, unit, bounds):
-    """Scale the chosen samples about a random centre; labels by nearest neighbour."""
+    """Scale the chosen samples about a random centre; labels by nearest neighbour.
+
+    unit columns: scale, shift along y, shift along x (and along D for a 3-D batch)."""
     chosen = torch.nonzero(hit).flatten()
     scale = _between(unit[chosen, 0], bounds, log=True)
     # Zooming in (scale > 1) may shift the view anywhere the crop stays inside the patch.
     room = (1 - 1 / scale).clamp(min=0)
     shift_y = (2 * unit[chosen, 1] - 1) * room
     shift_x = (2 * unit[chosen, 2] - 1) * room
-    theta = torch.zeros((len(chosen), 2, 3), dtype=torch.float64)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1 / scale
-    theta[:, 0, 2], theta[:, 1, 2] = shift_x, shift_y
+    axes = images.dim() - 2
+    # theta maps output to input coordinates, ordered x, y (, z): the last axis first.
+    theta = torch.zeros((len(chosen), axes, axes + 1), dtype=torch.float64)
+    for axis in range(axes):
+        theta[:, axis, axis] = 1 / scale
+    theta[:, 0, axes], theta[:, 1, axes] = shift_x, shift_y
+    if axes == 3:
+        theta[:, 2, axes] = (2 * unit[chosen, 3] - 1) * room
     chosen = _on(chosen, images)
     part = images[chosen]
     grid = F.affine_grid(_on(theta, part).to(part.dtype), list(part.shape), align_corners=False)
@@ -166,7 +205,8 @@ def zoom(images, labels, hit, unit, bounds):
 def _on_chosen(transform, images, hit, values):
     """Apply transform(part, values) to the hit samples only; the others stay bit-for-bit."""
     chosen = torch.nonzero(hit).flatten()
-    factors = _on(values[chosen], images).to(images.dtype).view(-1, 1, 1, 1)
+    factors = _on(values[chosen], images).to(images.dtype)
+    factors = factors.view(-1, *[1] * (images.dim() - 1))
     chosen = _on(chosen, images)
     part = images[chosen]
     images = images.clone()
@@ -174,14 +214,19 @@ def _on_chosen(transform, images, hit, values):
     return images
 
 
+def _sample_axes(part):
+    """The axes of one sample (channels and space) of a batch."""
+    return tuple(range(1, part.dim()))
+
+
 def _contrast(part, factor):
-    mean = part.mean(dim=(1, 2, 3), keepdim=True)
+    mean = part.mean(dim=_sample_axes(part), keepdim=True)
     return mean + factor * (part - mean)
 
 
 def _gamma(part, power):
-    low = part.amin(dim=(1, 2, 3), keepdim=True)
-    span = (part.amax(dim=(1, 2, 3), keepdim=True) - low).clamp(min=1e-6)
+    low = part.amin(dim=_sample_axes(part), keepdim=True)
+    span = (part.amax(dim=_sample_axes(part), keepdim=True) - low).clamp(min=1e-6)
     return low + span * ((part - low) / span).clamp(0, 1) ** power
 
 
@@ -206,22 +251,28 @@ def blur(images, hit, unit, bounds):
 
 
 def _blur(part, sigma, radius):
-    count, channels, height, width = part.shape
+    count, channels, *space = part.shape
     offsets = torch.arange(-radius, radius + 1, device=part.device, dtype=part.dtype)
     # sigma 0 -> 1e-3: exp(-0.5 * (1 / 1e-3)**2) underflows to exactly 0 beside the centre.
     kernel = torch.exp(-0.5 * (offsets / sigma.clamp(min=1e-3)[:, None]) ** 2)
     kernel = kernel / kernel.sum(1, keepdim=True)
     kernel = kernel.repeat_interleave(channels, 0)  # one kernel per (sample, channel)
-    flat = part.reshape(1, count * channels, height, width)
-    flat = F.pad(flat, (radius, radius, radius, radius), mode="reflect")
+    flat = part.reshape(1, count * channels, *space)
+    flat = F.pad(flat, (radius, radius) * len(space), mode="reflect")
     groups = count * channels
-    flat = F.conv2d(flat, kernel[:, None, :, None], groups=groups)
-    flat = F.conv2d(flat, kernel[:, None, None, :], groups=groups)
-    return flat.reshape(count, channels, height, width)
+    convolve = F.conv2d if len(space) == 2 else F.conv3d
+    # One pass per axis, the kernel laid along that axis (separable Gaussian).
+    for axis in range(len(space)):
+        shape = [1] * len(space)
+        shape[axis] = kernel.shape[1]
+        flat = convolve(flat, kernel.view(kernel.shape[0], 1, *shape), groups=groups)
+    return flat.reshape(count, channels, *space)
 
 
 def cutout(images, labels, hit, unit, settings):
-    """Blank one rectangle per chosen sample; its labels are ignored by the loss."""
+    """Blank one rectangle (a box in 3-D) per chosen sample; its labels are ignored by the loss.
+
+    unit columns: box height, box width, top, left (and for a 3-D batch box depth, front)."""
     height, width = images.shape[-2:]
     bounds = settings["cutout"]["size"]
     box_h = (_between(unit[:, 0], bounds) * height).round()
@@ -229,11 +280,15 @@ def cutout(images, labels, hit, unit, settings):
     top = (unit[:, 2] * (height - box_h + 1)).floor()
     left = (unit[:, 3] * (width - box_w + 1)).floor()
     device = images.device
-    ys = torch.arange(height, device=device)[None, :, None]
-    xs = torch.arange(width, device=device)[None, None, :]
+    volumetric = images.dim() == 5
+    # Each coordinate indexes its own axis of a (N, [D,] H, W) mask.
+    ys = torch.arange(height, device=device).view(-1, 1)
+    xs = torch.arange(width, device=device).view(1, -1)
+    if volumetric:
+        ys, xs = ys[None], xs[None]
 
     def column(values):
-        return _on(values, images).view(-1, 1, 1)
+        return _on(values, images).view(-1, *[1] * (labels.dim() - 1))
 
     inside = (
         (ys >= column(top))
@@ -242,7 +297,13 @@ def cutout(images, labels, hit, unit, settings):
         & (xs < column(left + box_w))
         & column(hit)
     )
-    fill = images.mean(dim=(1, 2, 3), keepdim=True)
+    if volumetric:
+        depth = images.shape[-3]
+        box_d = (_between(unit[:, 4], bounds) * depth).round()
+        front = (unit[:, 5] * (depth - box_d + 1)).floor()
+        zs = torch.arange(depth, device=device).view(-1, 1, 1)
+        inside = inside & (zs >= column(front)) & (zs < column(front + box_d))
+    fill = images.mean(dim=_sample_axes(images), keepdim=True)
     images = torch.where(inside[:, None], fill, images)
     labels = labels.masked_fill(inside, IGNORE_INDEX)
     return images, labels

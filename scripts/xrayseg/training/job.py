@@ -2,7 +2,8 @@
 
 model.pt (torch.save of plain data; load with xrayseg.models.checkpoint.load_checkpoint) holds
   model_name, arch, kind ("torch" | "pixel"), arch_args, n_classes, in_channels, context,
-  patch_size, config (the model's merged settings), seed, class_names, label_values,
+  patch_size, spatial_dims (3: a volumetric network) and, for those, patch_depth, config (the
+  model's merged settings), seed, class_names, label_values,
   normalisation {low, high}, train_seconds, parameters, torch_version, and
   torch models: state_dict (the best validation's weights), step (optimiser steps taken),
                 best_step, best_val_loss, stopped_by ("steps" | "patience" | "max_minutes":
@@ -35,6 +36,7 @@ from xrayseg.models import build_network, count_parameters, spec_for
 from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
 from xrayseg.models.device import describe_precision, pick_device, resolve_precision
 from xrayseg.settings.confighash import config_hash
+from xrayseg.settings.models import patch_depth
 from xrayseg.training.data import load_patch_sets
 from xrayseg.training.loop import fit_network
 from xrayseg.training.preemption import stop_on_sigterm
@@ -81,6 +83,8 @@ def train_model(
     n_classes = len(info["class_names"])
     arch_args = {key: model_cfg[key] for key in spec.arch_keys if key in model_cfg}
     context = int(model_cfg.get("context", 0)) if spec.kind == "torch" else 0
+    volumetric = spec.spatial_dims == 3
+    extra = {"patch_depth": patch_depth(model_cfg)} if volumetric else {}
     checkpoint = {
         "model_name": model_name,
         "arch": model_cfg["arch"],
@@ -90,9 +94,11 @@ def train_model(
         "in_channels": 2 * context + 1,
         "context": context,
         "patch_size": model_cfg.get("patch_size"),
+        "spatial_dims": spec.spatial_dims,
         "config": model_cfg,
         "seed": seed,
         "torch_version": str(torch.__version__),
+        **extra,
         **info,
     }
     started = time.perf_counter()
@@ -177,11 +183,18 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         load_patch_sets(inputs["patches"], split, context, inputs["volume"], split_frame)
         for split in ("train", "val")
     )
+    spatial_dims = spec_for(model_cfg["arch"]).spatial_dims
+    if train_set.images.dim() != spatial_dims + 2:
+        raise ValueError(
+            f"{inputs['patches']}: holds {train_set.images.dim() - 2}-D patches; "
+            f"{model_cfg['arch']} trains on {spatial_dims}-D patches"
+        )
     log.info(
-        "%d train and %d val patches (validation on %d); %d steps of %d patches, validating "
-        "every %d",
+        "%d train and %d val patches of %s px (validation on %d); %d steps of %d patches, "
+        "validating every %d",
         len(train_set),
         len(val_set),
+        " x ".join(str(side) for side in train_set.images.shape[2:]),
         min(len(val_set), settings["val_patches"]),
         settings["steps"],
         settings["batch_size"],

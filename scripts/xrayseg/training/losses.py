@@ -24,12 +24,14 @@ class SegmentationLoss(nn.Module):
 
 
 def dice_loss(logits, labels, smooth=1.0):
-    """1 - mean over classes of the soft Dice between softmax(logits) and the one-hot labels."""
+    """1 - mean over classes of the soft Dice between softmax(logits) and the one-hot labels
+    (logits (N, C, *space), labels (N, *space): 2-D or 3-D)."""
     n_classes = logits.shape[1]
     valid = (labels != IGNORE_INDEX).unsqueeze(1)
     probabilities = torch.softmax(logits, dim=1) * valid
-    one_hot = F.one_hot(labels.clamp(max=n_classes - 1), n_classes).permute(0, 3, 1, 2) * valid
-    dims = (0, 2, 3)
+    # Class axis second, as in the logits: (N, C, H, W), or (N, C, D, H, W) for a 3-D network.
+    one_hot = F.one_hot(labels.clamp(max=n_classes - 1), n_classes).movedim(-1, 1) * valid
+    dims = (0, *range(2, logits.dim()))
     overlap = (probabilities * one_hot).sum(dims)
     total = probabilities.sum(dims) + one_hot.sum(dims)
     return 1 - ((2 * overlap + smooth) / (total + smooth)).mean()

@@ -12,6 +12,7 @@ from xrayseg.inference.sliding_window import (
     flip_averaged,
     gaussian_importance,
     sliding_window_logits,
+    window_grid,
     window_positions,
     window_starts,
 )
@@ -256,3 +257,76 @@ def test_fast_forward_options_agree_with_the_plain_network():
     assert (bf16 - expected).abs().max() < 0.05 * expected.abs().max() + 0.05
     flipped = inference_forward(network, "cpu", flip_tta=True)(batch)
     assert flipped.shape == expected.shape
+
+
+# --- 3-D windows (the volumetric network's) ------------------------------------------------------
+
+VOLUME_CASES = [((10, 40, 37), (16, 16, 16)), ((33, 20, 20), (8, 16, 16)), ((5, 9, 7), (4, 8, 8))]
+
+
+@pytest.mark.parametrize("shape,window", VOLUME_CASES)
+def test_3d_windows_cover_every_voxel(shape, window):
+    padded = tuple(max(length, side) for length, side in zip(shape, window, strict=True))
+    covered = np.zeros(padded, dtype=int)
+    for corner in window_grid(padded, window, 0.5):
+        box = tuple(slice(c, c + s) for c, s in zip(corner, window, strict=True))
+        assert all(c >= 0 and c + s <= n for c, s, n in zip(corner, window, padded, strict=True))
+        covered[box] += 1
+    assert covered.min() >= 1
+
+
+def test_3d_window_grid_is_the_product_of_the_axes_starts():
+    grid = window_grid((20, 40, 30), (8, 16, 16), 0.5)
+    zs, ys, xs = (window_starts(n, s, 0.5) for n, s in ((20, 8), (40, 16), (30, 16)))
+    assert grid == [(z, y, x) for z in zs for y in ys for x in xs]
+
+
+def test_3d_gaussian_is_the_product_of_the_axes_profiles():
+    weights = gaussian_importance((8, 16, 16))
+    assert weights.shape == (8, 16, 16) and weights.max() == pytest.approx(1.0)
+    assert weights.min() > 0
+    assert np.allclose(weights, weights[::-1, ::-1, ::-1])
+    assert np.allclose(weights, np.transpose(weights, (0, 2, 1)))
+    # The product of one Gaussian per axis, sigma = side / 8 along each.
+    profiles = [np.exp(-0.5 * ((np.arange(n) - (n - 1) / 2) / (n / 8)) ** 2) for n in (8, 16, 16)]
+    expected = np.einsum("i,j,k->ijk", *profiles)
+    np.testing.assert_allclose(weights, expected / expected.max(), rtol=1e-6)
+    # A square 2-D window given as a side or as two sides is the same map.
+    np.testing.assert_array_equal(gaussian_importance(16), gaussian_importance((16, 16)))
+
+
+@pytest.mark.parametrize("shape,window", VOLUME_CASES)
+def test_identity_network_is_reproduced_exactly_in_3d(shape, window):
+    image = np.random.default_rng(3).random((2, *shape)).astype(np.float32)
+    logits = sliding_window_logits(image, lambda batch: batch, window, 2, overlap=0.5)
+    assert logits.shape == (2, *shape)
+    np.testing.assert_allclose(logits, image, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,window", VOLUME_CASES)
+def test_a_constant_volume_gives_a_constant_output(shape, window):
+    # Whatever the window layout and the Gaussian weights, windows that all say the same must
+    # stitch to exactly that everywhere (the weights are normalised voxel by voxel).
+    image = np.full((1, *shape), 0.25, dtype=np.float32)
+
+    def constant_network(batch):
+        return torch.cat([batch * 4, batch * 0 - 3], 1)  # 1.0 and -3.0 at every voxel
+
+    logits = sliding_window_logits(image, constant_network, window, 2, overlap=0.5, batch_size=3)
+    np.testing.assert_allclose(logits[0], 1.0, rtol=1e-6)
+    np.testing.assert_allclose(logits[1], -3.0, rtol=1e-6)
+
+
+def test_3d_stitching_of_a_3d_unet_equals_one_window_on_a_window_sized_volume():
+    torch.manual_seed(1)
+    network = randomised_norms(build_network("unet3d", 3, 1, {"width": 2, "depth": 2}))
+    image = np.random.default_rng(4).random((1, 8, 16, 16)).astype(np.float32)
+    logits = sliding_window_logits(image, inference_forward(network, "cpu"), (8, 16, 16), 3)
+    with torch.no_grad():
+        expected = network(torch.from_numpy(image)[None])[0].numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_window_with_the_wrong_number_of_sides_is_an_error():
+    with pytest.raises(ValueError, match="2 sides for a 3-D image"):
+        sliding_window_logits(np.zeros((1, 8, 8, 8), np.float32), lambda b: b, (8, 8), 1)

@@ -10,7 +10,7 @@ import tifffile
 from xrayseg.io.readers import open_slices
 from xrayseg.microstructure.roles import class_roles
 from xrayseg.prediction.choose import best_model, choose_model
-from xrayseg.prediction.scan import NewScan, context_window, output_names, slice_file_name
+from xrayseg.prediction.scan import NewScan, output_names, slice_file_name
 from xrayseg.prediction.segment import fraction_row
 from xrayseg.prediction.shift import (
     REFERENCE_PERCENTILES,
@@ -223,13 +223,6 @@ def test_new_scan_errors_name_the_slice(tmp_path):
     tifffile.imwrite(tmp_path / "nan.tif", bad)
     with pytest.raises(ValueError, match="nan.tif.*NaN"):
         NewScan(str(tmp_path / "nan.tif"), NORMALISATION)
-
-
-def test_context_window_is_the_whole_scan_clamped_at_its_ends():
-    assert list(context_window(0, 2, 10)) == [0, 1, 2]
-    assert list(context_window(5, 2, 10)) == [3, 4, 5, 6, 7]
-    assert list(context_window(9, 2, 10)) == [7, 8, 9]
-    assert list(context_window(4, 0, 10)) == [4]
 
 
 # --- config checks -------------------------------------------------------------------------------

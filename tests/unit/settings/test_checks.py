@@ -1,11 +1,13 @@
 """The config checks that stop a run before any job, called directly (tests/workflow/
 test_config_errors.py runs them through Snakemake)."""
 
+import copy
 import inspect
 
 from helpers.workflow import REPO, TINY_CONFIG
-from xrayseg.models import unet
+from xrayseg.models import unet, unet3d
 from xrayseg.settings.checks import (
+    UNET3D_DEFAULT_DEPTH,
     UNET_DEFAULT_DEPTH,
     model_problems,
     schema_problems,
@@ -46,3 +48,30 @@ def test_split_problems_name_the_split_section():
 
 def test_default_depth_matches_the_unet():
     assert inspect.signature(unet.build).parameters["depth"].default == UNET_DEFAULT_DEPTH
+    assert inspect.signature(unet3d.build).parameters["depth"].default == UNET3D_DEFAULT_DEPTH
+
+
+def test_a_3d_unets_patch_depth_and_side_must_be_divisible_by_its_pooling():
+    models = {
+        "fits": {"arch": "unet3d", "patch_size": 32, "patch_depth": 8, "depth": 3},
+        "deep": {"arch": "unet3d", "patch_size": 32, "patch_depth": 12, "depth": 3},
+        "side": {"arch": "unet3d", "patch_size": 36},
+    }
+    assert model_problems(models, (64, 64)) == [
+        ("models.deep.patch_depth", "12 must be divisible by 2**depth = 8 (depth 3)"),
+        ("models.side.patch_size", "36 must be divisible by 2**depth = 8 (depth 3)"),
+    ]
+
+
+def test_the_schema_keeps_3d_settings_on_3d_models():
+    schema = REPO / "config" / "schema.yaml"
+
+    def problems(entry):
+        config = copy.deepcopy(TINY_CONFIG)
+        config["models"]["m"] = entry
+        return [key for key, _ in schema_problems(config, schema)]
+
+    assert problems({"arch": "unet3d", "patch_size": 16, "patch_depth": 8}) == []
+    assert problems({"arch": "unet", "patch_size": 16, "patch_depth": 8}) == ["models.m"]
+    assert problems({"arch": "unet3d", "patch_size": 16, "context": 1}) == ["models.m"]
+    assert problems({"arch": "unet3d"}) == ["models.m.patch_size"]

@@ -5,8 +5,11 @@ import pytest
 from xrayseg.models import REGISTRY
 from xrayseg.settings.models import (
     PATCH_ARCHS,
+    VOLUME_ARCHS,
+    cube_shapes,
     model_settings,
     patch_count_tables,
+    patch_file,
     patch_files,
     patch_models,
     patch_sizes,
@@ -26,6 +29,29 @@ CONFIG = {
 def test_patch_archs_are_the_registrys_torch_models():
     torch_archs = {arch for arch, spec in REGISTRY.items() if spec.kind == "torch"}
     assert set(PATCH_ARCHS) == torch_archs
+    volumetric = {arch for arch, spec in REGISTRY.items() if spec.spatial_dims == 3}
+    assert set(VOLUME_ARCHS) == volumetric
+
+
+def test_volumetric_models_train_on_3d_patch_files_of_their_own():
+    config = {
+        "models": {
+            **CONFIG["models"],
+            "cube": {"arch": "unet3d", "patch_size": 32},
+            "slab": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16},
+            "slab2": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16, "width": 4},
+        }
+    }
+    assert patch_file(model_settings(config, "cube")) == "results/patches/32x32x32px.h5"
+    assert patch_file(model_settings(config, "slab")) == "results/patches/16x32x32px.h5"
+    assert patch_file(model_settings(config, "unet")) == "results/patches/64px.h5"
+    assert cube_shapes(config) == [(16, 32), (32, 32)]
+    # Orientations are for 2-D networks: a 3-D model trains on its one cube file.
+    assert patch_files({**config, "training": {"orientations": ["z", "y"]}}, "slab") == [
+        "results/patches/16x32x32px.h5"
+    ]
+    # 2-D patch sizes leave the 3-D models out.
+    assert patch_sizes(config) == [32, 64]
 
 
 def test_a_models_entry_overrides_the_shared_training_settings():

@@ -122,3 +122,116 @@ def test_settings_merge_with_the_defaults_and_reject_unknown_keys():
     assert settings["flip"] is False and settings["rotate90"] is True
     with pytest.raises(ValueError, match="shear"):
         augment_settings({"shear": {"p": 1}})
+
+
+# --- 3-D batches (N, C, D, H, W) with labels (N, D, H, W) -----------------------------------------
+
+
+def smooth_cubes(count=8, depth=8, side=16, seed=0):
+    """Smooth 3-D images and labels that are their thresholds."""
+    rng = np.random.default_rng(seed)
+    fields = ndimage.gaussian_filter(rng.standard_normal((count, depth, side, side)), (0, 2, 2, 2))
+    fields = (fields - fields.min()) / (fields.max() - fields.min())
+    labels = np.digitize(fields, [0.4, 0.6])
+    return torch.from_numpy(fields[:, None].astype(np.float32)), torch.from_numpy(labels)
+
+
+def test_3d_flips_and_turns_move_image_and_label_identically():
+    labels = torch.randint(0, 3, (32, 6, 12, 12))
+    images = torch.stack([labels.float(), 2 * labels.float()], dim=1)
+    augment = Augmenter({"flip": True, "rotate90": True, **NOTHING})
+    new_images, new_labels = augment(images, labels, torch.Generator().manual_seed(0))
+    assert new_images.shape == images.shape and new_labels.shape == labels.shape
+    assert torch.equal(new_images[:, 0], new_labels.float())
+    assert torch.equal(new_images[:, 1], 2 * new_labels.float())
+    # Each sample is one of the 16 symmetries: 8 of the square in H/W, with or without a D flip.
+    seen = set()
+    for before, after in zip(labels, new_labels, strict=True):
+        matches = [
+            (depth_flip, flip, turn)
+            for depth_flip in (False, True)
+            for flip in (False, True)
+            for turn in range(4)
+            if torch.equal(_symmetry(before, depth_flip, flip, turn), after)
+        ]
+        assert matches
+        seen.update(matches)
+    assert any(depth_flip for depth_flip, _, _ in seen), "some samples are flipped along D"
+
+
+def _symmetry(label, depth_flip, flip, turn):
+    if depth_flip:
+        label = label.flip(0)
+    if flip:
+        label = label.flip(-1)
+    return torch.rot90(label, turn, dims=(-2, -1))
+
+
+def test_2d_batches_draw_the_same_random_numbers_as_before_3d_existed():
+    # A 2-D batch takes 17 draws per sample, so 2-D runs repeat bit for bit across versions.
+    images, labels = smooth_batch(count=4)
+    generator = torch.Generator().manual_seed(5)
+    Augmenter(True)(images, labels, generator)
+    reference = torch.Generator().manual_seed(5)
+    torch.rand((4, 17), generator=reference, dtype=torch.float64)
+    assert torch.equal(generator.get_state(), reference.get_state())
+
+
+def test_3d_zoom_keeps_labels_on_their_voxels():
+    images, labels = smooth_cubes()
+    augment = Augmenter(only(zoom={"p": 1.0, "range": [0.7, 1.4]}))
+    new_images, new_labels = augment(images, labels, torch.Generator().manual_seed(1))
+    assert not torch.equal(new_labels, labels)
+    agreement = (classes_of(new_images) == new_labels).float().mean()
+    assert agreement > 0.93
+    for misaligned in (new_labels.roll(1, -1), new_labels.roll(1, -3), new_labels.flip(-3)):
+        assert (classes_of(new_images) == misaligned).float().mean() < agreement - 0.03
+
+
+def test_3d_intensity_transforms_change_images_but_never_labels():
+    images, labels = smooth_cubes()
+    for name, setting in (
+        ("contrast", {"p": 1.0, "range": [0.5, 0.6]}),
+        ("gamma", {"p": 1.0, "range": [1.5, 2.0]}),
+        ("blur", {"p": 1.0, "sigma": [1.0, 1.0]}),
+    ):
+        new_images, new_labels = Augmenter(only(**{name: setting}))(
+            images, labels, torch.Generator().manual_seed(2)
+        )
+        assert torch.equal(new_labels, labels), name
+        assert new_images.shape == images.shape
+        assert not torch.allclose(new_images, images, atol=1e-3), name
+
+
+def test_3d_blur_smooths_along_the_stack_too():
+    noise = torch.randn(2, 1, 8, 16, 16)
+    labels = torch.zeros(2, 8, 16, 16, dtype=torch.long)
+    blurred, _ = Augmenter(only(blur={"p": 1.0, "sigma": [1.0, 1.0]}))(
+        noise, labels, torch.Generator()
+    )
+    # Neighbours along D become correlated (independent noise has correlation ~0).
+    a, b = blurred[:, 0, :-1].flatten(), blurred[:, 0, 1:].flatten()
+    assert torch.corrcoef(torch.stack([a, b]))[0, 1] > 0.4
+    assert blurred.std() < 0.5 * noise.std()
+
+
+def test_3d_cutout_blanks_a_box_and_ignores_its_labels():
+    images, labels = smooth_cubes()
+    augment = Augmenter(only(cutout={"p": 1.0, "size": [0.25, 0.5]}))
+    new_images, new_labels = augment(images, labels, torch.Generator().manual_seed(3))
+    ignored = new_labels == IGNORE_INDEX
+    for image, mask in zip(new_images[:, 0], ignored, strict=True):
+        assert mask.any() and image[mask].unique().numel() == 1
+        # A box: the ignored voxels fill the bounding box of themselves.
+        zs, ys, xs = (torch.nonzero(mask.any(dim=d)) for d in ((1, 2), (0, 2), (0, 1)))
+        box = (zs.max() - zs.min() + 1) * (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)
+        assert int(mask.sum()) == int(box)
+        assert int(zs.max() - zs.min() + 1) < mask.shape[0] or mask.shape[0] <= 4
+    assert torch.equal(new_labels[~ignored], labels[~ignored])
+
+
+def test_batches_of_other_ranks_are_an_error():
+    with pytest.raises(ValueError, match="augment takes images"):
+        Augmenter(True)(
+            torch.zeros(2, 1, 8), torch.zeros(2, 8, dtype=torch.long), torch.Generator()
+        )

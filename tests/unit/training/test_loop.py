@@ -307,3 +307,49 @@ def test_dice_loss_is_zero_for_a_confident_correct_prediction():
     perfect = 100 * torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float()
     assert float(dice_loss(perfect, labels)) < 1e-3
     assert float(dice_loss(-perfect, labels)) > 0.9
+
+
+# --- 3-D patches (the 3-D UNet) ------------------------------------------------------------------
+
+
+def blob_cubes(count, depth=8, side=16, seed=0):
+    """3-D patches (N, 1, D, H, W) whose class follows smoothed noise in 3-D."""
+    rng = np.random.default_rng(seed)
+    fields = ndimage.gaussian_filter(rng.standard_normal((count, depth, side, side)), (0, 2, 2, 2))
+    labels = np.digitize(fields, np.quantile(fields, [0.33, 0.66]))
+    raw = np.array([0.2, 0.5, 0.8])[labels] + rng.normal(0, 0.1, labels.shape)
+    return PatchSet(
+        torch.from_numpy(raw.astype(np.float32))[:, None], torch.from_numpy(labels.astype(np.int64))
+    )
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_a_3d_unet_trains_on_3d_patches_with_every_augmentation(channels_last):
+    torch.manual_seed(0)
+    network = build_network("unet3d", 3, 1, {"width": 2, "depth": 2, "dropout": 0.1})
+    augment = {name: {"p": 0.5} for name in ("zoom", "contrast", "gamma", "blur", "cutout")}
+    settings = {
+        **SETTINGS,
+        "steps": 12,
+        "val_every": 6,
+        "batch_size": 4,
+        "dice_weight": 0.5,
+        "augment": augment,
+        "channels_last": channels_last,
+    }
+    state = loop.fit_network(network, blob_cubes(12), blob_cubes(4, seed=1), settings, "cpu", 0)
+    history = state["history"]
+    assert [row["step"] for row in history] == [6, 12]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert state["best_weights"]["head.weight"].dim() == 5
+
+
+def test_losses_and_counts_take_3d_logits():
+    labels = torch.randint(0, 3, (2, 4, 8, 8))
+    perfect = 100 * torch.nn.functional.one_hot(labels, 3).permute(0, 4, 1, 2, 3).float()
+    assert float(dice_loss(perfect, labels)) < 1e-3
+    assert float(dice_loss(-perfect, labels)) > 0.9
+    masked = labels.clone()
+    masked[:, :2] = IGNORE_INDEX
+    right, counted = pixel_counts(perfect, masked)
+    assert int(counted) == int(right) == 2 * 2 * 8 * 8
