@@ -22,6 +22,9 @@ WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "envs", "config/schema.yaml",
 # The tiny config with one prediction set, segmented by the threshold model (quick to train).
 PREDICT_CONFIG = {**TINY_CONFIG, "predict": {"scan": {"raw": "scan", "model": "threshold"}}}
 PREDICT_JOB = "predict[model=threshold, set=scan]"
+# The suggestions rank the set's slices by the best model's uncertainty, so the set is predicted
+# once more with it (the set's own model is the threshold baseline, which has none).
+SUGGEST_PREDICT_JOB = "predict[model=best, set=scan]"
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +45,10 @@ def workflow_copy(tmp_path_factory):
     write_config(workdir, TINY_CONFIG)
     run_snakemake(workdir, "--cores", "2", snakefile=workdir / "Snakefile")
     write_config(workdir, PREDICT_CONFIG)
-    target = "results/predict/threshold/scan/volume.csv"
-    run_snakemake(workdir, "--cores", "2", target, snakefile=workdir / "Snakefile")
+    # The set, and the set predicted by the best model for the suggestions (next_slices itself
+    # is left to plan: under TINY_CONFIG it ranks no set).
+    targets = [f"results/predict/{model}/scan/volume.csv" for model in ("threshold", "best")]
+    run_snakemake(workdir, "--cores", "2", *targets, snakefile=workdir / "Snakefile")
     write_config(workdir, TINY_CONFIG)
     return workdir
 
@@ -80,7 +85,12 @@ def changed(base=TINY_CONFIG, **edits):
 
 
 def model_jobs(*models):
-    return {f"{rule}[model={m}]" for m in models for rule in ("train", "evaluate")}
+    rules = ("train", "calibrate", "evaluate")
+    return {f"{rule}[model={m}]" for m in models for rule in rules}
+
+
+# Which slice to label next follows the best model, so any change to an evaluation reruns it.
+SUGGEST_JOBS = {"suggest[model=best]", "next_slices[model=best]"}
 
 
 def test_finished_run_has_nothing_to_do(workflow_copy):
@@ -89,23 +99,25 @@ def test_finished_run_has_nothing_to_do(workflow_copy):
 
 def test_one_models_hyperparameter_reruns_only_that_model(workflow_copy):
     config = changed(models__unet__dropout=0.3)
-    assert planned_jobs(workflow_copy, config) == model_jobs("unet") | {"report"}
+    assert planned_jobs(workflow_copy, config) == model_jobs("unet") | {"report"} | SUGGEST_JOBS
 
 
 def test_a_new_model_trains_and_evaluates_only_itself(workflow_copy):
     config = changed()
     config["models"]["unet_wide"] = {**config["models"]["unet"], "width": 6}
-    assert planned_jobs(workflow_copy, config) == model_jobs("unet_wide") | {"report"}
+    expected = model_jobs("unet_wide") | {"report"} | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, config) == expected
 
 
 def test_a_patch_size_change_reruns_only_models_of_that_size(workflow_copy):
     config = changed(models__dnn__patch_size=8)
-    assert planned_jobs(workflow_copy, config) == model_jobs("dnn") | {"patches[size=8]", "report"}
+    expected = model_jobs("dnn") | {"patches[size=8]", "report"} | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, config) == expected
 
 
 def test_split_settings_rerun_everything_downstream_of_them(workflow_copy):
     config = changed(split__guard_slices=2)
-    expected = {"ingest", "split", "patches[size=16]", "patches[size=32]", "report"}
+    expected = {"ingest", "split", "patches[size=16]", "patches[size=32]", "report"} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected | model_jobs(*TINY_CONFIG["models"])
 
 
@@ -119,7 +131,7 @@ def test_editing_one_stages_code_reruns_that_stage_and_after(workflow_copy):
     finally:
         module.write_text(original)
     models = TINY_CONFIG["models"]
-    assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"}
+    assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"} | SUGGEST_JOBS
 
 
 def copied_module(workdir, module):
@@ -140,18 +152,20 @@ def planned_after_edit(workdir, module, config=TINY_CONFIG):
 
 def test_editing_training_code_retrains_every_model(workflow_copy):
     jobs = planned_after_edit(workflow_copy, losses)
-    assert jobs == model_jobs(*TINY_CONFIG["models"]) | {"report"}
+    assert jobs == model_jobs(*TINY_CONFIG["models"]) | {"report"} | SUGGEST_JOBS
 
 
 def test_editing_code_every_stage_shares_reruns_every_stage(workflow_copy):
     everything = {"synthetic", "ingest", "split", "patches[size=16]", "patches[size=32]", "report"}
+    everything |= SUGGEST_JOBS
     jobs = planned_after_edit(workflow_copy, atomic)
     assert jobs == everything | model_jobs(*TINY_CONFIG["models"])
 
 
 def test_a_prediction_set_is_cached_like_every_other_output(workflow_copy):
-    # The report does not show prediction sets, so adding one reruns nothing that exists.
-    assert planned_jobs(workflow_copy, PREDICT_CONFIG) == set()
+    # The report does not show prediction sets, so adding one (predicted by the fixture) reruns
+    # only the ranking of the slices to label next, which takes in the set's slices.
+    assert planned_jobs(workflow_copy, PREDICT_CONFIG) == {"next_slices[model=best]"}
 
 
 @pytest.mark.parametrize("setting,value", [("overlap", 0.25), ("flip_tta", True), ("window", 32)])
@@ -159,19 +173,29 @@ def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     workflow_copy, setting, value
 ):
     config = changed(PREDICT_CONFIG, **{f"evaluate__{setting}": value})
-    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
-    assert planned_jobs(workflow_copy, config) == evaluations | {"report", PREDICT_JOB}
+    # Calibration fits the temperature on predictions made with these settings.
+    evaluations = {
+        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("calibrate", "evaluate")
+    }
+    expected = evaluations | {"report", PREDICT_JOB, SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, config) == expected
 
 
-def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_prediction(workflow_copy):
+def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_fixed_models_prediction(
+    workflow_copy,
+):
     config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
     evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
-    assert planned_jobs(workflow_copy, config) == evaluations | {"report"}
+    # A set predicted by `best` waits for the scores that name the best model, so it reruns with
+    # them (known cost: README "Segment new data"); a set with a named model does not.
+    expected = evaluations | {"report", SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, config) == expected
 
 
 def test_the_readme_command_rebuilds_one_model_its_evaluation_and_the_report(workflow_copy):
     command = ("--forcerun", "results/models/unet/model.pt")
-    assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == model_jobs("unet") | {"report"}
+    expected = model_jobs("unet") | {"report"} | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == expected
 
 
 def output_times(workdir):
