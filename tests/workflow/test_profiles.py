@@ -58,7 +58,10 @@ def test_every_job_that_does_work_is_ready_for_a_cluster(tmp_path):
     jobs = planned_jobs(run_snakemake(tmp_path, "--dry-run", "--cores", "4").stdout)
     rules = {rule for rule, _ in jobs}
     expected = {"synthetic", "ingest", "split", "patches", "train", "evaluate", "predict", "report"}
+    expected |= {"calibrate", "suggest", "next_slices"}
     assert rules == expected | {"all"}
+    # Calibrating and ranking slices predict like evaluate, with its threads.
+    threads_of = {"calibrate": "evaluate", "suggest": "evaluate"}
     for rule, fields in jobs:
         if rule == "all":
             continue
@@ -66,6 +69,7 @@ def test_every_job_that_does_work_is_ready_for_a_cluster(tmp_path):
         assert fields["benchmark"].startswith("results/benchmarks/"), rule
         resources = dict(item.split("=", 1) for item in fields["resources"].split(", "))
         assert int(resources["mem_mb"]) >= 1000 and int(resources["runtime"]) > 0, rule
-        assert int(fields.get("threads", 1)) == config["threads"].get(rule, 1), rule
+        wanted = config["threads"].get(threads_of.get(rule, rule), 1)
+        assert int(fields.get("threads", 1)) == wanted, rule
     train = next(fields for rule, fields in jobs if rule == "train")
     assert "gpu=1" in train["resources"].split(", ")  # training jobs take turns on a GPU

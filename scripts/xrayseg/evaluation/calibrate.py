@@ -131,9 +131,8 @@ def sample_val_pixels(uncertain, volume_path, slices, block, pixels, seed):
     all_scores, all_labels = [], []
     progress = Progress("calibrate", len(slices), log.info)
     with h5py.File(volume_path, "r") as volume:
-        for z in slices:
-            image = uncertain.slice_input(volume["raw"], z, block)
-            scores = uncertain.predict(image).scores.reshape(n_classes, -1)
+        for z, scores in _val_scores(uncertain, volume["raw"], slices, block):
+            scores = scores.reshape(n_classes, -1)
             labels = np.asarray(volume["labels"][z]).ravel()
             usable = np.flatnonzero(labels < n_classes)
             if usable.size > per_slice:
@@ -145,6 +144,18 @@ def sample_val_pixels(uncertain, volume_path, slices, block, pixels, seed):
     if labels.size == 0:
         raise ValueError(f"{volume_path}: the val slices {slices} hold no labelled pixel")
     return np.concatenate(all_scores, axis=1), labels
+
+
+def _val_scores(uncertain, raw, slices, block):
+    """(z, scores) of each of `slices`: predicted slice by slice, or by a 3-D network from its
+    slabs of the val block, as evaluate predicts them."""
+    predictor = uncertain.predictor
+    if predictor.volumetric:
+        for z, scores, _ in predictor.block_scores(raw, block, slices):
+            yield z, scores
+        return
+    for z in slices:
+        yield z, uncertain.predict(uncertain.slice_input(raw, z, block)).scores
 
 
 def read_calibration(path):

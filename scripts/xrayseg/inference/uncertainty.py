@@ -132,6 +132,14 @@ class UncertainPredictor:
             maps["flip_disagreement"] = flip_disagreement(flipped)
         return SlicePrediction(scores, classes, raw, probabilities, maps)
 
+    def predict_slice(self, raw_volume, z, block):
+        """SlicePrediction of slice z of a stack: the slice alone (a 2.5-D model's neighbours
+        from `block`), or for a 3-D network from the slab of `block` around it."""
+        if self.predictor.volumetric:
+            [(_, scores, _)] = self.predictor.block_scores(raw_volume, block, [z])
+            return self.from_probabilities(self.predictor.probabilities_from(scores))
+        return self.predict(self.slice_input(raw_volume, z, block))
+
     def from_probabilities(self, probabilities):
         """SlicePrediction of class probabilities predicted elsewhere (a block averaged over the
         planes of several axes, or smoothed along the stack: xrayseg.inference.block).

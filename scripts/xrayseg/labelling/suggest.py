@@ -141,7 +141,7 @@ def suggest_slices(
         stack.callback(maps.close)
         progress = Progress("suggest", len(slices), log.info)
         for z in slices:
-            prediction = uncertain.predict(uncertain.slice_input(volume["raw"], z, blocks[z]))
+            prediction = uncertain.predict_slice(volume["raw"], z, blocks[z])
             maps.write(z, prediction.maps)
             rows.append(candidate_row(z, names[z], splits[z], kind, prediction, info.class_names))
             progress.advance()
@@ -191,7 +191,7 @@ def candidate_frame(rows):
 def panel_row(uncertain, volume, z, block):
     """(raw, classes, uncertainty) of slice z for the panel (predicted once more: the top
     suggestions are known only once every candidate has been ranked)."""
-    prediction = uncertain.predict(uncertain.slice_input(volume["raw"], z, block))
+    prediction = uncertain.predict_slice(volume["raw"], z, block)
     return np.asarray(volume["raw"][z]), prediction.classes, prediction.maps["uncertainty"]
 
 

@@ -6,6 +6,7 @@ import torch
 
 from helpers.networks import randomised_norms
 from xrayseg.inference.predictor import Predictor
+from xrayseg.inference.uncertainty import UncertainPredictor, softmax
 from xrayseg.inference.volume import block_volume_scores, plan_slabs
 from xrayseg.models import build_network
 from xrayseg.settings.inference import InferenceSettings
@@ -133,3 +134,16 @@ def test_slice_models_yield_their_slice_scores_in_order():
     # The 2.5-D neighbours come from the block only: slice 4's missing neighbour repeats it.
     expected = predictor.scores(np.stack([raw[4], raw[4], raw[5]]))
     np.testing.assert_array_equal(out[0][1], expected)
+
+
+def test_one_slice_with_its_uncertainty_comes_from_the_slab_around_it():
+    # Suggestions rank single slices; a 3-D model must see the slab around each, as in evaluate.
+    raw = np.random.default_rng(2).random((30, 20, 20)).astype(np.float32)
+    predictor = Predictor(volumetric_checkpoint(), "cpu", InferenceSettings(window="slice"))
+    block = list(range(10, 26))
+    [(_, scores, _)] = predictor.block_scores(raw, block, [17])
+    prediction = UncertainPredictor(predictor, temperature=2.0).predict_slice(raw, 17, block)
+    np.testing.assert_array_equal(prediction.classes, np.argmax(scores, axis=0))
+    scaled = softmax(scores, 2.0)
+    np.testing.assert_allclose(prediction.probabilities, scaled, rtol=1e-4, atol=1e-6)
+    assert prediction.maps["uncertainty"].shape == (20, 20)
