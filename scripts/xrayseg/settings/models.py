@@ -95,6 +95,13 @@ def patch_files(config, name, ending="h5"):
 
 
 def patch_count_tables(config):
-    """Every patch counts table (results/patches/*.csv) the configured models need, each once."""
-    tables = [table for name in patch_models(config) for table in patch_files(config, name, "csv")]
+    """Every 2-D patch counts table (results/patches/*.csv) the configured models need, each
+    once: the report's patch table and figure. A 3-D model's cube counts stay in their own CSV
+    (their size is depth x side x side, not one number)."""
+    tables = [
+        table
+        for name in patch_models(config)
+        if model_settings(config, name)["arch"] not in VOLUME_ARCHS
+        for table in patch_files(config, name, "csv")
+    ]
     return sorted(set(tables))

@@ -46,6 +46,8 @@ def test_volumetric_models_train_on_3d_patch_files_of_their_own():
     assert patch_file(model_settings(config, "slab")) == "results/patches/16x32x32px.h5"
     assert patch_file(model_settings(config, "unet")) == "results/patches/64px.h5"
     assert cube_shapes(config) == [(16, 32), (32, 32)]
+    # The report's patch table lists the 2-D patch files only.
+    assert patch_count_tables(config) == ["results/patches/32px.csv", "results/patches/64px.csv"]
     # Orientations are for 2-D networks: a 3-D model trains on its one cube file.
     assert patch_files({**config, "training": {"orientations": ["z", "y"]}}, "slab") == [
         "results/patches/16x32x32px.h5"
