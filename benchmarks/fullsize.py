@@ -39,6 +39,8 @@ QUICK_SHAPE = [16, 64, 64]
 QUICK_MODELS = {"threshold": {"arch": "threshold"}}
 QUICK_SETTINGS = {
     "split.guard_slices": 1,
+    # 16 slices leave val 2, under the default's 3 labelled slices per block.
+    "split.min_labelled_slices": 1,
     "synthetic.feature_size": 6,
     "evaluate.bootstrap_resamples": 200,
 }
