@@ -100,7 +100,19 @@ def benchmark_config(args):
 
 
 # Rules in pipeline order, for the table.
-STAGES = ("synthetic", "ingest", "split", "patches", "train", "evaluate", "report", "predict")
+STAGES = (
+    "synthetic",
+    "ingest",
+    "split",
+    "patches",
+    "train",
+    "calibrate",
+    "evaluate",
+    "suggest",
+    "next_slices",
+    "report",
+    "predict",
+)
 
 
 def stage_order(path):
