@@ -29,5 +29,6 @@ include: "rules/learning_curve.smk"
 rule all:
     input:
         "results/report.html",
+        learning_curve_figure(),
         predict_targets(),
         f"results/suggest/{suggest_model()}/next_slices.csv",

@@ -39,6 +39,8 @@ QUICK_SHAPE = [16, 64, 64]
 QUICK_MODELS = {"threshold": {"arch": "threshold"}}
 QUICK_SETTINGS = {
     "split.guard_slices": 1,
+    # 16 slices leave val 2, under the default's 3 labelled slices per block.
+    "split.min_labelled_slices": 1,
     "synthetic.feature_size": 6,
     "evaluate.bootstrap_resamples": 200,
 }
@@ -98,7 +100,19 @@ def benchmark_config(args):
 
 
 # Rules in pipeline order, for the table.
-STAGES = ("synthetic", "ingest", "split", "patches", "train", "evaluate", "report", "predict")
+STAGES = (
+    "synthetic",
+    "ingest",
+    "split",
+    "patches",
+    "train",
+    "calibrate",
+    "evaluate",
+    "suggest",
+    "next_slices",
+    "report",
+    "predict",
+)
 
 
 def stage_order(path):

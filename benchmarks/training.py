@@ -62,7 +62,8 @@ def benchmark_config(args):
     config = default_config()
     if args.quick:
         config["synthetic"]["shape"] = [12, 64, 64]
-        config["split"]["guard_slices"] = 1
+        # 12 slices leave val and test 2 each, under the default's 3 labelled slices per block.
+        config["split"].update(guard_slices=1, min_labelled_slices=1)
         config["models"] = {
             "unet": {"arch": "unet", "patch_size": 16, "width": 4, "depth": 2, "batch_size": 4}
         }

@@ -108,7 +108,10 @@ def test_fullsize_times_every_job_and_scores_every_model(quick_runs):
         "ingest",
         "split",
         "train/threshold",
+        "calibrate/threshold",
         "evaluate/threshold",
+        "suggest/best",
+        "next_slices/best",
         "report",
     ]
     assert figures["run_s"] >= max(job["s"] for job in figures["jobs"]) > 0

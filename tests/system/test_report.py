@@ -52,9 +52,10 @@ def figure_files(run):
 
 def test_every_image_decodes_with_a_size(browser_view, finished_tiny_run):
     images = browser_view["images"]
-    # Every figure, the microstructure errors among them (evaluate writes microstructure.csv).
-    assert figure_files(finished_tiny_run) == sorted([*FIGURES, "microstructure"])
-    assert len(images) == len(figure_files(finished_tiny_run))
+    # Every figure, the microstructure errors among them (evaluate writes microstructure.csv),
+    # the reliability diagram, and the suggestion panel (written under results/suggest/).
+    assert figure_files(finished_tiny_run) == sorted([*FIGURES, "microstructure", "reliability"])
+    assert len(images) == len(figure_files(finished_tiny_run)) + 1
     for image in images:
         assert image["decode_error"] is None, image
         assert image["width"] > 0 and image["height"] > 0, image
@@ -75,6 +76,8 @@ def test_page_has_every_section_and_a_screenshot(browser_view):
         "Models side by side",
         "Where they fail",
         "Microstructure",
+        "Uncertainty and calibration",
+        "Which slice to label next",
         "Training",
         "Data",
         "Patches",
@@ -89,7 +92,7 @@ def test_report_is_self_contained_and_names_the_command(finished_tiny_run):
     assert not re.search(r"(src|href)=['\"](https?:)?//", page)
     assert "<script" not in page
     sources = re.findall(r"<img [^>]*src='([^']*)'", page)
-    assert len(sources) == len(figure_files(finished_tiny_run))
+    assert len(sources) == len(figure_files(finished_tiny_run)) + 1  # and the suggestion panel
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     # The command line of the run (conftest.run_snakemake) reached the report job.
     assert re.search(r"<code>snakemake [^<]*--cores 2</code>", page)
@@ -115,7 +118,14 @@ def test_snakemake_report_regenerates_from_the_cache_without_jobs(snakemake_repo
     page = snakemake_report["path"].read_text()
     match = re.search(r"var categories = (\{.*?\});\n", page)
     categories = json.loads(match.group(1))
-    assert set(categories) == {"Data", "Patches", "Training", "Evaluation", "Comparison"}
+    assert set(categories) == {
+        "Data",
+        "Patches",
+        "Training",
+        "Evaluation",
+        "Comparison",
+        "Labelling",
+    }
     files = {path for sub in categories.values() for paths in sub.values() for path in paths}
     for model in MODELS:
         assert f"results/models/{model}/history.csv" in files

@@ -115,6 +115,19 @@ def test_a_patch_size_change_reruns_only_models_of_that_size(workflow_copy):
     assert planned_jobs(workflow_copy, config) == expected
 
 
+def test_switching_the_learning_curve_on_after_a_run_trains_its_points_and_redoes_the_report(
+    workflow_copy,
+):
+    # As the README says: the finished default run, then the learning curve's ready config.
+    config = changed(learning_curve={"model": "unet", "slices": [2, 40]})
+    expected = {"report"}
+    for n in (2, 40):
+        point = f"model=unet, n={n}"
+        expected |= {f"learning_curve_{job}[{point}]" for job in ("split", "train", "evaluate")}
+        expected.add(f"learning_curve_patches[{point}, size=32]")
+    assert planned_jobs(workflow_copy, config) == expected
+
+
 def test_split_settings_rerun_everything_downstream_of_them(workflow_copy):
     config = changed(split__guard_slices=2)
     expected = {"ingest", "split", "patches[size=16]", "patches[size=32]", "report"} | SUGGEST_JOBS

@@ -82,17 +82,42 @@ def flattening(curve, score="mean_iou"):
         else:
             break
     if settled == len(curve) - 1:
-        return None, (
-            f"The curve has not flattened: {largest} labelled slices still beat every smaller "
-            "subset measurably (paired intervals above 0), so more labelled slices would "
-            "probably help."
-        )
+        return None, _not_flattened(curve, score, largest)
     n = int(slices[settled])
     return n, (
         f"The curve flattens at {n} labelled slices: from there on, no point's test mean IoU "
         f"is measurably below that of {largest} slices (no paired interval of the lead lies "
         "above 0), so more labels of the same kind are unlikely to help much."
     )
+
+
+def _not_flattened(curve, score, largest):
+    """The sentence for a curve whose next-to-largest point is measurably below the largest:
+    "more labels would help" only when the largest beats every smaller subset; a smaller subset
+    scoring as high or higher (training on other slices varies more than the test intervals
+    show) makes the curve too uneven to tell."""
+    smaller = curve.iloc[:-1]
+    beaten = smaller["slices"][smaller[f"lead_{score}_ci_low"] > 0].astype(int).tolist()
+    not_beaten = smaller["slices"][~(smaller[f"lead_{score}_ci_low"] > 0)].astype(int).tolist()
+    if not not_beaten:
+        return (
+            f"The curve has not flattened: {largest} labelled slices still beat every smaller "
+            "subset measurably (paired intervals above 0), so more labelled slices would "
+            "probably help."
+        )
+    higher = smaller["slices"][smaller[f"lead_{score}_ci_high"] < 0].astype(int).tolist()
+    return (
+        f"The curve is too uneven to say where it flattens: {largest} labelled slices "
+        f"measurably beat {_listed(beaten)} slices but not {_listed(not_beaten)}"
+        + (f" ({_listed(higher)} slices score measurably higher)" if higher else "")
+        + ", so the differences between these subsets are about as large as training on "
+        "other slices makes them; the scores do not show that more labels would help."
+    )
+
+
+def _listed(numbers):
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def curve_figure(curve, reference, colour):

@@ -69,6 +69,18 @@ def test_a_curve_still_rising_has_not_flattened():
     assert n is None and "has not flattened" in sentence
 
 
+def test_an_uneven_curve_never_claims_the_largest_subset_beats_every_smaller_one():
+    # As measured on the default volume: 5 and 10 slices above the largest, 20 just below it.
+    curve = curve_table(points([0.30, 0.05, 0.04, 0.12, 0.10]), SETTINGS)
+    assert curve["lead_mean_iou_ci_low"].iloc[3] > 0  # 20 measurably below the largest
+    assert (curve["lead_mean_iou_ci_high"].iloc[1:3] < 0).all()  # 5 and 10 above it
+    n, sentence = flattening(curve)
+    assert n is None and "every smaller subset" not in sentence
+    assert "beat 2 and 20 slices but not 5 and 10 (5 and 10 slices score measurably higher)" in (
+        sentence
+    )
+
+
 def test_points_are_read_from_files_and_repeated_subset_sizes_kept_once(tmp_path):
     paths = {"splits": [], "summaries": [], "metrics": []}
     for asked, used in ((2, 2), (20, 9), (40, 9)):
