@@ -468,14 +468,14 @@ def benchmark_model(name, args, device, monai_available):
 def print_table(rows, reference):
     speed_key = "speedup_vs_" + reference.replace(" ", "_")
     print(
-        f"  {'contender':24s} {'prec':>4s} {'window':>6s} {'wins':>5s} {'median s':>9s} "
+        f"  {'contender':24s} {'prec':>4s} {'window':>7s} {'wins':>5s} {'median s':>9s} "
         f"{'min s':>7s} {'x ' + reference:>9s} {'x same':>7s} {'GFLOP':>7s} {'GFLOP/s':>8s} "
         f"{'%peak':>6s} {'max|dlogit|':>11s} {'agree':>6s} {'acc':>6s}",
         flush=True,
     )
     for row in rows:
         print(
-            f"  {row['contender']:24s} {row['precision']:>4s} {row['window']:6d} "
+            f"  {row['contender']:24s} {row['precision']:>4s} {row['window']:>7s} "
             f"{row['windows']:5d} {row['median_s']:9.3f} {row['min_s']:7.3f} "
             f"{row[speed_key]:9.2f} {row['speedup_same_precision']:7.2f} "
             f"{row['gflop']:7.1f} {row['gflop_per_s']:8.1f} "

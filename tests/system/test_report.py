@@ -53,8 +53,10 @@ def figure_files(run):
 def test_every_image_decodes_with_a_size(browser_view, finished_tiny_run):
     images = browser_view["images"]
     # Every figure, the microstructure errors among them (evaluate writes microstructure.csv),
-    # the reliability diagram, and the suggestion panel (written under results/suggest/).
-    assert figure_files(finished_tiny_run) == sorted([*FIGURES, "microstructure", "reliability"])
+    # the TPB density along the test block, the reliability diagram, and the suggestion panel
+    # (written under results/suggest/).
+    expected = [*FIGURES, "microstructure", "tpb_profile", "reliability"]
+    assert figure_files(finished_tiny_run) == sorted(expected)
     assert len(images) == len(figure_files(finished_tiny_run)) + 1
     for image in images:
         assert image["decode_error"] is None, image
