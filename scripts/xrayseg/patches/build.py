@@ -131,28 +131,19 @@ def select_block(
 ):
     """select_split over one split's labelled slices (axis z) or over its block's planes of axis
     y or x (slices: the labelled ones for z, the whole block for y and x)."""
-    if axis == "z" or not slices:
-        return select_split(
-            raw_volume,
-            label_volume,
-            slices,
-            size,
-            rng,
-            near_duplicate,
-            seen,
-            writer,
-            max_ignored_fraction,
-        )
-    raw_planes, label_planes = block_planes(raw_volume, label_volume, slices, axis, size)
+    if axis != "z" and slices:
+        raw_volume, label_volume = block_planes(raw_volume, label_volume, slices, axis, size)
+        writer = VolumeOrigins(writer, axis, slices[0])
+        slices = list(range(len(raw_volume)))
     return select_split(
-        raw_planes,
-        label_planes,
-        list(range(len(raw_planes))),
+        raw_volume,
+        label_volume,
+        slices,
         size,
         rng,
         near_duplicate,
         seen,
-        VolumeOrigins(writer, axis, slices[0]),
+        writer,
         max_ignored_fraction,
     )
 

@@ -11,6 +11,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
+from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
 from xrayseg.data.context import context_stack
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.evaluation.subset import spread_subset
@@ -24,22 +25,7 @@ CLASS_NAMES = ["pore", "YSZ", "Ni"]
 LABEL_VALUES = [0, 128, 255]
 SPLITS = ["train"] * 5 + ["guard"] + ["val"] * 2 + ["guard"] + ["test"] * 3
 SHAPE = (len(SPLITS), 24, 24)
-SETTINGS = {
-    "splits": ["train", "val", "test"],
-    "overlap": 0.5,
-    "batch_size": 4,
-    "window": "patch",
-    "flip_tta": False,
-    "precision": "fp32",
-    "channels_last": False,
-    "sigma_scale": 0.125,
-    "boundary_tolerance": 2,
-    "bootstrap_resamples": 200,
-    "confidence": 0.95,
-    "bootstrap_seed": 0,
-    "bootstrap_block": 1,
-    "save_probabilities": False,
-}
+SETTINGS = {**EVALUATE_SETTINGS, "bootstrap_resamples": 200}
 MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 0.5, "axis": 0}
 # A test slice and the region of it under the ignore mask.
 IGNORED_SLICE, IGNORED = 10, (slice(0, 5), slice(0, 24))
@@ -111,21 +97,8 @@ def context_unet_checkpoint(folder):
 
 
 def output_paths(folder, probabilities=False):
-    names = {
-        "metrics": "metrics.csv",
-        "summary": "summary.json",
-        "confusion": "confusion.csv",
-        "predictions": "test_predictions.tif",
-        "microstructure": "microstructure.csv",
-        "panel": "panel.png",
-        "panel_worst": "panel_worst.png",
-        "panel_best": "panel_best.png",
-        "uncertainty": "test_uncertainty.h5",
-        "calibration": "calibration.csv",
-    }
-    if probabilities:
-        names["probabilities"] = "test_probabilities.h5"
-    return {key: folder / name for key, name in names.items()}
+    optional = ("uncertainty", "calibration") + (("probabilities",) if probabilities else ())
+    return evaluation_outputs(folder, *optional)
 
 
 @pytest.fixture(scope="module")

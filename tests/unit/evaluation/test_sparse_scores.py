@@ -10,6 +10,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
+from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
 from xrayseg.evaluation.evaluate import evaluate_model, predict_and_score
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
@@ -19,23 +20,7 @@ CLASS_NAMES = ["pore", "YSZ", "Ni"]
 SPLITS = ["train"] * 10 + ["guard"] + ["val"] * 4 + ["guard"] + ["test"] * 6
 SHAPE = (len(SPLITS), 24, 24)
 UNLABELLED = [1, 2, 4, 5, 7, 8, 12, 18]  # train keeps 0, 3, 6, 9; val 11, 13, 14; test 16-17, 19-21
-SETTINGS = {
-    "splits": ["train", "val", "test"],
-    "train_slices": 3,
-    "overlap": 0.5,
-    "batch_size": 4,
-    "window": "patch",
-    "flip_tta": False,
-    "precision": "fp32",
-    "channels_last": False,
-    "sigma_scale": 0.125,
-    "boundary_tolerance": 2,
-    "bootstrap_resamples": 50,
-    "confidence": 0.95,
-    "bootstrap_seed": 0,
-    "bootstrap_block": 1,
-    "save_probabilities": True,
-}
+SETTINGS = {**EVALUATE_SETTINGS, "train_slices": 3, "save_probabilities": True}
 MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 1.0, "axis": 0}
 
 
@@ -79,18 +64,7 @@ def checkpoint(folder):
 
 
 def outputs(folder):
-    names = {
-        "metrics": "metrics.csv",
-        "summary": "summary.json",
-        "confusion": "confusion.csv",
-        "predictions": "test_predictions.tif",
-        "microstructure": "microstructure.csv",
-        "panel": "panel.png",
-        "panel_worst": "panel_worst.png",
-        "panel_best": "panel_best.png",
-        "probabilities": "test_probabilities.h5",
-    }
-    return {key: folder / name for key, name in names.items()}
+    return evaluation_outputs(folder, "probabilities")
 
 
 def test_only_labelled_slices_are_scored_and_the_summary_counts_them(tmp_path):

@@ -22,6 +22,7 @@ import torch
 import xrayseg.data.synthetic
 import xrayseg.io.probabilities
 import xrayseg.models.checkpoint
+from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
 from helpers.ingest_data import (
     CLASS_NAMES,
     GREY_VALUES,
@@ -203,33 +204,7 @@ def test_a_crash_while_writing_the_synthetic_volume_leaves_no_folder(tmp_path, m
     assert list(tmp_path.iterdir()) == []
 
 
-EVALUATE = {
-    "splits": ["train", "val", "test"],
-    "overlap": 0.5,
-    "batch_size": 4,
-    "window": "patch",
-    "flip_tta": False,
-    "precision": "fp32",
-    "channels_last": False,
-    "sigma_scale": 0.125,
-    "boundary_tolerance": 2,
-    "bootstrap_resamples": 50,
-    "confidence": 0.95,
-    "bootstrap_seed": 0,
-    "bootstrap_block": 1,
-    "save_probabilities": True,
-}
-EVAL_OUTPUTS = {
-    "metrics": "metrics.csv",
-    "summary": "summary.json",
-    "confusion": "confusion.csv",
-    "predictions": "test_predictions.tif",
-    "microstructure": "microstructure.csv",
-    "panel": "panel.png",
-    "panel_worst": "panel_worst.png",
-    "panel_best": "panel_best.png",
-    "probabilities": "test_probabilities.h5",
-}
+EVALUATE = {**EVALUATE_SETTINGS, "save_probabilities": True}
 
 
 def threshold_model(folder):
@@ -253,7 +228,7 @@ def threshold_model(folder):
 def test_a_crash_while_writing_class_probabilities_leaves_no_file(tmp_path, monkeypatch):
     volume, split = write_volume(tmp_path)
     out = tmp_path / "eval"
-    outputs = {key: out / name for key, name in EVAL_OUTPUTS.items()}
+    outputs = evaluation_outputs(out, "probabilities")
     writer = xrayseg.io.probabilities.ProbabilityFile
     # The class probabilities are written slice by slice: two test slices are in when it fails.
     monkeypatch.setattr(writer, "write", crash_on_call(writer.write, 3, out))
@@ -265,7 +240,7 @@ def test_a_crash_while_writing_class_probabilities_leaves_no_file(tmp_path, monk
 def test_a_crash_while_writing_the_scores_leaves_no_table_or_summary(tmp_path, monkeypatch):
     volume, split = write_volume(tmp_path)
     out = tmp_path / "eval"
-    outputs = {key: out / name for key, name in EVAL_OUTPUTS.items()}
+    outputs = evaluation_outputs(out, "probabilities")
     to_csv = pd.DataFrame.to_csv
 
     def half_a_table(frame, path, **kwargs):
