@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.patch_inputs import write_inputs
 from xrayseg.patches.build import build_patches
 from xrayseg.patches.dedup import content_key
 from xrayseg.patches.grid import corner_offsets, tile_slice
@@ -21,19 +22,6 @@ def blob_slice(rng, height, width, cell=4):
     labels = coarse.repeat(cell, axis=0).repeat(cell, axis=1)[:height, :width].astype(np.uint8)
     raw = labels + rng.normal(scale=0.1, size=(height, width))
     return raw.astype(np.float32), labels
-
-
-def write_inputs(tmp_path, raw, labels, splits=SPLITS):
-    volume = tmp_path / "volume.h5"
-    with h5py.File(volume, "w") as f:
-        f["raw"] = raw.astype(np.float32)
-        f["labels"] = labels.astype(np.uint8)
-        f.attrs["class_names"] = json.dumps(["a", "b"])
-        f.attrs["config_hash"] = "volumehash"
-    split = tmp_path / "split.csv"
-    names = [f"s{z}.tif" for z in range(len(splits))]
-    pd.DataFrame({"slice": range(len(splits)), "name": names, "split": splits}).to_csv(split)
-    return volume, split
 
 
 def independent_volume(seed, depth=20, height=40, width=40, cell=4):

@@ -4,28 +4,15 @@ import json
 
 import h5py
 import numpy as np
-import pandas as pd
 import pytest
 
+from helpers.patch_inputs import write_inputs
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.patches.cubes import build_cubes, layer_starts, mirrored_to_depth
 
 # 40 slices: train 0-21 | guard 22-23 | val 24-30 | guard 31-32 | test 33-39
 SPLITS = ["train"] * 22 + ["guard"] * 2 + ["val"] * 7 + ["guard"] * 2 + ["test"] * 7
 BLOCKS = {"train": (0, 22), "val": (24, 31), "test": (33, 40)}
-
-
-def write_inputs(tmp_path, raw, labels, splits=SPLITS):
-    volume = tmp_path / "volume.h5"
-    with h5py.File(volume, "w") as f:
-        f["raw"] = raw.astype(np.float32)
-        f["labels"] = labels.astype(np.uint8)
-        f.attrs["class_names"] = json.dumps(["a", "b"])
-        f.attrs["config_hash"] = "volumehash"
-    split = tmp_path / "split.csv"
-    names = [f"s{z}.tif" for z in range(len(splits))]
-    pd.DataFrame({"slice": range(len(splits)), "name": names, "split": splits}).to_csv(split)
-    return volume, split
 
 
 def random_volume(seed, depth=40, height=36, width=28):

@@ -4,8 +4,9 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from unit.patches.test_build import NEAR_OFF, NEAR_ON, independent_volume, write_inputs
+from unit.patches.test_build import NEAR_OFF, NEAR_ON, SPLITS, independent_volume
 
+from helpers.patch_inputs import write_inputs
 from xrayseg.data.planes import padded_rows, plane_position, plane_stack, volume_position
 from xrayseg.data.split import slices_of
 from xrayseg.io.volume import IGNORE_INDEX
@@ -17,7 +18,7 @@ BLOCKS = {"train": range(0, 10), "val": range(12, 15), "test": range(17, 20)}
 
 
 def build_across(tmp_path, raw, labels, size, axis, near=NEAR_OFF):
-    volume, split = write_inputs(tmp_path, raw, labels)
+    volume, split = write_inputs(tmp_path, raw, labels, SPLITS)
     out = tmp_path / f"{size}px_{axis}.h5"
     table = build_patches(
         volume, split, size, 0, near, out, tmp_path / f"{size}px_{axis}.csv", orientation=axis
