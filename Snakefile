@@ -1,5 +1,6 @@
 # xrayseg: raw X-ray tomography slices + labels -> trained models -> one comparison report.
-# Stages and data flow: ../shared/DESIGN.md and README.md. This file is the table of contents.
+# Stages and data flow: README.md (a tour) and docs/architecture.md. This file is the table of
+# contents.
 
 from snakemake.utils import min_version
 

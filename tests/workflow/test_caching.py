@@ -118,7 +118,7 @@ def test_a_patch_size_change_reruns_only_models_of_that_size(workflow_copy):
 def test_switching_the_learning_curve_on_after_a_run_trains_its_points_and_redoes_the_report(
     workflow_copy,
 ):
-    # As the README says: the finished default run, then the learning curve's ready config.
+    # As docs/uncertainty.md says: the finished default run, then the learning curve's ready config.
     config = changed(learning_curve={"model": "unet", "slices": [2, 40]})
     expected = {"report"}
     for n in (2, 40):
@@ -200,12 +200,12 @@ def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_fixed_models_pre
     config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
     evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
     # A set predicted by `best` waits for the scores that name the best model, so it reruns with
-    # them (known cost: README "Segment new data"); a set with a named model does not.
+    # them (known cost: docs/prediction.md); a set with a named model does not.
     expected = evaluations | {"report", SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
 
 
-def test_the_readme_command_rebuilds_one_model_its_evaluation_and_the_report(workflow_copy):
+def test_the_documented_command_rebuilds_one_model_its_evaluation_and_the_report(workflow_copy):
     command = ("--forcerun", "results/models/unet/model.pt")
     expected = model_jobs("unet") | {"report"} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == expected
