@@ -9,6 +9,7 @@ import pandas as pd
 
 from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.resultnames import COUNT_NAMES
 from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, microranking, scores
 from xrayseg.report.labellingsections import labelling_sections
@@ -217,9 +218,9 @@ def _tpb_profile_figure(models, predictions, volume, palette):
 def _patch_counts(paths):
     """Every patch counts table in one frame; a table without an orientation column (written
     before patches were cut across the slices) holds patches from slices."""
-    frames = [inputs.read_csv(p, ("size", "split", *datafigures.COUNT_KINDS)) for p in paths]
+    frames = [inputs.read_csv(p, ("size", "split", *COUNT_NAMES)) for p in paths]
     if not frames:
-        return pd.DataFrame(columns=["size", "orientation", "split", *datafigures.COUNT_KINDS])
+        return pd.DataFrame(columns=["size", "orientation", "split", *COUNT_NAMES])
     frames = [f if "orientation" in f else f.assign(orientation="z") for f in frames]
     return pd.concat(frames, ignore_index=True)
 

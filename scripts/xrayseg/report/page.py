@@ -70,6 +70,27 @@ def with_interval(value, low, high, digits=3, signed=False, separator=" "):
     return f"{parts[0]}{separator}[{parts[1]}, {parts[2]}]"
 
 
+def decimals_to_tell_apart(values, fewest=2, most=5):
+    """The fewest decimals (fewest..most) at which the distinct finite values stay distinct and
+    none but 0 rounds to 0: so an interval never prints as "+0.00 [-0.00, +0.00]"."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    for digits in range(fewest, most + 1):
+        rounded = [round(v, digits) for v in finite]
+        if len(set(rounded)) == len(set(finite)) and all(
+            r != 0 or v == 0 for r, v in zip(rounded, finite, strict=True)
+        ):
+            return digits
+    return most
+
+
+def difference_points(value, low, high, separator=" "):
+    """A difference of two scores (fractions) and its interval in percentage points, with as
+    many decimals as tell them apart: '+0.27 [+0.19, +0.35] pp'."""
+    points = [100 * v if v is not None and math.isfinite(v) else v for v in (value, low, high)]
+    digits = decimals_to_tell_apart(points)
+    return f"{with_interval(*points, digits=digits, signed=True, separator=separator)} pp"
+
+
 def duration(seconds):
     """Seconds as a short human duration: 850 ms, 12.3 s, 4 min 05 s, 2 h 03 min."""
     if seconds is None or not math.isfinite(seconds):

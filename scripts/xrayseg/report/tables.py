@@ -3,46 +3,57 @@
 import numpy as np
 import pandas as pd
 
+from xrayseg.io.resultnames import INTERVAL_SCORES, PATCH_COUNTS
 from xrayseg.report.datafigures import patch_source
-from xrayseg.report.page import duration, number, table, with_interval
+from xrayseg.report.page import difference_points, duration, number, table, with_interval
+from xrayseg.report.scores import RANKED_BY
 
-SCORE_HEADER = [
-    "model",
-    "arch",
-    "test mean IoU [CI]",
-    "best − this model, test mean IoU [paired CI]",
-    "test accuracy [CI]",
-    "test boundary F1 [CI]",
-    "train accuracy",
-    "train − test accuracy (gap)",
-    "parameters",
-    "train time",
-    "inference / slice",
-]
+
+def score_header():
+    """Header of the score table: the ranking score, the lead over each model, the other
+    interval scores, then fit and costs."""
+    ranked, *others = ranked_first()
+    return [
+        "model",
+        "arch",
+        f"test {ranked.label} [CI]",
+        f"best − this model, test {ranked.label} [paired CI]",
+        *(f"test {score.label} [CI]" for score in others),
+        "train accuracy",
+        "train − test accuracy (gap)",
+        "parameters",
+        "train time",
+        "inference / slice",
+    ]
+
+
+def ranked_first():
+    """INTERVAL_SCORES with the score the models are ranked by first."""
+    return sorted(INTERVAL_SCORES, key=lambda score: score.name != RANKED_BY[0])
 
 
 def score_rows(comparison):
     """Formatted cells of the comparison table (scores.comparison_table), best first."""
+    ranked, *others = ranked_first()
     rows = []
     for index, row in comparison.iterrows():
         best = index == 0
 
         def interval(score, row=row):
             return with_interval(
-                row[f"test_{score}"],
-                row[f"test_{score}_ci_low"],
-                row[f"test_{score}_ci_high"],
+                row[f"test_{score.name}"],
+                row[f"test_{score.name}_ci_low"],
+                row[f"test_{score.name}_ci_high"],
                 separator="\n",
             )
 
         difference = (
             "best"
             if best
-            else with_interval(
-                row["diff_mean_iou"],
-                row["diff_mean_iou_ci_low"],
-                row["diff_mean_iou_ci_high"],
-                signed=True,
+            else difference_points(
+                row[f"diff_{ranked.name}"],
+                row[f"diff_{ranked.name}_ci_low"],
+                row[f"diff_{ranked.name}_ci_high"],
                 separator="\n",
             )
         )
@@ -50,10 +61,9 @@ def score_rows(comparison):
             [
                 f"★ {row['model']}" if best else row["model"],
                 row["arch"] + (f", 2.5-D ±{int(row['context'])}" if row["context"] else ""),
-                interval("mean_iou"),
+                interval(ranked),
                 difference,
-                interval("accuracy"),
-                interval("mean_boundary_f1"),
+                *(interval(score) for score in others),
                 number(row["train_accuracy"]),
                 number(row["gap_accuracy"], 3) if np.isfinite(row["gap_accuracy"]) else "–",
                 f"{int(row['parameters']):,}",
@@ -66,7 +76,7 @@ def score_rows(comparison):
 
 def score_table_html(comparison):
     scored = table(
-        SCORE_HEADER, score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
+        score_header(), score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
     )
     return f"<div class='wide' id='score-table'>{scored}</div>"
 
@@ -74,17 +84,7 @@ def score_table_html(comparison):
 def patch_table_html(counts):
     """made / mostly ignored / exact duplicates / near-duplicates / kept (and the kept share) per
     size, orientation and split."""
-    header = [
-        "size (px)",
-        "cut from",
-        "split",
-        "made",
-        "mostly ignored",
-        "exact duplicates",
-        "near-duplicates",
-        "kept",
-        "kept %",
-    ]
+    header = ["size (px)", "cut from", "split", *PATCH_COUNTS.values(), "kept %"]
     rows = []
     for _, row in counts.iterrows():
         made = int(row["made"])
@@ -94,11 +94,7 @@ def patch_table_html(counts):
                 int(row["size"]),
                 patch_source(row["orientation"]),
                 row["split"],
-                made,
-                int(row["mostly_ignored"]),
-                int(row["exact_duplicates"]),
-                int(row["near_duplicates"]),
-                int(row["kept"]),
+                *(int(row[name]) for name in PATCH_COUNTS),
                 kept_share,
             ]
         )

@@ -4,14 +4,16 @@ import numpy as np
 import pytest
 
 from xrayseg.evaluation.slicescores import (
-    INTERVAL_STATISTICS,
     SliceResult,
     pooled_scores,
     ranked_slices,
     score_slice,
     slice_row,
 )
+from xrayseg.io.resultnames import INTERVAL_SCORES
 from xrayseg.io.volume import IGNORE_INDEX
+
+INTERVAL_NAMES = [score.name for score in INTERVAL_SCORES]
 
 NAMES = ["pore", "solid"]
 
@@ -78,7 +80,7 @@ def test_a_split_adds_up_the_ignored_pixels_and_every_interval_holds_its_point()
     results = [slice_with_errors(z, wrong=z % 7, ignored=z % 3) for z in range(12)]
     row = pooled_scores(results, NAMES, n_resamples=200, confidence=0.9, seed=0)
     assert row["n_ignored"] == sum(z % 3 for z in range(12))
-    for name in INTERVAL_STATISTICS:
+    for name in INTERVAL_NAMES:
         assert row[f"{name}_ci_low"] < row[name] < row[f"{name}_ci_high"], name
 
 
@@ -90,7 +92,7 @@ def test_the_bootstrap_settings_reach_the_intervals():
         row = pooled_scores(results, NAMES, **chosen)
         return row[f"{name}_ci_low"], row[f"{name}_ci_high"]
 
-    for name in INTERVAL_STATISTICS:
+    for name in INTERVAL_NAMES:
         low, high = interval(name)
         assert interval(name) == (low, high)  # seeded
         assert interval(name, seed=1) != (low, high)

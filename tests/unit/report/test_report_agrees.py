@@ -128,7 +128,7 @@ def test_scores_csv_holds_the_pooled_scores_and_a_positive_gap_for_an_overfit_mo
 def test_the_score_table_shows_the_csv_values_and_the_gap_with_its_sign(run):
     comparison = run["csv"].reset_index()
     rows = tables.score_rows(comparison)
-    header = tables.SCORE_HEADER
+    header = tables.score_header()
     for row, (_, expected) in zip(rows, comparison.iterrows(), strict=True):
         cells = dict(zip(header, row, strict=True))
         assert cells["model"].endswith(expected["model"])
