@@ -14,6 +14,7 @@ nav a { margin-right: 1.2em; }
 .verdict { background: #eef6ee; border-left: 5px solid #2e7d32; padding: 0.6em 1em;
            margin: 1em 0; }
 .verdict p { margin: 0.3em 0; }
+.verdict p:first-child { font-weight: bold; font-size: 1.08em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 td { white-space: pre; }

@@ -163,30 +163,3 @@ def per_class_scores(models, score="iou", split="test"):
                 }
             )
     return pd.DataFrame(rows, columns=["model", "class", "value"])
-
-
-def verdict(table, confidence):
-    """Plain sentences: which model wins, by how much and how sure, from comparison_table."""
-    best = table.iloc[0]
-    level = f"{confidence:.0%}"
-    lines = [
-        f"{best['model']} scores best on the {int(best['test_slices'])} held-out test "
-        f"slices: mean IoU {best['test_mean_iou']:.3f} "
-        f"[{best['test_mean_iou_ci_low']:.3f}, {best['test_mean_iou_ci_high']:.3f}], "
-        f"pixel accuracy {best['test_accuracy']:.3f} "
-        f"[{best['test_accuracy_ci_low']:.3f}, {best['test_accuracy_ci_high']:.3f}] "
-        f"({level} bootstrap intervals over slices)."
-    ]
-    for _, row in table.iloc[1:].iterrows():
-        low, high = row["diff_mean_iou_ci_low"], row["diff_mean_iou_ci_high"]
-        if not np.isfinite(low):
-            sure = "too few slices to tell"
-        elif low > 0:
-            sure = "clearly ahead"
-        else:
-            sure = "not clearly ahead (the interval includes 0)"
-        lines.append(
-            f"Ahead of {row['model']} by {row['diff_mean_iou']:+.3f} mean IoU "
-            f"(paired {level} interval [{low:+.3f}, {high:+.3f}]): {sure}."
-        )
-    return lines

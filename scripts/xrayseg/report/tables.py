@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 
 from xrayseg.io.resultnames import INTERVAL_SCORES, PATCH_COUNTS
+from xrayseg.microstructure.compare import UNITS
 from xrayseg.report.datafigures import patch_source
 from xrayseg.report.page import difference_points, duration, number, table, with_interval
 from xrayseg.report.scores import RANKED_BY
+from xrayseg.report.units import unit_text
 
 
 def score_header():
@@ -115,9 +117,10 @@ def per_class_table_html(iou_long):
     return table(["test IoU", *models], rows, cell_classes=cells)
 
 
-def microstructure_table_html(tables):
-    """Rows metric / phases with the true value, then each model's relative error (the smallest
-    absolute error of the row in bold, unless every model has it)."""
+def microstructure_table_html(tables, voxel_size):
+    """Rows metric / phases with the true value (densities in units.unit_text of the voxel
+    size), then each model's relative error (the smallest absolute error of the row in bold,
+    unless every model has it)."""
     models = list(tables)
     first = tables[models[0]]
     keys = list(zip(first["metric"], first["phases"], strict=True))
@@ -132,14 +135,14 @@ def microstructure_table_html(tables):
     )
     rows, cells = [], {}
     for r, ((metric, phases), true, unit) in enumerate(
-        zip(keys, first["true"], first.get("unit", [""] * len(first)), strict=True)
+        zip(keys, first["true"], first["unit"], strict=True)
     ):
         values = errors.iloc[r].to_numpy(dtype=float)
         rows.append(
             [
                 metric.replace("_", " "),
                 phases,
-                f"{true:.4g} {unit if unit != '1' else ''}".strip(),
+                f"{true:.4g} {unit_text(unit, voxel_size)}".strip(),
                 *(f"{100 * v:+.1f} %" if np.isfinite(v) else "–" for v in values),
             ]
         )
@@ -157,7 +160,7 @@ def versions_table_html(versions):
     return table(["package", "version"], [[k, v] for k, v in versions.items()], text_columns=(0, 1))
 
 
-def microstructure_ranking_html(ranking, comparison):
+def microstructure_ranking_html(ranking, comparison, voxel_size):
     """The models ranked on the microstructure (microranking.microstructure_ranking), with each
     one's rank and test mean IoU by pixels beside it (bold: the best of each column)."""
     by_pixels = comparison.set_index("model")
@@ -191,7 +194,7 @@ def microstructure_ranking_html(ranking, comparison):
         "model",
         "rank (microstructure)",
         "microstructure error",
-        "TPB density",
+        f"TPB density ({unit_text(UNITS['tpb_density'], voxel_size)})",
         "TPB error",
         "interface error, mean |·|",
         "interface error, largest |·|",

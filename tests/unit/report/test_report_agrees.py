@@ -167,7 +167,8 @@ def test_split_scores_and_their_figure_show_the_csv_values(run):
             expected = [csv.loc[m, f"{split}_{score}"] for m in csv.index]
             np.testing.assert_allclose(drawn[split], expected)
     difference = np.asarray(figure.axes[2].containers[0].lines[0].get_xdata(), dtype=float)
-    np.testing.assert_allclose(difference, [csv.loc["rough", "diff_mean_iou"]])
+    # In percentage points.
+    np.testing.assert_allclose(difference, [100 * csv.loc["rough", "diff_mean_iou"]])
     matplotlib.pyplot.close(figure)
 
 
