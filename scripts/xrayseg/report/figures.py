@@ -114,7 +114,10 @@ def per_class_figure(iou_long, boundary_long, palette):
         (axes[0], iou_long, "IoU per class (test)"),
         (axes[1], boundary_long, "boundary F1 per class (test)"),
     ):
-        sns.barplot(data=frame, x="class", y="value", hue="model", palette=palette, ax=axis)
+        # saturation 1: seaborn pales bars by default, and a model keeps one colour throughout.
+        sns.barplot(
+            data=frame, x="class", y="value", hue="model", palette=palette, saturation=1, ax=axis
+        )
         axis.set(title=title, xlabel="", ylabel=title.split(" per")[0], ylim=(0, 1.05))
         axis.legend_.remove()
     axes[1].legend(*axes[0].get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1, 1))

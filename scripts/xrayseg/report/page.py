@@ -84,12 +84,20 @@ def decimals_to_tell_apart(values, fewest=2, most=5):
     return most
 
 
-def difference_points(value, low, high, separator=" "):
+def difference_points(value, low, high, separator=" ", unit="pp"):
     """A difference of two scores (fractions) and its interval in percentage points, with as
     many decimals as tell them apart: '+0.27 [+0.19, +0.35] pp'."""
     points = [100 * v if v is not None and math.isfinite(v) else v for v in (value, low, high)]
     digits = decimals_to_tell_apart(points)
-    return f"{with_interval(*points, digits=digits, signed=True, separator=separator)} pp"
+    return f"{with_interval(*points, digits=digits, signed=True, separator=separator)} {unit}"
+
+
+def signed_points(value):
+    """A difference of two scores (fractions) in percentage points, signed, with the decimals
+    that keep it from rounding to 0: '-0.04'; '–' when undefined."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{100 * value:+.{decimals_to_tell_apart([100 * value])}f}"
 
 
 def duration(seconds):

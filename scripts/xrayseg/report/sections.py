@@ -83,7 +83,8 @@ def _comparison_parts(content):
         "the same resampled slices (paired), so slice difficulty cancels out. An interval "
         "above 0 means the lead is not down to which slices happen to be in the test block. "
         "Neighbouring slices are nearly identical, so the intervals are about the slices "
-        "scored, not the whole sample. Ranked by test mean IoU; ★ best.</p>",
+        "scored, not the whole sample. Differences of scores are in percentage points (pp). "
+        "Ranked by test mean IoU; ★ best.</p>",
         tables.score_table_html(comparison),
         figure_html(
             pngs["scores"],

@@ -6,7 +6,14 @@ import pandas as pd
 from xrayseg.io.resultnames import INTERVAL_SCORES, PATCH_COUNTS
 from xrayseg.microstructure.compare import UNITS
 from xrayseg.report.datafigures import patch_source
-from xrayseg.report.page import difference_points, duration, number, table, with_interval
+from xrayseg.report.page import (
+    difference_points,
+    duration,
+    number,
+    signed_points,
+    table,
+    with_interval,
+)
 from xrayseg.report.scores import RANKED_BY
 from xrayseg.report.units import unit_text
 
@@ -22,7 +29,7 @@ def score_header():
         f"best − this model, test {ranked.label} [paired CI]",
         *(f"test {score.label} [CI]" for score in others),
         "train accuracy",
-        "train − test accuracy (gap)",
+        "train − test accuracy (gap, pp)",
         "parameters",
         "train time",
         "inference / slice",
@@ -67,7 +74,7 @@ def score_rows(comparison):
                 difference,
                 *(interval(score) for score in others),
                 number(row["train_accuracy"]),
-                number(row["gap_accuracy"], 3) if np.isfinite(row["gap_accuracy"]) else "–",
+                signed_points(row["gap_accuracy"]),
                 f"{int(row['parameters']):,}",
                 duration(row["train_seconds"]),
                 duration(row["inference_seconds_per_slice"]),

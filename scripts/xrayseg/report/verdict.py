@@ -35,9 +35,9 @@ def listing(names):
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _lead(row):
+def _lead(row, unit="pp"):
     return difference_points(
-        row[f"diff_{SCORE}"], row[f"diff_{SCORE}_ci_low"], row[f"diff_{SCORE}_ci_high"]
+        row[f"diff_{SCORE}"], row[f"diff_{SCORE}_ci_low"], row[f"diff_{SCORE}_ci_high"], unit=unit
     )
 
 
@@ -54,9 +54,12 @@ def _pixel_part(comparison, confidence):
         return (
             f"{best['model']} is the best model: on the {n_test} test slices it is clearly "
             f"ahead of every other model in {SCORE_LABEL} (its smallest lead, over "
-            f"{closest['model']}, is {_lead(closest)}, paired {level} interval)"
+            f"{closest['model']}, is {_lead(closest, 'percentage points')}, paired {level} "
+            "interval)"
         )
-    leads = ", ".join(f"over {name} {_lead(others.loc[name])}" for name in tied)
+    leads = ", ".join(
+        f"over {name} {_lead(others.loc[name], 'percentage points')}" for name in tied
+    )
     rest = [name for name in others.index if name not in tied]
     ahead = f", clearly ahead of {listing(rest)}" if rest else ""
     includes = (

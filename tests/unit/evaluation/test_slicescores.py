@@ -7,10 +7,11 @@ from xrayseg.evaluation.slicescores import (
     SliceResult,
     pooled_scores,
     ranked_slices,
+    score_function,
     score_slice,
     slice_row,
 )
-from xrayseg.io.resultnames import INTERVAL_SCORES
+from xrayseg.io.resultnames import BOUNDARY, CONFUSION, INTERVAL_SCORES, IntervalScore
 from xrayseg.io.volume import IGNORE_INDEX
 
 INTERVAL_NAMES = [score.name for score in INTERVAL_SCORES]
@@ -139,3 +140,21 @@ def test_slices_rank_by_pixel_accuracy_not_by_mean_iou():
     all_pore = score_slice("test", 1, labels, np.zeros_like(labels), 2, 1.0, 0)  # 0.90, IoU 0.45
     balanced = slice_with_errors(2, wrong=15)  # accuracy 0.85, mean IoU about 0.74
     assert ranked_slices([all_pore, balanced]) == [2, 1]
+
+
+def test_every_interval_score_has_a_function_that_scores_stacked_counts():
+    rng = np.random.default_rng(0)
+    counts = {
+        CONFUSION: rng.integers(1, 50, (7, 3, 3)),
+        BOUNDARY: rng.integers(1, 50, (7, 3, 4)),
+    }
+    for score in INTERVAL_SCORES:
+        stacked = counts[score.counts]
+        values = score_function(score)(stacked)
+        assert np.shape(values) == (7,), score.name  # one value per stacked resample
+        assert values[2] == score_function(score)(stacked[2]), score.name
+
+
+def test_an_interval_score_without_its_function_is_an_error_naming_it():
+    with pytest.raises(LookupError, match="balanced_accuracy: xrayseg.evaluation.metrics has no"):
+        score_function(IntervalScore("balanced_accuracy", "balanced accuracy", CONFUSION))

@@ -139,8 +139,8 @@ def test_the_score_table_shows_the_csv_values_and_the_gap_with_its_sign(run):
         )
         assert cells["train accuracy"] == f"{expected['train_accuracy']:.3f}"
         gap = accuracy(run, expected["model"], "train") - accuracy(run, expected["model"], "test")
-        assert cells["train − test accuracy (gap)"] == f"{gap:.3f}"
-    assert not rows[1][header.index("train − test accuracy (gap)")].startswith("-")
+        assert float(cells["train − test accuracy (gap, pp)"]) == pytest.approx(100 * gap, abs=0.01)
+    assert rows[1][header.index("train − test accuracy (gap, pp)")].startswith("+")
 
 
 def test_split_scores_and_their_figure_show_the_csv_values(run):

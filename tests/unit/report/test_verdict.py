@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from xrayseg.report.page import decimals_to_tell_apart, difference_points
+from xrayseg.report.page import decimals_to_tell_apart, difference_points, signed_points
 from xrayseg.report.verdict import details, headline, tied_with_best, verdict_lines
 
 NAN = math.nan
@@ -65,8 +65,8 @@ def test_a_clear_leader_is_named_with_its_smallest_lead():
     sentence = headline(comparison(CLEAR, FAR), 0.95)
     assert sentence == (
         "a is the best model: on the 10 test slices it is clearly ahead of every other model "
-        "in mean IoU (its smallest lead, over b, is +0.31 [+0.24, +0.41] pp, paired 95% "
-        "interval)."
+        "in mean IoU (its smallest lead, over b, is +0.31 [+0.24, +0.41] percentage points, "
+        "paired 95% interval)."
     )
     assert tied_with_best(comparison(CLEAR, FAR)) == []
 
@@ -78,8 +78,8 @@ def test_a_leader_whose_interval_includes_zero_is_tied_and_the_rest_are_named():
     assert sentence.startswith("a and b are tied for the best mean IoU on the 10 test slices")
     # Enough digits that the interval's ends do not print as +0.000 [-0.000, +0.001].
     assert sentence.endswith(
-        "(a's lead over b +0.004 [-0.003, +0.010] pp: a paired 90% interval that includes 0), "
-        "clearly ahead of c."
+        "(a's lead over b +0.004 [-0.003, +0.010] percentage points: a paired 90% interval "
+        "that includes 0), clearly ahead of c."
     )
     assert "best model" not in sentence
 
@@ -89,8 +89,9 @@ def test_several_ties_and_undefined_intervals_count_as_tied():
     assert tied_with_best(table) == ["b", "c"]
     sentence = headline(table, 0.95)
     assert sentence.startswith("a, b and c are tied")
-    assert "over b +0.004 [-0.003, +0.010] pp, over c +0.10 pp: paired 95% intervals that " in (
-        sentence
+    assert (
+        "over b +0.004 [-0.003, +0.010] percentage points, over c +0.10 percentage points: "
+        "paired 95% intervals that include 0" in sentence
     )
     assert sentence.endswith("include 0), clearly ahead of d.")
 
@@ -151,3 +152,4 @@ def test_differences_get_the_decimals_that_tell_their_values_apart(values, digit
 def test_differences_print_in_percentage_points():
     assert difference_points(0.0031, 0.0024, 0.0041) == "+0.31 [+0.24, +0.41] pp"
     assert difference_points(0.01, NAN, NAN) == "+1.00 pp"
+    assert signed_points(-0.0000421) == "-0.004" and signed_points(NAN) == "–"
