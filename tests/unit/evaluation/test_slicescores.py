@@ -156,5 +156,5 @@ def test_every_interval_score_has_a_function_that_scores_stacked_counts():
 
 
 def test_an_interval_score_without_its_function_is_an_error_naming_it():
-    with pytest.raises(LookupError, match="balanced_accuracy: xrayseg.evaluation.metrics has no"):
-        score_function(IntervalScore("balanced_accuracy", "balanced accuracy", CONFUSION))
+    with pytest.raises(LookupError, match="no_such_score: xrayseg.evaluation.metrics has no"):
+        score_function(IntervalScore("no_such_score", "no such score", CONFUSION))

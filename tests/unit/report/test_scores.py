@@ -177,15 +177,15 @@ def test_paired_differences_are_best_minus_each_model_on_the_same_slices():
     best = with_slices("best", confusions_with_errors([0] * 10), slices)
     worse = with_slices("worse", confusions_with_errors([10, 30] * 5), slices)
     table = scores.paired_differences({"worse": worse, "best": best}, "best", SETTINGS)
-    assert table.columns.tolist() == [
-        "model",
+    assert table.columns[0] == "model"
+    assert {
         "diff_accuracy",
         "diff_accuracy_ci_low",
         "diff_accuracy_ci_high",
         "diff_mean_iou",
         "diff_mean_iou_ci_low",
         "diff_mean_iou_ci_high",
-    ]
+    } <= set(table.columns)
     row = table.set_index("model").loc["worse"]
     # Pooled over 2000 pixels, 200 of class a called b: accuracy 0.9 against 1.
     assert row["diff_accuracy"] == pytest.approx(0.1)
