@@ -3,8 +3,9 @@ the block that shows where their errors come from.
 
 Pixel scores hide what scientists measure from a segmentation: a model at 99 % pixel accuracy can
 still be 20 % off in triple-phase boundary (TPB) density, since every edge that flickers from
-slice to slice adds boundary. The report therefore names the best model on the microstructure
-beside the best on pixels, by one stated rule (RANKING_RULE).
+slice to slice adds boundary. The report therefore ranks the models on the microstructure too,
+by one stated rule (RANKING_RULE), and its verdict (xrayseg.report.verdict) says whether that
+ranking agrees with the one on pixels.
 """
 
 import itertools
