@@ -89,6 +89,11 @@ def boundary_f1(counts):
     return np.where(pred_total + true_total > 0, f1, np.nan)
 
 
+def mean_boundary_f1(counts):
+    """Mean boundary F1 over the classes with a boundary, from counts (..., n_classes, 4)."""
+    return nanmean_or_nan(boundary_f1(counts))
+
+
 def flat_boundary_scores(counts, class_names):
     """boundary_f1_<class> per class and mean_boundary_f1 (mean over classes with boundaries)."""
     f1 = boundary_f1(counts)

@@ -5,19 +5,37 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xrayseg.evaluation import boundary, metrics
 from xrayseg.evaluation.bootstrap import bootstrap_intervals
-from xrayseg.evaluation.boundary import boundary_counts, boundary_f1, flat_boundary_scores
+from xrayseg.evaluation.boundary import boundary_counts, flat_boundary_scores
 from xrayseg.evaluation.metrics import (
     accuracy_and_mean_iou,
     confusion_columns,
     confusion_matrix,
     flat_scores,
-    nanmean_or_nan,
 )
+from xrayseg.io.resultnames import BOUNDARY, CONFUSION, INTERVAL_SCORES
 from xrayseg.io.volume import IGNORE_INDEX
 
-# Scores that get a bootstrap interval (pooled over resampled slices).
-INTERVAL_STATISTICS = ("accuracy", "mean_iou", "mean_boundary_f1")
+# Where the function of an interval score lives, by the counts it is computed from.
+SCORE_MODULES = {CONFUSION: metrics, BOUNDARY: boundary}
+
+
+def score_function(score):
+    """The function of an IntervalScore (xrayseg.io.resultnames): pooled counts stacked on the
+    leading axes -> one value each."""
+    module = SCORE_MODULES[score.counts]
+    function = getattr(module, score.name, None)
+    if not callable(function):
+        raise LookupError(
+            f"interval score {score.name}: {module.__name__} has no function {score.name}"
+        )
+    return function
+
+
+def interval_scores(counts):
+    """{score name: value} of every interval score, from {counts kind: pooled counts}."""
+    return {s.name: float(score_function(s)(counts[s.counts])) for s in INTERVAL_SCORES}
 
 
 @dataclass
@@ -55,6 +73,7 @@ def slice_row(result, class_names):
         "slice": result.slice,
         **flat_scores(result.confusion, class_names),
         **flat_boundary_scores(result.boundary, class_names),
+        **interval_scores({CONFUSION: result.confusion, BOUNDARY: result.boundary}),
         "n_ignored": result.n_ignored,
         **confusion_columns(result.confusion, class_names),
     }
@@ -62,40 +81,30 @@ def slice_row(result, class_names):
 
 def pooled_scores(results, class_names, n_resamples, confidence, seed, block=1):
     """Scores of a split from its slices' summed counts, with <score>_ci_low / _ci_high bootstrap
-    intervals over slices (in the order given; runs of `block` slices) for INTERVAL_STATISTICS."""
+    intervals over slices (in the order given; runs of `block` slices) for INTERVAL_SCORES."""
     n_classes = len(class_names)
-    confusions = np.array([r.confusion for r in results]).reshape(-1, n_classes, n_classes)
-    boundaries = np.array([r.boundary for r in results]).reshape(-1, n_classes, 4)
+    per_slice = {
+        CONFUSION: np.array([r.confusion for r in results]).reshape(-1, n_classes, n_classes),
+        BOUNDARY: np.array([r.boundary for r in results]).reshape(-1, n_classes, 4),
+    }
+    pooled = {kind: counts.sum(axis=0) for kind, counts in per_slice.items()}
     row = {
-        **flat_scores(confusions.sum(axis=0), class_names),
-        **flat_boundary_scores(boundaries.sum(axis=0), class_names),
+        **flat_scores(pooled[CONFUSION], class_names),
+        **flat_boundary_scores(pooled[BOUNDARY], class_names),
+        **interval_scores(pooled),
         "n_slices": len(results),
         "n_ignored": int(sum(r.n_ignored for r in results)),
     }
-    # Both draws use the same seed, so each resample holds the same slices for every statistic.
-    intervals = {
-        **bootstrap_intervals(
-            confusions,
-            {
-                "accuracy": lambda pooled: accuracy_and_mean_iou(pooled)[0],
-                "mean_iou": lambda pooled: accuracy_and_mean_iou(pooled)[1],
-            },
-            n_resamples,
-            confidence,
-            seed,
-            block,
-        ),
-        **bootstrap_intervals(
-            boundaries,
-            {"mean_boundary_f1": lambda pooled: nanmean_or_nan(boundary_f1(pooled))},
-            n_resamples,
-            confidence,
-            seed,
-            block,
-        ),
-    }
-    for name in INTERVAL_STATISTICS:
-        row[f"{name}_ci_low"], row[f"{name}_ci_high"] = intervals[name]
+    # Every draw uses the same seed, so each resample holds the same slices for every score.
+    intervals = {}
+    for kind, counts in per_slice.items():
+        statistics = {s.name: score_function(s) for s in INTERVAL_SCORES if s.counts == kind}
+        if statistics:
+            intervals |= bootstrap_intervals(
+                counts, statistics, n_resamples, confidence, seed, block
+            )
+    for score in INTERVAL_SCORES:
+        row[f"{score.name}_ci_low"], row[f"{score.name}_ci_high"] = intervals[score.name]
     return row
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 from xrayseg.data.planes import check_axes
 from xrayseg.data.split import GUARD, SPLITS, labelled_flags, labelled_slices_of, slices_of
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.resultnames import COUNT_NAMES
 from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
 from xrayseg.patches.dedup import NearDuplicateFilter, content_key
 from xrayseg.patches.grid import slice_offsets, tile_slice
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 # Held-out splits first: a duplicate across splits then always leaves train, not val or test.
 SELECTION_ORDER = ("test", "val", "train")
-COUNT_NAMES = ("made", "mostly_ignored", "exact_duplicates", "near_duplicates", "kept")
 
 
 def mostly_ignored(label_tiles, max_ignored_fraction):

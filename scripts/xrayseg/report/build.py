@@ -9,6 +9,7 @@ import pandas as pd
 
 from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.resultnames import COUNT_NAMES
 from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, microranking, scores
 from xrayseg.report.labellingsections import labelling_sections
@@ -16,6 +17,7 @@ from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
 from xrayseg.report.sections import ReportContent, sections
 from xrayseg.report.style import figure_png, model_palette, use_theme
+from xrayseg.report.verdict import verdict_lines
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def build_report(
     order = comparison["model"].tolist()
     models = {name: models[name] for name in order}  # best first everywhere
     micro = {n: m.microstructure for n, m in models.items() if m.microstructure is not None}
-    palette = model_palette(order)
+    palette = model_palette(model_paths)  # the config's order, not the ranking
     confidence = float(next(iter(models.values())).summary.get("confidence", 0.95))
     split_long = scores.split_scores(models)
     iou = scores.per_class_scores(models, "iou")
@@ -134,12 +136,16 @@ def build_report(
         ),
         "patches": datafigures.patches_figure(counts),
     }
-    ranking = None
+    ranking, profile_windows = None, None
+    # Densities are in the unit of the configured voxel size (units.unit_text).
+    voxel_size = float(config["microstructure"]["voxel_size"])
     if micro:
         drawn["microstructure"] = figures.microstructure_figure(micro, palette)
         ranking = microranking.microstructure_ranking(micro)
         comparison = comparison.merge(ranking, on="model", how="left")
-        drawn["tpb_profile"] = _tpb_profile_figure(models, predictions, volume, palette)
+        drawn["tpb_profile"], profile_windows = _tpb_profile_figure(
+            models, predictions, volume, palette, voxel_size
+        )
     pngs = {name: figure_png(figure) for name, figure in drawn.items()}
     extra_pngs, extra_sections = labelling_sections(
         models, palette, _bootstrap_settings(models, config), suggestions, learning_curve
@@ -163,12 +169,14 @@ def build_report(
             made=made,
             extra_sections=extra_sections,
             micro_ranking=ranking,
+            voxel_size=voxel_size,
+            profile_windows=profile_windows,
         )
     )
     document = page(
         "xrayseg: model comparison",
         f"Written {esc(made['date'])} from the results under <code>results/</code>.",
-        _verdict(comparison, confidence, ranking),
+        verdict_lines(comparison, confidence, ranking),
         parts,
     )
     for name, png in pngs.items():
@@ -184,19 +192,9 @@ def build_report(
     return comparison
 
 
-def _verdict(comparison, confidence, ranking):
-    """The verdict on pixels, and the best model on the microstructure beside it."""
-    lines = scores.verdict(comparison, confidence)
-    if ranking is not None:
-        line = microranking.ranking_verdict(ranking, comparison["model"].iloc[0])
-        if line:
-            lines.append(line)
-    return lines
-
-
-def _tpb_profile_figure(models, predictions, volume, palette):
-    """TPB density along the test block, labels and every model (the roles and voxel size of
-    the first model's evaluation; every model is evaluated with the same)."""
+def _tpb_profile_figure(models, predictions, volume, palette, voxel_size):
+    """TPB density along the test block, labels and every model (the roles of the first model's
+    evaluation; every model is evaluated with the same)."""
     record = next(iter(models.values())).summary.get("microstructure", {})
     first = next(iter(predictions.values()))
     slices = sorted(first)
@@ -208,18 +206,19 @@ def _tpb_profile_figure(models, predictions, volume, palette):
         blocks,
         record.get("roles", {}),
         next(iter(models.values())).class_names,
-        float(record.get("voxel_size", 1.0)),
+        voxel_size,
         first_slice=slices[0],
     )
-    return figures.tpb_profile_figure(profiles, palette, microranking.profile_window(len(slices)))
+    windows = microranking.profile_windows(len(slices))
+    return figures.tpb_profile_figure(profiles, palette, windows, voxel_size), windows
 
 
 def _patch_counts(paths):
     """Every patch counts table in one frame; a table without an orientation column (written
     before patches were cut across the slices) holds patches from slices."""
-    frames = [inputs.read_csv(p, ("size", "split", *datafigures.COUNT_KINDS)) for p in paths]
+    frames = [inputs.read_csv(p, ("size", "split", *COUNT_NAMES)) for p in paths]
     if not frames:
-        return pd.DataFrame(columns=["size", "orientation", "split", *datafigures.COUNT_KINDS])
+        return pd.DataFrame(columns=["size", "orientation", "split", *COUNT_NAMES])
     frames = [f if "orientation" in f else f.assign(orientation="z") for f in frames]
     return pd.concat(frames, ignore_index=True)
 

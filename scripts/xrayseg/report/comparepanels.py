@@ -31,29 +31,66 @@ def disagreement(maps):
     return np.any(maps != maps[:1], axis=0)
 
 
+def separation(slices, n_picks):
+    """Slices the picks keep apart: a third of the block's span for three picks (neighbouring
+    slices look alike, so panels of nearby slices would show one thing twice), at least 1."""
+    return max(1, (max(slices) - min(slices)) // n_picks) if slices else 1
+
+
+def _first_apart(order, picked, gap):
+    """(slice, gap kept): the first slice in `order` at least `gap` from every picked slice,
+    relaxing the gap down to 1 (distinct) when none is; (None, 0) when every slice is picked."""
+    for kept in range(gap, 0, -1):
+        for z in order:
+            if all(abs(z - other) >= kept for other in picked):
+                return z, kept
+    return None, 0
+
+
 def pick_slices(best_accuracy, predictions):
-    """[(slice, why)] of up to three distinct test slices to compare every model on.
+    """[(slice, why)] of up to three different test slices to compare every model on, as far
+    apart as the block allows (separation): the best model's worst slice, the slice where the
+    models disagree most, the best model's median slice; when the slice a reason asks for is
+    too close to one already picked, the next best slice far enough from it.
 
     best_accuracy: {slice: accuracy} of the best model's test slices; predictions:
     {model: {slice: class map}}.
     """
-    ranked = sorted((acc, z) for z, acc in best_accuracy.items() if np.isfinite(acc))
+    ranked = [
+        z for _, z in sorted((acc, z) for z, acc in best_accuracy.items() if np.isfinite(acc))
+    ]
     if not ranked:
         return []
-    picks = [(ranked[0][1], "the best model's worst test slice")]
+    wanted = [("worst", ranked)]
     if len(predictions) > 1:
         slices = sorted(next(iter(predictions.values())))
         disagreeing = {
             z: float(disagreement([maps[z] for maps in predictions.values()]).mean())
             for z in slices
         }
-        most = max(slices, key=lambda z: (disagreeing[z], -z))
-        picks.append((most, f"the models disagree most ({disagreeing[most]:.1%} of pixels)"))
-    picks.append((ranked[len(ranked) // 2][1], "the best model's median test slice"))
-    reasons = {}
-    for z, why in picks:
-        reasons.setdefault(z, []).append(why)
-    return [(z, "; ".join(whys)) for z, whys in reasons.items()]
+        wanted.append(("disagree", sorted(slices, key=lambda z: (-disagreeing[z], z))))
+    middle = len(ranked) // 2
+    wanted.append(("median", sorted(ranked, key=lambda z: (abs(ranked.index(z) - middle), z))))
+    gap = separation(ranked, len(wanted))
+    picks = []
+    for reason, order in wanted:
+        z, kept = _first_apart(order, [p for p, _ in picks], gap)
+        if z is None:
+            break
+        apart = "" if z == order[0] else f", at least {kept} slices from the slices above"
+        if reason == "worst":
+            why = "the best model's worst test slice"
+        elif reason == "disagree":
+            why = f"the models disagree most{apart} ({disagreeing[z]:.1%} of pixels)"
+        elif z == order[0]:
+            why = "the best model's median test slice"
+        else:
+            why = (
+                f"the best model's slice nearest its median{apart} (accuracy rank "
+                f"{ranked.index(z) + 1} of {len(ranked)})"
+            )
+        picks.append((z, why))
+    return picks
 
 
 def _grey(raw):
@@ -94,8 +131,9 @@ def panels_figure(slices, predictions, picks, class_names, model_order):
     handles += [
         Patch(color=ERROR_RED, label="error"),
         Patch(color=DISAGREE_ORANGE, label="models disagree"),
-        Patch(color=IGNORED_GREY, label="ignored"),
     ]
+    if any((slices[z][1] == IGNORE_INDEX).any() for z, _ in picks):
+        handles.append(Patch(color=IGNORED_GREY, label="ignored"))
     n_columns = 2 + len(model_order)
     # About 12.5 inches wide (the page's width at 100 dpi), cells no smaller than 1.6 inches.
     cell = min(2.3, max(1.6, 12.5 / n_columns))

@@ -5,9 +5,8 @@ import pandas as pd
 import seaborn as sns
 
 from xrayseg.data.splitshading import SPLIT_COLOURS, mark_labelled, shade_splits, split_blocks
+from xrayseg.io.resultnames import PATCH_COUNTS
 from xrayseg.report.style import class_palette, message_figure
-
-COUNT_KINDS = ("made", "mostly_ignored", "exact_duplicates", "near_duplicates", "kept")
 
 
 def draw_split_strip(axis, splits):
@@ -90,17 +89,12 @@ def patches_figure(counts):
         return message_figure("No model trains on patches: no patch sets were made.")
     long = counts.melt(
         id_vars=["size", "orientation", "split"],
-        value_vars=list(COUNT_KINDS),
+        value_vars=list(PATCH_COUNTS),
         var_name="count",
         value_name="n",
     )
-    labels = {
-        "mostly_ignored": "mostly ignored",
-        "exact_duplicates": "exact duplicates",
-        "near_duplicates": "near-duplicates",
-    }
-    long["count"] = long["count"].replace(labels)
-    order = [labels.get(kind, kind) for kind in COUNT_KINDS]
+    long["count"] = long["count"].map(PATCH_COUNTS)
+    order = list(PATCH_COUNTS.values())
     panels = sorted(
         set(zip(long["size"], long["orientation"], strict=True)),
         key=lambda panel: (panel[0], "zyx".index(panel[1])),

@@ -9,7 +9,10 @@ import pandas as pd
 import seaborn as sns
 
 from xrayseg.data.splitshading import shade_splits
+from xrayseg.microstructure.compare import UNITS
+from xrayseg.report.offscale import axis_limits, clip_to, label_off_scale, off_scale_models
 from xrayseg.report.style import message_figure
+from xrayseg.report.units import unit_text
 
 # Darker than the background shades, so markers stand out on white.
 SPLIT_MARKERS = {
@@ -52,26 +55,56 @@ def scores_figure(split_long, table, confidence):
         axis.set(title=f"{SCORE_LABELS[score]} per split", ylabel=SCORE_LABELS[score])
     axes[0].legend(title=None, fontsize="small")
 
+    _differences_panel(axes[2], table, confidence)
+    return figure
+
+
+def _differences_panel(axis, table, confidence):
+    """The best model's paired lead in test mean IoU over each other model, in percentage
+    points; a model far behind the others (offscale) is cut at the axis edge and labelled."""
     others = table.iloc[1:]
-    axis = axes[2]
     if others.empty:
         axis.axis("off")
         axis.text(0.5, 0.5, "one model: nothing to compare", ha="center", va="center")
-    else:
-        y = np.arange(len(others))
-        low = (others["diff_mean_iou"] - others["diff_mean_iou_ci_low"]).clip(lower=0).fillna(0)
-        high = (others["diff_mean_iou_ci_high"] - others["diff_mean_iou"]).clip(lower=0).fillna(0)
-        axis.errorbar(
-            others["diff_mean_iou"], y, xerr=[low, high], fmt="o", color="#333333", capsize=3
-        )
-        axis.axvline(0, color="#b2182b", linewidth=1)
-        axis.set_yticks(y, others["model"])
-        axis.set_ylim(len(others) - 0.5, -0.5)
-        axis.set(
-            title=f"{table['model'].iloc[0]} minus each model (test)",
-            xlabel=f"mean IoU difference, paired {confidence:.0%} interval",
-        )
-    return figure
+        return
+    points = {
+        column: 100 * others[f"diff_mean_iou{column}"].to_numpy(dtype=float)
+        for column in ("", "_ci_low", "_ci_high")
+    }
+    limits = axis_limits(
+        {
+            model: [points[""][i], points["_ci_low"][i], points["_ci_high"][i]]
+            for i, model in enumerate(others["model"])
+        }
+    )
+    y = np.arange(len(others))
+    shown, cut = clip_to(points[""], limits)
+    low, _ = clip_to(points["_ci_low"], limits)
+    high, _ = clip_to(points["_ci_high"], limits)
+    on_scale = ~cut
+    axis.errorbar(
+        shown[on_scale],
+        y[on_scale],
+        xerr=[
+            np.nan_to_num(shown - low)[on_scale].clip(min=0),
+            np.nan_to_num(high - shown)[on_scale].clip(min=0),
+        ],
+        fmt="o",
+        color="#333333",
+        capsize=3,
+    )
+    for position, value, drawn in zip(y[cut], points[""][cut], shown[cut], strict=True):
+        axis.plot(drawn, position, ">" if value > 0 else "<", color="#333333")
+        label_off_scale(axis, drawn, position, f"{value:+.2f} pp", limits)
+    axis.axvline(0, color="#b2182b", linewidth=1)
+    axis.set_yticks(y, others["model"])
+    axis.set_ylim(len(others) - 0.5, -0.5)
+    if limits is not None:
+        axis.set_xlim(*limits)
+    axis.set(
+        title=f"{table['model'].iloc[0]} minus each model (test)",
+        xlabel=f"mean IoU difference (percentage points),\npaired {confidence:.0%} interval",
+    )
 
 
 def per_class_figure(iou_long, boundary_long, palette):
@@ -81,7 +114,10 @@ def per_class_figure(iou_long, boundary_long, palette):
         (axes[0], iou_long, "IoU per class (test)"),
         (axes[1], boundary_long, "boundary F1 per class (test)"),
     ):
-        sns.barplot(data=frame, x="class", y="value", hue="model", palette=palette, ax=axis)
+        # saturation 1: seaborn pales bars by default, and a model keeps one colour throughout.
+        sns.barplot(
+            data=frame, x="class", y="value", hue="model", palette=palette, saturation=1, ax=axis
+        )
         axis.set(title=title, xlabel="", ylabel=title.split(" per")[0], ylim=(0, 1.05))
         axis.legend_.remove()
     axes[1].legend(*axes[0].get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1, 1))
@@ -248,33 +284,50 @@ def microstructure_long(tables):
 
 
 def microstructure_figure(tables, palette):
-    """Relative error of each microstructure quantity measured on the predicted test block."""
+    """Relative error of each microstructure quantity measured on the predicted test block, one
+    bar per model; a model far off the others (offscale) is cut at the axis edge and labelled,
+    so the axis shows the differences between the good models."""
     long = microstructure_long(tables)
     quantities = list(dict.fromkeys(long["quantity"]))
+    models = list(tables)
+    errors = {
+        model: long[long["model"] == model]
+        .set_index("quantity")["relative_error_percent"]
+        .reindex(quantities)
+        .to_numpy(dtype=float)
+        for model in models
+    }
+    limits = axis_limits(errors)
     height = 1.2 + 0.18 * len(quantities) * max(1, len(tables)) ** 0.5
     figure, axis = plt.subplots(figsize=(10, height), layout="constrained")
-    sns.barplot(
-        data=long,
-        y="quantity",
-        x="relative_error_percent",
-        hue="model",
-        palette=palette,
-        order=quantities,
-        ax=axis,
-    )
+    bar = 0.8 / len(models)
+    for index, model in enumerate(models):
+        y = np.arange(len(quantities)) - 0.4 + bar * (index + 0.5)
+        shown, cut = clip_to(errors[model], limits)
+        axis.barh(y, np.nan_to_num(shown), height=bar, color=palette[model], label=model)
+        for position, value, drawn in zip(y[cut], errors[model][cut], shown[cut], strict=True):
+            label_off_scale(axis, drawn, position, f"{model} {value:+.0f} %", limits)
+    axis.set_yticks(range(len(quantities)), quantities)
+    axis.set_ylim(len(quantities) - 0.5, -0.5)
+    if limits is not None:
+        axis.set_xlim(*limits)
     axis.axvline(0, color="black", linewidth=0.8)
+    cut_models = off_scale_models(errors) if limits is not None else []
     axis.set(
-        xlabel="relative error of the prediction (%)",
+        xlabel="relative error of the prediction (%)"
+        + (f"; {', '.join(cut_models)} cut at the edge, value labelled" if cut_models else ""),
         ylabel="",
         title="Microstructure (test block)",
     )
-    sns.move_legend(axis, "upper left", bbox_to_anchor=(1, 1), frameon=False)
+    axis.grid(axis="y", visible=False)
+    axis.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False, title="model")
     return figure
 
 
-def tpb_profile_figure(profiles, palette, window):
-    """TPB density per window of `window` slices along the test block: the labels (black) and
-    every model, one panel per triple of phases (microranking.tpb_profiles)."""
+def tpb_profile_figure(profiles, palette, windows, voxel_size):
+    """TPB density per window along the test block (windows: slices per window and from one
+    window's start to the next): the labels (black) and every model, one panel per triple of
+    phases (microranking.tpb_profiles)."""
     if not profiles:
         return message_figure("No TPB profile: the microstructure roles name fewer than 3 phases.")
     figure, axes = plt.subplots(
@@ -297,9 +350,15 @@ def tpb_profile_figure(profiles, palette, window):
                 zorder=3 if truth else 2,
             )
         axis.set(
-            xlabel=f"test slice (window centre; {window} slices per window)",
-            ylabel="TPB density (length / volume)",
+            xlabel=f"test slice (window centre; {window_text(*windows)})",
+            ylabel=f"TPB density ({unit_text(UNITS['tpb_density'], voxel_size)})",
             title=f"TPB {triple} along the test block",
         )
     axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
     return figure
+
+
+def window_text(window, step):
+    """'windows of 2 slices, 1 apart (overlapping)' / 'windows of 10 slices'."""
+    text = f"windows of {window} slices"
+    return text if step == window else f"{text}, starting {step} apart (overlapping)"

@@ -65,7 +65,8 @@ def load_model(name, paths):
     microstructure = None
     if paths.get("microstructure"):
         microstructure = read_csv(
-            paths["microstructure"], ("metric", "phases", "true", "predicted", "relative_error")
+            paths["microstructure"],
+            ("metric", "phases", "unit", "true", "predicted", "relative_error"),
         )
     calibration = None
     if paths.get("calibration"):

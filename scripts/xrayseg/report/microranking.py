@@ -3,8 +3,9 @@ the block that shows where their errors come from.
 
 Pixel scores hide what scientists measure from a segmentation: a model at 99 % pixel accuracy can
 still be 20 % off in triple-phase boundary (TPB) density, since every edge that flickers from
-slice to slice adds boundary. The report therefore names the best model on the microstructure
-beside the best on pixels, by one stated rule (RANKING_RULE).
+slice to slice adds boundary. The report therefore ranks the models on the microstructure too,
+by one stated rule (RANKING_RULE), and its verdict (xrayseg.report.verdict) says whether that
+ranking agrees with the one on pixels.
 """
 
 import itertools
@@ -80,44 +81,33 @@ def microstructure_ranking(tables):
     return frame
 
 
-def ranking_verdict(ranking, best_by_iou):
-    """One sentence naming the best model on the microstructure beside the best on pixels."""
-    if ranking.empty or not math.isfinite(ranking["microstructure_error"].iloc[0]):
-        return None
-    best = ranking.iloc[0]
-    tpb = best["tpb_relative_error"]
-    tpb_part = f"TPB density {100 * tpb:+.1f} %, " if math.isfinite(tpb) else ""
-    same = (
-        "the same model as by pixels"
-        if best["model"] == best_by_iou
-        else f"by pixels (test mean IoU) it is {best_by_iou}"
-    )
-    return (
-        f"On the microstructure of the test block, {best['model']} comes closest: "
-        f"{100 * best['microstructure_error']:.1f} % ({tpb_part}interface densities "
-        f"{100 * best['interface_mean_abs_error']:.1f} % on average, at most "
-        f"{100 * best['interface_max_abs_error']:.1f} %), ranked by {RANKING_RULE}; {same}."
-    )
+# Windows along the test block that the TPB profile aims for.
+PROFILE_WINDOWS = 10
 
 
-def profile_window(n_slices):
-    """Slices per window of the TPB profile: about ten windows along the block, at least 2."""
-    return max(2, n_slices // 10)
+def profile_windows(n_slices):
+    """(slices per window, slices from one window's start to the next) of the TPB profile:
+    about PROFILE_WINDOWS windows along a block of n_slices. Windows hold a tenth of the block
+    (at least 2 slices: a TPB edge along the stack joins two) and tile it; a block shorter than
+    20 slices gets overlapping windows of 2 slices, so that it still shows about ten."""
+    window = max(2, n_slices // PROFILE_WINDOWS)
+    step = max(1, (n_slices - window) // (PROFILE_WINDOWS - 1))
+    return window, min(step, window)
 
 
 def tpb_profiles(true_block, predicted_blocks, roles, class_names, voxel_size=1.0, first_slice=0):
     """{triple name: DataFrame window_start, window_centre, source, tpb_density} for the truth
-    ("labels") and every model ({name: Z x Y x X class indices of the test block}), windows of
-    profile_window slices; {} without three roles. Slices are numbered from first_slice (the
-    block's first slice in the volume)."""
+    ("labels") and every model ({name: Z x Y x X class indices of the test block}), windows as
+    profile_windows gives them; {} without three roles. Slices are numbered from first_slice
+    (the block's first slice in the volume)."""
     indices = class_roles(roles, class_names)
     names = {index: name for name, index in indices.items()}
-    window = profile_window(true_block.shape[0])
+    window, step = profile_windows(true_block.shape[0])
     profiles = {}
     for triple in itertools.combinations(sorted(indices.values()), 3):
         rows = []
         for source, block in {"labels": true_block, **predicted_blocks}.items():
-            starts, densities = tpb_profile(block, triple, window, voxel_size=voxel_size)
+            starts, densities = tpb_profile(block, triple, window, step, voxel_size)
             rows += [
                 {
                     "window_start": first_slice + start,

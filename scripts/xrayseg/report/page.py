@@ -14,6 +14,7 @@ nav a { margin-right: 1.2em; }
 .verdict { background: #eef6ee; border-left: 5px solid #2e7d32; padding: 0.6em 1em;
            margin: 1em 0; }
 .verdict p { margin: 0.3em 0; }
+.verdict p:first-child { font-weight: bold; font-size: 1.08em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 td { white-space: pre; }
@@ -68,6 +69,35 @@ def with_interval(value, low, high, digits=3, signed=False, separator=" "):
     if parts[1] == parts[2] == "–":
         return parts[0]
     return f"{parts[0]}{separator}[{parts[1]}, {parts[2]}]"
+
+
+def decimals_to_tell_apart(values, fewest=2, most=5):
+    """The fewest decimals (fewest..most) at which the distinct finite values stay distinct and
+    none but 0 rounds to 0: so an interval never prints as "+0.00 [-0.00, +0.00]"."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    for digits in range(fewest, most + 1):
+        rounded = [round(v, digits) for v in finite]
+        if len(set(rounded)) == len(set(finite)) and all(
+            r != 0 or v == 0 for r, v in zip(rounded, finite, strict=True)
+        ):
+            return digits
+    return most
+
+
+def difference_points(value, low, high, separator=" ", unit="pp"):
+    """A difference of two scores (fractions) and its interval in percentage points, with as
+    many decimals as tell them apart: '+0.27 [+0.19, +0.35] pp'."""
+    points = [100 * v if v is not None and math.isfinite(v) else v for v in (value, low, high)]
+    digits = decimals_to_tell_apart(points)
+    return f"{with_interval(*points, digits=digits, signed=True, separator=separator)} {unit}"
+
+
+def signed_points(value):
+    """A difference of two scores (fractions) in percentage points, signed, with the decimals
+    that keep it from rounding to 0: '-0.04'; '–' when undefined."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{100 * value:+.{decimals_to_tell_apart([100 * value])}f}"
 
 
 def duration(seconds):

@@ -11,9 +11,14 @@ import numpy as np
 import pandas as pd
 
 from xrayseg.evaluation.bootstrap import bootstrap_intervals
-from xrayseg.evaluation.metrics import accuracy_and_mean_iou
+from xrayseg.evaluation.slicescores import score_function
+from xrayseg.io.resultnames import CONFUSION, INTERVAL_SCORES
 
-INTERVAL_SCORES = ("accuracy", "mean_iou", "mean_boundary_f1")
+# The best model has the highest test mean IoU; accuracy breaks ties.
+RANKED_BY = ("mean_iou", "accuracy")
+# Scores whose paired difference to the best model is bootstrapped: those computed from the
+# confusion counts, which metrics.csv holds per slice.
+PAIRED_SCORES = tuple(s for s in INTERVAL_SCORES if s.counts == CONFUSION)
 SPLIT_ORDER = ("train", "val", "test")
 
 
@@ -26,7 +31,7 @@ def score_table(models):
         splits = summary["splits"]
         test = splits["test"]
         row = {"model": name, "arch": summary.get("arch", ""), "context": summary.get("context", 0)}
-        for score in INTERVAL_SCORES:
+        for score in (s.name for s in INTERVAL_SCORES):
             row[f"test_{score}"] = test.get(score, np.nan)
             row[f"test_{score}_ci_low"] = test.get(f"{score}_ci_low", np.nan)
             row[f"test_{score}_ci_high"] = test.get(f"{score}_ci_high", np.nan)
@@ -44,7 +49,7 @@ def score_table(models):
         rows.append(row)
     table = pd.DataFrame(rows)
     table = table.sort_values(
-        ["test_mean_iou", "test_accuracy"], ascending=False, na_position="last", kind="stable"
+        [f"test_{score}" for score in RANKED_BY], ascending=False, na_position="last", kind="stable"
     ).reset_index(drop=True)
     table.insert(1, "rank", range(1, len(table) + 1))
     return table
@@ -63,12 +68,14 @@ def test_slice_confusions(model):
 
 
 def paired_differences(models, best, settings):
-    """DataFrame model, diff_mean_iou, diff_ci_low, diff_ci_high, diff_accuracy (+ interval):
-    the best model's score minus each model's, over the test slices both were scored on.
+    """DataFrame model, diff_<score>, diff_<score>_ci_low, diff_<score>_ci_high for each of
+    PAIRED_SCORES: the best model's score minus each model's, over the test slices both were
+    scored on.
 
     settings: n_resamples, confidence, seed, block (the evaluation's bootstrap settings).
     """
     best_slices, best_counts = test_slice_confusions(models[best])
+    functions = {s.name: score_function(s) for s in PAIRED_SCORES}
     rows = []
     for name, model in models.items():
         slices, counts = test_slice_confusions(model)
@@ -81,34 +88,32 @@ def paired_differences(models, best, settings):
             )
         paired = np.stack([best_counts, counts], axis=1)  # (slices, 2, C, C)
         pooled = paired.sum(axis=0)
-        accuracy, mean_iou = accuracy_and_mean_iou(pooled)
         intervals = bootstrap_intervals(
             paired,
-            {"accuracy": _difference_of(0), "mean_iou": _difference_of(1)},
+            {score: _difference_of(function) for score, function in functions.items()},
             settings["n_resamples"],
             settings["confidence"],
             settings["seed"],
             settings["block"],
         )
         row = {"model": name}
-        for score, values in (("accuracy", accuracy), ("mean_iou", mean_iou)):
+        for score, function in functions.items():
+            values = function(pooled)
             row[f"diff_{score}"] = float(values[0] - values[1])
             row[f"diff_{score}_ci_low"], row[f"diff_{score}_ci_high"] = intervals[score]
         rows.append(row)
     columns = ["model"] + [
-        f"diff_{s}{suffix}"
-        for s in ("accuracy", "mean_iou")
-        for suffix in ("", "_ci_low", "_ci_high")
+        f"diff_{s}{suffix}" for s in functions for suffix in ("", "_ci_low", "_ci_high")
     ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _difference_of(which):
-    """Statistic for bootstrap_intervals: score `which` (0 accuracy, 1 mean IoU) of the first
-    model minus the second's, from pooled paired counts (n_resamples, 2, C, C)."""
+def _difference_of(function):
+    """Statistic for bootstrap_intervals: a score (function of pooled counts) of the first model
+    minus the second's, from pooled paired counts (n_resamples, 2, C, C)."""
 
     def difference(pooled):
-        scores = accuracy_and_mean_iou(pooled)[which]
+        scores = function(pooled)
         return scores[:, 0] - scores[:, 1]
 
     return difference
@@ -158,30 +163,3 @@ def per_class_scores(models, score="iou", split="test"):
                 }
             )
     return pd.DataFrame(rows, columns=["model", "class", "value"])
-
-
-def verdict(table, confidence):
-    """Plain sentences: which model wins, by how much and how sure, from comparison_table."""
-    best = table.iloc[0]
-    level = f"{confidence:.0%}"
-    lines = [
-        f"{best['model']} scores best on the {int(best['test_slices'])} held-out test "
-        f"slices: mean IoU {best['test_mean_iou']:.3f} "
-        f"[{best['test_mean_iou_ci_low']:.3f}, {best['test_mean_iou_ci_high']:.3f}], "
-        f"pixel accuracy {best['test_accuracy']:.3f} "
-        f"[{best['test_accuracy_ci_low']:.3f}, {best['test_accuracy_ci_high']:.3f}] "
-        f"({level} bootstrap intervals over slices)."
-    ]
-    for _, row in table.iloc[1:].iterrows():
-        low, high = row["diff_mean_iou_ci_low"], row["diff_mean_iou_ci_high"]
-        if not np.isfinite(low):
-            sure = "too few slices to tell"
-        elif low > 0:
-            sure = "clearly ahead"
-        else:
-            sure = "not clearly ahead (the interval includes 0)"
-        lines.append(
-            f"Ahead of {row['model']} by {row['diff_mean_iou']:+.3f} mean IoU "
-            f"(paired {level} interval [{low:+.3f}, {high:+.3f}]): {sure}."
-        )
-    return lines

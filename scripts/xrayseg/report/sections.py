@@ -9,7 +9,9 @@ import yaml
 
 from xrayseg.io.volume import VolumeInfo
 from xrayseg.report import microranking, tables
+from xrayseg.report.figures import window_text
 from xrayseg.report.page import definition_list, esc, figure_html, table
+from xrayseg.report.units import unit_note
 
 
 @dataclass
@@ -27,12 +29,15 @@ class ReportContent:
     picks: list  # [(slice, why)] of the comparison panels
     config: dict  # the run's configuration, shown in full
     made: dict  # provenance.provenance
+    voxel_size: float  # microstructure.voxel_size: the unit of every density
     labelled: pd.Series | None = None  # whether each slice holds labels (None: all do)
     # [(anchor, title, parts)] after "where they fail" and microstructure: uncertainty and
     # labelling (xrayseg.report.labellingsections)
     extra_sections: list = field(default_factory=list)
     # microranking.microstructure_ranking of the models, None when not evaluated
     micro_ranking: pd.DataFrame | None = None
+    # (slices per window, slices between window starts) of the TPB profile, when drawn
+    profile_windows: tuple | None = None
 
 
 def sections(content):
@@ -78,7 +83,8 @@ def _comparison_parts(content):
         "the same resampled slices (paired), so slice difficulty cancels out. An interval "
         "above 0 means the lead is not down to which slices happen to be in the test block. "
         "Neighbouring slices are nearly identical, so the intervals are about the slices "
-        "scored, not the whole sample. Ranked by test mean IoU; ★ best.</p>",
+        "scored, not the whole sample. Differences of scores are in percentage points (pp). "
+        "Ranked by test mean IoU; ★ best.</p>",
         tables.score_table_html(comparison),
         figure_html(
             pngs["scores"],
@@ -105,9 +111,9 @@ def _failure_parts(pngs, picks):
             "every model on the same test slices",
             "Every model on the same test slices: "
             + "; ".join(f"slice {z}: {esc(why)}" for z, why in picks)
-            + ". Top row: raw, label and each model's prediction (with its pixel accuracy on "
-            "the slice); bottom row: where the models disagree and each model's errors (red) "
-            "over the faded raw slice.",
+            + f". {_apart(picks)}Top row: raw, label and each model's "
+            "prediction (with its pixel accuracy on the slice); bottom row: where the models "
+            "disagree and each model's errors (red) over the faded raw slice.",
         ),
         figure_html(
             pngs["confusion"],
@@ -129,6 +135,18 @@ def _failure_parts(pngs, picks):
             "biased here biases every number computed from its segmentation.",
         ),
     ]
+
+
+def _apart(picks):
+    """The sentence that says how far apart the picked slices are, '' for one slice."""
+    slices = sorted(z for z, _ in picks)
+    if len(slices) < 2:
+        return ""
+    gap = min(b - a for a, b in zip(slices, slices[1:], strict=False))
+    return (
+        "Neighbouring slices look alike, so the picks are kept apart as far as the test block "
+        f"allows (here at least {gap} slices). "
+    )
 
 
 def _measured_block(models):
@@ -159,26 +177,32 @@ def _microstructure_parts(content):
             "measured on the labels), beside their rank by test mean IoU. Each model's "
             "prediction options (<code>evaluate.axes</code>, <code>smooth_sigma</code>) are "
             "those of its evaluation.</p>",
-            tables.microstructure_ranking_html(content.micro_ranking, content.comparison),
+            tables.microstructure_ranking_html(
+                content.micro_ranking, content.comparison, content.voxel_size
+            ),
         ]
     parts += [
         "<p>Every microstructure quantity measured on each model's predicted test block"
         f"{measured} "
-        "against the labels: the relative error of each (bold: smallest).</p>",
-        tables.microstructure_table_html(micro),
+        "against the labels: the relative error of each (bold: smallest). "
+        f"{esc(unit_note(content.voxel_size))}</p>",
+        tables.microstructure_table_html(micro, content.voxel_size),
         figure_html(
             pngs["microstructure"],
             "microstructure relative errors",
             "Relative error of each quantity measured on the prediction "
-            "(0: the prediction gives the true value).",
+            "(0: the prediction gives the true value). A model whose errors are far larger "
+            "than the others' is cut at the axis edge with its value written there, so the "
+            "axis shows the differences between the other models.",
         ),
     ]
     if "tpb_profile" in pngs:
+        windows = window_text(*content.profile_windows)
         parts.append(
             figure_html(
                 pngs["tpb_profile"],
                 "TPB density along the test block",
-                "Triple-phase boundary density of consecutive windows of test slices, measured "
+                f"Triple-phase boundary density in {windows} along the test block, measured "
                 "on the labels (black) and on each model's prediction by the same edge count: "
                 "a model whose edges flicker from slice to slice runs above the truth "
                 "everywhere, a local failure shows as a bump.",

@@ -16,10 +16,35 @@ def use_theme():
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
 
 
+# Model colours, in the order the config lists the models: Paul Tol's colour-blind safe
+# "bright" scheme (its pale yellow after the darker colours), then four more; every pair is at
+# least 20 apart in CIEDE2000 (seaborn's "colorblind" has an orange and a vermillion 17 apart,
+# which read as one colour in a legend). No black or grey: the figures draw the truth in black
+# and a model's own probabilities in grey.
+MODEL_COLOURS = (
+    "#4477AA",  # blue
+    "#EE6677",  # red
+    "#228833",  # green
+    "#AA3377",  # purple
+    "#66CCEE",  # cyan
+    "#CCBB44",  # yellow
+    "#332288",  # indigo
+    "#EE7733",  # orange
+    "#997700",  # ochre
+    "#44AA99",  # teal
+)
+
+
 def model_palette(models):
-    """{model: colour}, the same in every figure (colour-blind safe for up to 10 models)."""
-    colours = sns.color_palette("colorblind", max(len(models), 1))
-    return {model: colours[i % len(colours)] for i, model in enumerate(models)}
+    """{model: colour} for the models in the config's order, handed to every figure so that a
+    model has one colour throughout the report; more models than MODEL_COLOURS get evenly
+    spaced hues."""
+    models = list(models)
+    if len(models) <= len(MODEL_COLOURS):
+        colours = MODEL_COLOURS
+    else:
+        colours = sns.color_palette("husl", len(models)).as_hex()
+    return dict(zip(models, colours, strict=False))
 
 
 def class_palette(class_names):

@@ -3,46 +3,66 @@
 import numpy as np
 import pandas as pd
 
+from xrayseg.io.resultnames import INTERVAL_SCORES, PATCH_COUNTS
+from xrayseg.microstructure.compare import UNITS
 from xrayseg.report.datafigures import patch_source
-from xrayseg.report.page import duration, number, table, with_interval
+from xrayseg.report.page import (
+    difference_points,
+    duration,
+    number,
+    signed_points,
+    table,
+    with_interval,
+)
+from xrayseg.report.scores import RANKED_BY
+from xrayseg.report.units import unit_text
 
-SCORE_HEADER = [
-    "model",
-    "arch",
-    "test mean IoU [CI]",
-    "best − this model, test mean IoU [paired CI]",
-    "test accuracy [CI]",
-    "test boundary F1 [CI]",
-    "train accuracy",
-    "train − test accuracy (gap)",
-    "parameters",
-    "train time",
-    "inference / slice",
-]
+
+def score_header():
+    """Header of the score table: the ranking score, the lead over each model, the other
+    interval scores, then fit and costs."""
+    ranked, *others = ranked_first()
+    return [
+        "model",
+        "arch",
+        f"test {ranked.label} [CI]",
+        f"best − this model, test {ranked.label} [paired CI]",
+        *(f"test {score.label} [CI]" for score in others),
+        "train accuracy",
+        "train − test accuracy (gap, pp)",
+        "parameters",
+        "train time",
+        "inference / slice",
+    ]
+
+
+def ranked_first():
+    """INTERVAL_SCORES with the score the models are ranked by first."""
+    return sorted(INTERVAL_SCORES, key=lambda score: score.name != RANKED_BY[0])
 
 
 def score_rows(comparison):
     """Formatted cells of the comparison table (scores.comparison_table), best first."""
+    ranked, *others = ranked_first()
     rows = []
     for index, row in comparison.iterrows():
         best = index == 0
 
         def interval(score, row=row):
             return with_interval(
-                row[f"test_{score}"],
-                row[f"test_{score}_ci_low"],
-                row[f"test_{score}_ci_high"],
+                row[f"test_{score.name}"],
+                row[f"test_{score.name}_ci_low"],
+                row[f"test_{score.name}_ci_high"],
                 separator="\n",
             )
 
         difference = (
             "best"
             if best
-            else with_interval(
-                row["diff_mean_iou"],
-                row["diff_mean_iou_ci_low"],
-                row["diff_mean_iou_ci_high"],
-                signed=True,
+            else difference_points(
+                row[f"diff_{ranked.name}"],
+                row[f"diff_{ranked.name}_ci_low"],
+                row[f"diff_{ranked.name}_ci_high"],
                 separator="\n",
             )
         )
@@ -50,12 +70,11 @@ def score_rows(comparison):
             [
                 f"★ {row['model']}" if best else row["model"],
                 row["arch"] + (f", 2.5-D ±{int(row['context'])}" if row["context"] else ""),
-                interval("mean_iou"),
+                interval(ranked),
                 difference,
-                interval("accuracy"),
-                interval("mean_boundary_f1"),
+                *(interval(score) for score in others),
                 number(row["train_accuracy"]),
-                number(row["gap_accuracy"], 3) if np.isfinite(row["gap_accuracy"]) else "–",
+                signed_points(row["gap_accuracy"]),
                 f"{int(row['parameters']):,}",
                 duration(row["train_seconds"]),
                 duration(row["inference_seconds_per_slice"]),
@@ -66,7 +85,7 @@ def score_rows(comparison):
 
 def score_table_html(comparison):
     scored = table(
-        SCORE_HEADER, score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
+        score_header(), score_rows(comparison), text_columns=(0, 1), row_classes={0: "best"}
     )
     return f"<div class='wide' id='score-table'>{scored}</div>"
 
@@ -74,17 +93,7 @@ def score_table_html(comparison):
 def patch_table_html(counts):
     """made / mostly ignored / exact duplicates / near-duplicates / kept (and the kept share) per
     size, orientation and split."""
-    header = [
-        "size (px)",
-        "cut from",
-        "split",
-        "made",
-        "mostly ignored",
-        "exact duplicates",
-        "near-duplicates",
-        "kept",
-        "kept %",
-    ]
+    header = ["size (px)", "cut from", "split", *PATCH_COUNTS.values(), "kept %"]
     rows = []
     for _, row in counts.iterrows():
         made = int(row["made"])
@@ -94,11 +103,7 @@ def patch_table_html(counts):
                 int(row["size"]),
                 patch_source(row["orientation"]),
                 row["split"],
-                made,
-                int(row["mostly_ignored"]),
-                int(row["exact_duplicates"]),
-                int(row["near_duplicates"]),
-                int(row["kept"]),
+                *(int(row[name]) for name in PATCH_COUNTS),
                 kept_share,
             ]
         )
@@ -119,9 +124,10 @@ def per_class_table_html(iou_long):
     return table(["test IoU", *models], rows, cell_classes=cells)
 
 
-def microstructure_table_html(tables):
-    """Rows metric / phases with the true value, then each model's relative error (the smallest
-    absolute error of the row in bold, unless every model has it)."""
+def microstructure_table_html(tables, voxel_size):
+    """Rows metric / phases with the true value (densities in units.unit_text of the voxel
+    size), then each model's relative error (the smallest absolute error of the row in bold,
+    unless every model has it)."""
     models = list(tables)
     first = tables[models[0]]
     keys = list(zip(first["metric"], first["phases"], strict=True))
@@ -136,14 +142,14 @@ def microstructure_table_html(tables):
     )
     rows, cells = [], {}
     for r, ((metric, phases), true, unit) in enumerate(
-        zip(keys, first["true"], first.get("unit", [""] * len(first)), strict=True)
+        zip(keys, first["true"], first["unit"], strict=True)
     ):
         values = errors.iloc[r].to_numpy(dtype=float)
         rows.append(
             [
                 metric.replace("_", " "),
                 phases,
-                f"{true:.4g} {unit if unit != '1' else ''}".strip(),
+                f"{true:.4g} {unit_text(unit, voxel_size)}".strip(),
                 *(f"{100 * v:+.1f} %" if np.isfinite(v) else "–" for v in values),
             ]
         )
@@ -161,7 +167,7 @@ def versions_table_html(versions):
     return table(["package", "version"], [[k, v] for k, v in versions.items()], text_columns=(0, 1))
 
 
-def microstructure_ranking_html(ranking, comparison):
+def microstructure_ranking_html(ranking, comparison, voxel_size):
     """The models ranked on the microstructure (microranking.microstructure_ranking), with each
     one's rank and test mean IoU by pixels beside it (bold: the best of each column)."""
     by_pixels = comparison.set_index("model")
@@ -195,7 +201,7 @@ def microstructure_ranking_html(ranking, comparison):
         "model",
         "rank (microstructure)",
         "microstructure error",
-        "TPB density",
+        f"TPB density ({unit_text(UNITS['tpb_density'], voxel_size)})",
         "TPB error",
         "interface error, mean |·|",
         "interface error, largest |·|",

@@ -4,14 +4,17 @@ import numpy as np
 import pytest
 
 from xrayseg.evaluation.slicescores import (
-    INTERVAL_STATISTICS,
     SliceResult,
     pooled_scores,
     ranked_slices,
+    score_function,
     score_slice,
     slice_row,
 )
+from xrayseg.io.resultnames import BOUNDARY, CONFUSION, INTERVAL_SCORES, IntervalScore
 from xrayseg.io.volume import IGNORE_INDEX
+
+INTERVAL_NAMES = [score.name for score in INTERVAL_SCORES]
 
 NAMES = ["pore", "solid"]
 
@@ -78,7 +81,7 @@ def test_a_split_adds_up_the_ignored_pixels_and_every_interval_holds_its_point()
     results = [slice_with_errors(z, wrong=z % 7, ignored=z % 3) for z in range(12)]
     row = pooled_scores(results, NAMES, n_resamples=200, confidence=0.9, seed=0)
     assert row["n_ignored"] == sum(z % 3 for z in range(12))
-    for name in INTERVAL_STATISTICS:
+    for name in INTERVAL_NAMES:
         assert row[f"{name}_ci_low"] < row[name] < row[f"{name}_ci_high"], name
 
 
@@ -90,7 +93,7 @@ def test_the_bootstrap_settings_reach_the_intervals():
         row = pooled_scores(results, NAMES, **chosen)
         return row[f"{name}_ci_low"], row[f"{name}_ci_high"]
 
-    for name in INTERVAL_STATISTICS:
+    for name in INTERVAL_NAMES:
         low, high = interval(name)
         assert interval(name) == (low, high)  # seeded
         assert interval(name, seed=1) != (low, high)
@@ -137,3 +140,21 @@ def test_slices_rank_by_pixel_accuracy_not_by_mean_iou():
     all_pore = score_slice("test", 1, labels, np.zeros_like(labels), 2, 1.0, 0)  # 0.90, IoU 0.45
     balanced = slice_with_errors(2, wrong=15)  # accuracy 0.85, mean IoU about 0.74
     assert ranked_slices([all_pore, balanced]) == [2, 1]
+
+
+def test_every_interval_score_has_a_function_that_scores_stacked_counts():
+    rng = np.random.default_rng(0)
+    counts = {
+        CONFUSION: rng.integers(1, 50, (7, 3, 3)),
+        BOUNDARY: rng.integers(1, 50, (7, 3, 4)),
+    }
+    for score in INTERVAL_SCORES:
+        stacked = counts[score.counts]
+        values = score_function(score)(stacked)
+        assert np.shape(values) == (7,), score.name  # one value per stacked resample
+        assert values[2] == score_function(score)(stacked[2]), score.name
+
+
+def test_an_interval_score_without_its_function_is_an_error_naming_it():
+    with pytest.raises(LookupError, match="no_such_score: xrayseg.evaluation.metrics has no"):
+        score_function(IntervalScore("no_such_score", "no such score", CONFUSION))

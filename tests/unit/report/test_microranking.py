@@ -1,4 +1,4 @@
-"""The report's microstructure ranking, its verdict line and the TPB profiles it draws."""
+"""The report's microstructure ranking and the TPB profiles it draws."""
 
 import math
 
@@ -9,8 +9,7 @@ from xrayseg.microstructure.profile import tpb_profile
 from xrayseg.report.microranking import (
     microstructure_ranking,
     model_errors,
-    profile_window,
-    ranking_verdict,
+    profile_windows,
     tpb_profiles,
 )
 from xrayseg.report.tables import microstructure_ranking_html
@@ -56,10 +55,6 @@ def test_models_are_ranked_by_the_smallest_microstructure_error():
     assert ranking["microstructure_rank"].tolist() == [1, 2, 3, 4]
     # Without a TPB density the interfaces alone are ranked.
     assert math.isclose(ranking.set_index("model").loc["no_tpb", "microstructure_error"], 0.04)
-    line = ranking_verdict(ranking, "pixel_best")
-    assert line.startswith("On the microstructure of the test block, three_d comes closest")
-    assert "TPB density -2.0 %" in line and "by pixels (test mean IoU) it is pixel_best" in line
-    assert "the same model as by pixels" in ranking_verdict(ranking, "three_d")
 
 
 def test_the_ranking_table_shows_both_ranks_and_bolds_the_best_of_each_column():
@@ -67,7 +62,7 @@ def test_the_ranking_table_shows_both_ranks_and_bolds_the_best_of_each_column():
         {"a": micro_table(0.2, [0.1, 0.1, 0.1]), "b": micro_table(0.01, [0.02, 0.0, 0.01])}
     )
     comparison = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "test_mean_iou": [0.99, 0.98]})
-    html = microstructure_ranking_html(ranking, comparison)
+    html = microstructure_ranking_html(ranking, comparison, 1.0)
     rows = html.split("<tr>")[2:]
     # b: (1 % TPB + 1 % mean interface) / 2 = 1.0 %
     assert rows[0].startswith('<td class="text">b</td><td>1</td><td class="good">1.0 %</td>')
@@ -82,7 +77,7 @@ def test_profiles_hold_the_truth_and_every_model_in_volume_slice_numbers():
     roles = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
     profiles = tpb_profiles(truth, {"m": model}, roles, ["pore", "YSZ", "Ni"], first_slice=100)
     frame = profiles["pore/YSZ/Ni"]
-    assert profile_window(20) == 2 and set(frame["source"]) == {"labels", "m"}
+    assert profile_windows(20) == (2, 2) and set(frame["source"]) == {"labels", "m"}
     labels = frame[frame["source"] == "labels"]
     assert labels["window_start"].tolist() == list(range(100, 120, 2))
     np.testing.assert_allclose(labels["tpb_density"], tpb_profile(truth, (0, 1, 2), 2)[1])

@@ -8,7 +8,7 @@ import tifffile
 
 from xrayseg.evaluation.metrics import accuracy_and_mean_iou
 from xrayseg.io.labelfiles import write_class_stack
-from xrayseg.report import comparepanels, inputs, scores
+from xrayseg.report import comparepanels, inputs, scores, verdict
 from xrayseg.report.build import per_model_paths
 from xrayseg.report.page import duration, with_interval
 from xrayseg.report.provenance import provenance
@@ -89,7 +89,7 @@ def test_a_clearly_better_model_leads_with_an_interval_above_zero():
     expected = table.iloc[0]["test_mean_iou"] - weak["test_mean_iou"]
     assert weak["diff_mean_iou"] == pytest.approx(expected)
     assert np.isnan(table.iloc[0]["diff_mean_iou"])
-    assert "clearly ahead" in scores.verdict(table, 0.95)[1]
+    assert verdict.tied_with_best(table) == []
 
 
 def test_equal_models_are_not_called_different():
@@ -102,7 +102,7 @@ def test_equal_models_are_not_called_different():
     row = table.iloc[1]
     assert row["diff_mean_iou"] == pytest.approx(0, abs=1e-12)
     assert row["diff_mean_iou_ci_low"] < 0 < row["diff_mean_iou_ci_high"]
-    assert "not clearly ahead" in scores.verdict(table, 0.95)[1]
+    assert verdict.tied_with_best(table) == [row["model"]]
 
 
 def test_identical_predictions_give_a_zero_width_paired_interval():
@@ -135,12 +135,39 @@ def test_slices_picked_for_the_comparison_panels():
     differ = {z: labels.copy() for z in range(5)}
     differ[3][:2] = 1  # the models disagree on half of slice 3
     accuracy = {0: 0.9, 1: 0.5, 2: 0.95, 3: 0.6, 4: 0.8}
+    # A 5-slice block keeps picks at least 1 apart: worst, most disagreement, median.
     picks = comparepanels.pick_slices(accuracy, {"a": agree, "b": differ})
-    assert [z for z, _ in picks] == [1, 3, 4]  # worst, most disagreement, median
+    assert [z for z, _ in picks] == [1, 3, 4]
     assert "disagree most (50.0% of pixels)" in picks[1][1]
-    # One model: no disagreement pick; the same slice for two reasons is drawn once.
+    assert picks[2][1] == "the best model's median test slice"
+    # One slice: one pick, never the same slice twice.
     picks = comparepanels.pick_slices({0: 0.5}, {"a": {0: labels}})
-    assert picks == [(0, "the best model's worst test slice; the best model's median test slice")]
+    assert picks == [(0, "the best model's worst test slice")]
+
+
+def test_picked_slices_keep_apart_as_far_as_the_block_allows():
+    """Neighbouring slices look alike: on a 10-slice block the picks keep 3 slices apart, and a
+    reason whose own slice is too close names the next slice far enough from the others."""
+    labels = np.zeros((4, 4), dtype=np.uint8)
+    slices = range(40, 50)
+    agree = {z: labels.copy() for z in slices}
+    differ = {z: labels.copy() for z in slices}
+    for z, rows in ((46, 3), (45, 2), (41, 1)):
+        differ[z][:rows] = 1  # most disagreement next to the worst slice
+    accuracy = {z: 0.99 - 0.001 * abs(z - 44) for z in slices}
+    accuracy[47] = 0.9  # worst
+    picks = comparepanels.pick_slices(accuracy, {"a": agree, "b": differ})
+    chosen = [z for z, _ in picks]
+    assert chosen[0] == 47
+    assert chosen[1] == 41  # 46 and 45 are within 3 slices of 47
+    assert (
+        "disagree most, at least 3 slices from the slices above (25.0% of pixels)" in (picks[1][1])
+    )
+    assert min(abs(a - b) for a in chosen for b in chosen if a != b) >= 3
+    # The median slice (42) and every rank nearer it lie within 3 of 41 or 47; 44 is left.
+    assert chosen[2] == 44
+    assert picks[2][1].startswith("the best model's slice nearest its median, at least 3")
+    assert picks[2][1].endswith("(accuracy rank 10 of 10)")
 
 
 def test_slice_accuracy_leaves_ignored_pixels_out():
@@ -240,8 +267,11 @@ def test_microstructure_table_bolds_the_closest_model_only_when_models_differ():
             }
         )
 
-    html = microstructure_table_html({"a": frame([-0.1, -1.0]), "b": frame([0.05, -1.0])})
+    html = microstructure_table_html({"a": frame([-0.1, -1.0]), "b": frame([0.05, -1.0])}, 1.0)
     rows = html.split("<tr>")[2:]
     assert '<td class="good">+5.0 %</td>' in rows[0] and "<td>-10.0 %</td>" in rows[0]
     assert "good" not in rows[1]  # both -100 %: a tie says nothing
-    assert "0.004 1/length^2" in rows[1]
+    assert "0.004 voxel⁻²" in rows[1]
+    # With another voxel size, densities are in the length unit of that voxel size.
+    html = microstructure_table_html({"a": frame([-0.1, -1.0])}, 0.5)
+    assert "0.004 L⁻²" in html.split("<tr>")[3]

@@ -128,7 +128,7 @@ def test_scores_csv_holds_the_pooled_scores_and_a_positive_gap_for_an_overfit_mo
 def test_the_score_table_shows_the_csv_values_and_the_gap_with_its_sign(run):
     comparison = run["csv"].reset_index()
     rows = tables.score_rows(comparison)
-    header = tables.SCORE_HEADER
+    header = tables.score_header()
     for row, (_, expected) in zip(rows, comparison.iterrows(), strict=True):
         cells = dict(zip(header, row, strict=True))
         assert cells["model"].endswith(expected["model"])
@@ -139,8 +139,8 @@ def test_the_score_table_shows_the_csv_values_and_the_gap_with_its_sign(run):
         )
         assert cells["train accuracy"] == f"{expected['train_accuracy']:.3f}"
         gap = accuracy(run, expected["model"], "train") - accuracy(run, expected["model"], "test")
-        assert cells["train − test accuracy (gap)"] == f"{gap:.3f}"
-    assert not rows[1][header.index("train − test accuracy (gap)")].startswith("-")
+        assert float(cells["train − test accuracy (gap, pp)"]) == pytest.approx(100 * gap, abs=0.01)
+    assert rows[1][header.index("train − test accuracy (gap, pp)")].startswith("+")
 
 
 def test_split_scores_and_their_figure_show_the_csv_values(run):
@@ -167,7 +167,8 @@ def test_split_scores_and_their_figure_show_the_csv_values(run):
             expected = [csv.loc[m, f"{split}_{score}"] for m in csv.index]
             np.testing.assert_allclose(drawn[split], expected)
     difference = np.asarray(figure.axes[2].containers[0].lines[0].get_xdata(), dtype=float)
-    np.testing.assert_allclose(difference, [csv.loc["rough", "diff_mean_iou"]])
+    # In percentage points.
+    np.testing.assert_allclose(difference, [100 * csv.loc["rough", "diff_mean_iou"]])
     matplotlib.pyplot.close(figure)
 
 
