@@ -1,5 +1,6 @@
-"""Non-overlapping, deduplicated 3-D training patches per split block, for the 3-D UNet:
-results/patches/{depth}x{side}x{side}px.h5.
+"""Non-overlapping, deduplicated 3-D training patches per split block, for the 3-D UNet.
+
+The file: results/patches/{depth}x{side}x{side}px.h5.
 
 Layout: as {size}px.h5 (xrayseg.patches.build), with patches of depth x side x side voxels:
   raw      float32 (N, depth, side, side)   normalised raw values, one compressed chunk per patch
