@@ -5,8 +5,12 @@
 import os
 
 from xrayseg.io.logsetup import log_to
-from xrayseg.report import build_report
-from xrayseg.report.build import COMMAND_VARIABLE, VERSION_VARIABLE, per_model_paths
+from xrayseg.report.build import (
+    COMMAND_VARIABLE,
+    VERSION_VARIABLE,
+    build_report,
+    per_model_paths,
+)
 
 with log_to(snakemake.log[0]):
     output = dict(snakemake.output.items())

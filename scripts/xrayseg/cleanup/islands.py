@@ -1,5 +1,6 @@
-"""Removal of small islands: face-connected components of one class with fewer than a given
-number of voxels take the class they touch most.
+"""Removal of small islands, in memory: small components take the class they touch most.
+
+A face-connected component of one class with fewer than a given number of voxels is an island.
 
 Predicted segmentations carry specks a few voxels large (a YSZ speck on a pore-Ni edge, where
 partial volume gives YSZ grey values); each adds interfaces and triple-phase boundary that the

@@ -1,9 +1,5 @@
-"""Data: the synthetic tomogram, ingest of raw and label slices, and the split along the stack
-(rules synthetic, ingest and split; scripts/synthetic.py, ingest.py, split.py).
+"""Data: the synthetic tomogram, the ingested volume and the split of its slices into blocks.
 
-Entry: synthetic.write_synthetic_from_config, ingest.ingest_volume, split.write_split_table
-Modules: synthetic, ingest, pairing (raw <-> label by number), labels (label values -> classes),
-summary (per-slice statistics, class histograms and the classes figure), splitshading (the split
-blocks behind plots along the stack, shared with the report), split, context (2.5-D neighbours
-within a split block).
+Rules synthetic, ingest and split (scripts/synthetic.py, scripts/ingest.py, scripts/split.py).
+Entry: synthetic.write_synthetic_from_config, ingest.ingest_volume, split.write_split_table.
 """

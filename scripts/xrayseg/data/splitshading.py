@@ -1,5 +1,6 @@
-"""The split blocks drawn behind a plot along the stack: one look for ingest's figure and the
-report's, so a block reads the same in both."""
+"""The split blocks drawn behind a plot along the stack, for ingest's figure and the report's.
+
+One look for both, so a block reads the same in either."""
 
 SPLIT_COLOURS = {"train": "#a6cee3", "guard": "#dddddd", "val": "#fdbf6f", "test": "#cab2d6"}
 

@@ -1,6 +1,8 @@
-"""The test slices' uncertainty in evaluate: its maps (test_uncertainty.h5), how calibrated the
-probabilities are before and after temperature scaling (calibration.csv, the reliability
-diagram's bins), and how well the uncertainty finds the errors (summary.json's `calibration`).
+"""The test slices' uncertainty in evaluate: its maps, calibration and how it finds errors.
+
+Its maps (test_uncertainty.h5), how calibrated the probabilities are before and after temperature
+scaling (calibration.csv, the reliability diagram's bins), and how well the uncertainty finds the
+errors (summary.json's `calibration`).
 
 Everything is counted over the labelled test pixels, slice by slice, so the numbers are exact
 for the whole test block whatever its size: reliability bins add up, and the error-detection

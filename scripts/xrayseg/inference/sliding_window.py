@@ -1,5 +1,6 @@
-"""Sliding-window inference over whole slices (or, for a 3-D network, whole blocks of slices) with
-Gaussian-weighted stitching (nnU-Net's scheme).
+"""Sliding-window inference over whole slices, or whole blocks of slices for a 3-D network.
+
+The windows are stitched with Gaussian weights (nnU-Net's scheme).
 
 Windows overlap by a set fraction; each window's logits are weighted by a Gaussian centred on the
 window (edges of a window see less context, so they count less) and summed; the sum is divided by

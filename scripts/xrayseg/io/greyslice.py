@@ -1,5 +1,7 @@
-"""The checks every raw slice passes, in ingest and in predict alike: greyscale, 2-D, the size
-of the first slice, finite grey values. Errors name the slice's file and its data spec."""
+"""The checks every raw slice passes, in ingest and in predict alike.
+
+Greyscale, 2-D, the size of the first slice, finite grey values. Errors name the slice's file and
+its data spec."""
 
 import numpy as np
 

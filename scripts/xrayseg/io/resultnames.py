@@ -1,4 +1,6 @@
-"""Names of the results one stage writes and another reads (standard library only): the scores
+"""Names of the results one stage writes and another reads: interval scores and patch counts.
+
+Standard library only: the scores
 with a bootstrap interval (evaluate writes them, the report reads them) and the patch counts (the
 patch cutters write them, the report reads them). Every user derives its keys, columns and
 labels from here, so a name is written once.

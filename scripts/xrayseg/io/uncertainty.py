@@ -1,5 +1,6 @@
-"""Per-pixel uncertainty of predicted slices, one HDF5 layout for evaluate, predict and suggest
-(the sibling of xrayseg.io.probabilities, whose slice table and attributes it shares).
+"""Per-pixel uncertainty of predicted slices: one HDF5 layout for evaluate, predict and suggest.
+
+The sibling of xrayseg.io.probabilities, whose slice table and attributes it shares.
 
 Layout (evaluate's test_uncertainty.h5, predict's uncertainty.h5, suggest's uncertainty.h5):
   uncertainty        float16 (Z, Y, X)  normalised entropy of the temperature-scaled class

@@ -1,5 +1,4 @@
-"""The ingested volume, results/ingest/volume.h5: its layout, its metadata and the label of
-ignored pixels.
+"""The ingested volume, results/ingest/volume.h5: its layout, metadata and ignored-pixel label.
 
 Layout (written by xrayseg.data.ingest):
   raw       float32 (Z, Y, X)  grey values mapped so the train slices' low/high percentiles are 0/1

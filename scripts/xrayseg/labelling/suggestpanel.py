@@ -1,5 +1,6 @@
-"""The top suggestions as one figure: for each, the raw slice, the model's prediction and its
-uncertainty map (0 sure .. 1 every class alike)."""
+"""The top suggestions as one figure: raw slice, prediction and uncertainty map of each.
+
+The uncertainty runs from 0 (sure) to 1 (every class alike)."""
 
 import matplotlib
 

@@ -1,11 +1,8 @@
-"""Models: the registry (config `arch` name -> how to build and train it), checkpoints and the
-device they run on.
+"""Models: the registry (config `arch` name -> how to build and train it), checkpoints, devices.
 
 Entry: spec_for, build_network (here); checkpoint.save_checkpoint / load_checkpoint (one file per
 trained model, written by training, read by evaluation and prediction); device.pick_device (the
 config's `device`, auto: CUDA when present).
-Modules: dnn, unet, unet3d (torch networks), threshold, rf (pixel classifiers), spec (what a
-registry entry holds), checkpoint, device.
 
 Adding a model is one new file here with a `SPEC` and one line in `REGISTRY`, plus a config entry.
 `kind` says which training path a model takes: "torch" (trained on patches by the training loop)

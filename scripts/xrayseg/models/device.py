@@ -1,5 +1,6 @@
-"""Which torch device a job runs on, in which precision and memory layout (training, evaluation and
-prediction alike)."""
+"""Which torch device a job runs on, in which precision and memory layout.
+
+The same choice for training, evaluation and prediction."""
 
 import functools
 import logging

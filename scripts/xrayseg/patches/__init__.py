@@ -1,6 +1,5 @@
-"""Patches: non-overlapping, deduplicated training patches per split (rule patches,
-scripts/patches.py).
+"""Patches: non-overlapping, deduplicated training patches per split, 2-D and 3-D.
 
-Entry: build.build_patches
-Modules: build, grid (per-slice grids), dedup (exact and near-duplicate removal), store (HDF5).
+Rules patches, patches_across and cubes (scripts/patches.py, scripts/cubes.py).
+Entry: build.build_patches, cubes.build_cubes.
 """

@@ -17,36 +17,23 @@ rows from unlabelled slices are ignored labels and count towards max_ignored_fra
 Patches of a split come only from that split's labelled slices (guard and unlabelled slices give
 none). A patch with no labelled pixel, or with more than `max_ignored_fraction` of its pixels
 ignored (mask, unlabelled parts of a scribbled slice), is skipped and counted as mostly_ignored:
-it would fill a batch slot with almost no loss. Splits are
-selected test first, then val, then train, sharing one set of content hashes: a patch whose exact
-content is already in a held-out split is dropped from the later split, never from the held-out one.
-Near-duplicates (xrayseg.patches.dedup) are judged against the content kept from the same
-split's slices.
+it would fill a batch slot with almost no loss. Exact duplicates are dropped across splits,
+held-out splits first (xrayseg.patches.patchfile, the steps shared with the 3-D patches);
+near-duplicates (xrayseg.patches.dedup) are judged against the content kept from the same split's
+slices.
 """
 
-import json
-import logging
-import time
+from functools import partial
 
-import h5py
 import numpy as np
-import pandas as pd
 
-from xrayseg.data.planes import check_axes
-from xrayseg.data.split import GUARD, SPLITS, labelled_flags, labelled_slices_of, slices_of
-from xrayseg.io.atomic import atomic_output
-from xrayseg.io.resultnames import COUNT_NAMES
-from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
-from xrayseg.patches.dedup import NearDuplicateFilter, content_key
+from xrayseg.data.planes import check_axes, volume_position
+from xrayseg.data.split import labelled_slices_of, slices_of
+from xrayseg.io.volume import IGNORE_INDEX
+from xrayseg.patches.dedup import NearDuplicateFilter
 from xrayseg.patches.grid import slice_offsets, tile_slice
-from xrayseg.patches.planes import VolumeOrigins, block_planes
-from xrayseg.patches.store import PatchWriter
-from xrayseg.settings.confighash import config_hash
-
-log = logging.getLogger(__name__)
-
-# Held-out splits first: a duplicate across splits then always leaves train, not val or test.
-SELECTION_ORDER = ("test", "val", "train")
+from xrayseg.patches.patchfile import Grid, PatchKind, build_patch_file
+from xrayseg.patches.planes import block_planes
 
 
 def mostly_ignored(label_tiles, max_ignored_fraction):
@@ -56,96 +43,33 @@ def mostly_ignored(label_tiles, max_ignored_fraction):
     return (ignored > max_ignored_fraction) | (ignored == 1.0)
 
 
-def select_split(
-    raw_volume,
-    label_volume,
-    slices,
-    size,
-    rng,
-    near_duplicate,
-    seen,
-    writer,
-    max_ignored_fraction=1.0,
-):
-    """Cut, deduplicate and append one split's patches to `writer`; returns (counts, class hist).
-
-    `slices`: the split's labelled slices. `seen` holds the content keys of every patch kept so
-    far (any split) and is extended here.
-    """
-    height, width = raw_volume.shape[1:]
-    offsets = slice_offsets(len(slices), height, width, size, rng)
-    near_filter = NearDuplicateFilter(height, width, **near_duplicate)
-    counts = dict.fromkeys(COUNT_NAMES, 0)
-    label_histogram = np.zeros(256, dtype=np.int64)
-    for z, (offset_y, offset_x) in zip(slices, offsets, strict=True):
-        raw_tiles, origins = tile_slice(
-            np.asarray(raw_volume[z], dtype=np.float32), size, offset_y, offset_x
-        )
-        label_tiles, _ = tile_slice(
-            np.asarray(label_volume[z], dtype=np.uint8), size, offset_y, offset_x
-        )
-        near = near_filter.near_duplicates(z, raw_tiles, label_tiles, origins)
-        skipped = mostly_ignored(label_tiles, max_ignored_fraction)
-        kept = np.zeros_like(near)
-        for index in np.ndindex(near.shape):
-            if skipped[index]:
-                counts["mostly_ignored"] += 1
-                continue
-            key = content_key(raw_tiles[index], label_tiles[index])
-            if key in seen:
-                counts["exact_duplicates"] += 1
-            elif near[index]:
-                counts["near_duplicates"] += 1
-            else:
-                seen.add(key)
-                kept[index] = True
-        counts["made"] += near.size
-        counts["kept"] += int(kept.sum())
-        near_filter.remember(z, raw_tiles, label_tiles, origins, kept)
-        kept_origins = origins[kept]
-        slice_column = np.full((len(kept_origins), 1), z)
-        writer.append(raw_tiles[kept], label_tiles[kept], np.hstack([slice_column, kept_origins]))
-        label_histogram += np.bincount(label_tiles[kept].ravel(), minlength=256)
-    return counts, label_histogram
-
-
-def class_fractions(label_histogram, n_classes):
-    """(fraction of each class among labelled pixels, fraction of ignored pixels)."""
-    labelled = label_histogram[:n_classes]
-    total = label_histogram.sum()
-    fractions = labelled / max(labelled.sum(), 1)
-    return fractions, float(label_histogram[IGNORE_INDEX] / max(total, 1))
-
-
-def select_block(
-    raw_volume,
-    label_volume,
-    slices,
-    size,
-    rng,
-    near_duplicate,
-    seen,
-    writer,
-    axis,
-    max_ignored_fraction=1.0,
-):
-    """select_split over one split's labelled slices (axis z) or over its block's planes of axis
-    y or x (slices: the labelled ones for z, the whole block for y and x)."""
+def cut_planes(raw_volume, label_volume, slices, rng, size, axis, near_duplicate):
+    """(grids, near-duplicate filter) of one split: the tiles of each of its `slices` (axis z),
+    or of each plane of `axis` across its block of `slices` (y, x)."""
+    first_slice, planes = 0, slices
     if axis != "z" and slices:
         raw_volume, label_volume = block_planes(raw_volume, label_volume, slices, axis, size)
-        writer = VolumeOrigins(writer, axis, slices[0])
-        slices = list(range(len(raw_volume)))
-    return select_split(
-        raw_volume,
-        label_volume,
-        slices,
-        size,
-        rng,
-        near_duplicate,
-        seen,
-        writer,
-        max_ignored_fraction,
-    )
+        first_slice, planes = slices[0], range(len(raw_volume))
+    height, width = raw_volume.shape[1:]
+    near_filter = NearDuplicateFilter(height, width, **near_duplicate)
+    grids = plane_grids(raw_volume, label_volume, planes, size, rng, axis, first_slice)
+    return grids, near_filter
+
+
+def plane_grids(raw_planes, label_planes, planes, size, rng, axis, first_slice):
+    """The Grid of tiles of each of `planes` (indices into the plane stacks), its grid offset
+    cycling through the four corners (xrayseg.patches.grid)."""
+    offsets = slice_offsets(len(planes), *raw_planes.shape[1:], size, rng)
+    for plane, (offset_y, offset_x) in zip(planes, offsets, strict=True):
+        raw_tiles, origins = tile_slice(
+            np.asarray(raw_planes[plane], dtype=np.float32), size, offset_y, offset_x
+        )
+        label_tiles, _ = tile_slice(
+            np.asarray(label_planes[plane], dtype=np.uint8), size, offset_y, offset_x
+        )
+        z, y, x = volume_position(axis, first_slice, plane, origins[..., 0], origins[..., 1])
+        volume_origins = np.stack(np.broadcast_arrays(z, y, x), axis=-1)
+        yield Grid(plane, raw_tiles, label_tiles, origins, volume_origins)
 
 
 def build_patches(
@@ -160,12 +84,10 @@ def build_patches(
     orientation="z",
 ):
     """Write the patch file and its counts table for one patch size and orientation (z: from
-    the slices; y, x: from the planes across each block); returns the counts table.
+    the labelled slices; y, x: from the planes across each block); returns the counts table.
 
     max_ignored_fraction: patches.max_ignored_fraction (1: skip only patches with no labelled
     pixel)."""
-    split_frame = _read_split(split_csv)
-    info = read_volume_info(volume_path)
     check_axes([orientation], "patch orientation")
     settings = {
         "size": size,
@@ -175,99 +97,19 @@ def build_patches(
     }
     if orientation != "z":
         settings["orientation"] = orientation
-    started = time.perf_counter()
-    rows = {}
-    with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
-        raw_volume, label_volume = volume["raw"], volume["labels"]
-        _check_inputs(volume_path, raw_volume, split_csv, split_frame, size)
-        n_classes = len(info.class_names)
-        seen = set()
-        with h5py.File(tmp, "w") as out:
-            writers = {split: PatchWriter(out.create_group(split), size) for split in SPLITS}
-            for number, split in enumerate(SELECTION_ORDER):
-                if orientation == "z":
-                    slices = labelled_slices_of(split_frame, split)
-                else:
-                    slices = slices_of(split_frame, split)
-                counts, histogram = select_block(
-                    raw_volume,
-                    label_volume,
-                    slices,
-                    size,
-                    np.random.default_rng([seed, number]),
-                    near_duplicate,
-                    seen,
-                    writers[split],
-                    orientation,
-                    max_ignored_fraction,
-                )
-                fractions, ignored = class_fractions(histogram, n_classes)
-                out[split].attrs.update(
-                    {
-                        **counts,
-                        "slices": len(slices),
-                        "class_fractions": fractions,
-                        "ignored_fraction": ignored,
-                    }
-                )
-                fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
-                rows[split] = {
-                    "size": size,
-                    "orientation": orientation,
-                    "split": split,
-                    "slices": len(slices),
-                    **counts,
-                    **fraction_columns,
-                }
-                log.info(
-                    "%dpx %s, %s: %d slices, %s", size, orientation, split, len(slices), counts
-                )
-            out.attrs["settings"] = json.dumps(settings)
-            out.attrs["orientation"] = orientation
-            out.attrs["volume_config_hash"] = info.config_hash
-            out.attrs["config_hash"] = config_hash(
-                {
-                    "settings": settings,
-                    "volume": info.config_hash,
-                    "split": split_frame["split"].tolist(),
-                    "labelled": labelled_flags(split_frame).tolist(),
-                }
-            )
-        used_slices = int(((split_frame["split"] != GUARD) & labelled_flags(split_frame)).sum())
-        megabytes = used_slices * raw_volume.shape[1] * raw_volume.shape[2] * 4 / 1e6
-    seconds = time.perf_counter() - started
-    log.info(
-        "%dpx: %.0f MB of raw slices in %.1f s (%.1f MB/s)",
-        size,
-        megabytes,
-        seconds,
-        megabytes / seconds,
+    kind = PatchKind(
+        name=f"{size}px {orientation}",
+        patch_shape=(size, size),
+        settings=settings,
+        split_slices=labelled_slices_of if orientation == "z" else slices_of,
+        cut=partial(cut_planes, size=size, axis=orientation, near_duplicate=near_duplicate),
+        skipped=partial(mostly_ignored, max_ignored_fraction=max_ignored_fraction),
+        table_columns=lambda split, slices: {
+            "size": size,
+            "orientation": orientation,
+            "split": split,
+            "slices": len(slices),
+        },
+        root_attrs={"orientation": orientation},
     )
-    table = pd.DataFrame([rows[split] for split in SPLITS])
-    with atomic_output(out_csv) as tmp_csv:
-        table.to_csv(tmp_csv, index=False)
-    return table
-
-
-def _read_split(split_csv):
-    frame = pd.read_csv(split_csv)
-    missing = {"slice", "split"} - set(frame.columns)
-    if missing:
-        raise ValueError(f"{split_csv}: missing column(s) {sorted(missing)}")
-    unknown = set(frame["split"]) - {*SPLITS, GUARD}
-    if unknown:
-        raise ValueError(f"{split_csv}: unknown split name(s) {sorted(unknown)}")
-    return frame
-
-
-def _check_inputs(volume_path, raw_volume, split_csv, split_frame, size):
-    n_slices, height, width = raw_volume.shape
-    if sorted(split_frame["slice"]) != list(range(n_slices)):
-        raise ValueError(
-            f"{split_csv}: slice indices do not match the {n_slices} slices of {volume_path}"
-        )
-    if size > min(height, width):
-        raise ValueError(
-            f"patch size {size} (models.*.patch_size) is larger than the {height}x{width} slices "
-            f"of {volume_path}"
-        )
+    return build_patch_file(volume_path, split_csv, kind, out_h5, out_csv)

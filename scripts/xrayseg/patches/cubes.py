@@ -1,5 +1,6 @@
-"""Non-overlapping, deduplicated 3-D training patches per split block, for the 3-D UNet:
-results/patches/{depth}x{side}x{side}px.h5.
+"""Non-overlapping, deduplicated 3-D training patches per split block, for the 3-D UNet.
+
+The file: results/patches/{depth}x{side}x{side}px.h5.
 
 Layout: as {size}px.h5 (xrayseg.patches.build), with patches of depth x side x side voxels:
   raw      float32 (N, depth, side, side)   normalised raw values, one compressed chunk per patch
@@ -22,28 +23,24 @@ again): the network sees a plausible continuation of the block, never a slice fr
 and the mirrored voxels' labels are IGNORE_INDEX, so they count for nothing in the loss or the
 validation scores. Prediction pads such a block the same way (inference.sliding_window).
 
-Exact duplicates (equal raw and labels) are dropped as in 2-D, held-out splits first. There is no
+Exact duplicates (equal raw and labels) are dropped as in 2-D, held-out splits first
+(xrayseg.patches.patchfile, the steps shared with the 2-D patches). No patch is skipped as mostly
+ignored: a short block's patches are mostly mirrored, ignored voxels by design. There is no
 near-duplicate filter: 3-D patches of one block never overlap and neighbours along the stack
 start `depth` slices apart, beyond the distance (about 5 slices on tomograms like the electrode
 data) at which the 2-D filter still finds near-copies.
 """
 
-import json
 import logging
-import time
+from functools import partial
 
-import h5py
 import numpy as np
-import pandas as pd
 
-from xrayseg.data.split import GUARD, SPLITS, slices_of
-from xrayseg.io.atomic import atomic_output
-from xrayseg.io.volume import IGNORE_INDEX, read_volume_info
-from xrayseg.patches.build import COUNT_NAMES, SELECTION_ORDER, class_fractions
-from xrayseg.patches.dedup import content_key
+from xrayseg.data.planes import check_contiguous
+from xrayseg.data.split import slices_of
+from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.patches.grid import slice_offsets
-from xrayseg.patches.store import PatchWriter
-from xrayseg.settings.confighash import config_hash
+from xrayseg.patches.patchfile import Grid, NoNearDuplicates, PatchKind, build_patch_file
 
 log = logging.getLogger(__name__)
 
@@ -85,26 +82,27 @@ def tile_layer(layer, side, offset_y, offset_x):
     return boxes, np.stack(np.meshgrid(ys, xs, indexing="ij"), axis=-1)
 
 
-def contiguous_block(slices, split, split_csv):
-    """The split's slices as (first, stop); an error when they are not one run."""
-    if not slices:
-        return None
-    if slices != list(range(slices[0], slices[-1] + 1)):
-        raise ValueError(
-            f"{split_csv}: the {split} slices are not one contiguous block; 3-D patches are cut "
-            "from within one block"
+def cut_layers(raw_volume, label_volume, slices, rng, depth, side):
+    """(grids, near-duplicate filter: none) of one split: the boxes of each layer of its block."""
+    block = check_contiguous(slices, "the slices of a split cut into 3-D patches")
+    if 0 < len(block) < depth:
+        log.info(
+            "a block of %d slices is shorter than the patch depth %d: its patches are mirrored "
+            "to depth (mirrored voxels ignored)",
+            len(block),
+            depth,
         )
-    return slices[0], slices[-1] + 1
+    return layer_grids(raw_volume, label_volume, block, depth, side, rng), NoNearDuplicates()
 
 
-def select_block(raw_volume, label_volume, block, depth, side, rng, seen, writer):
-    """Cut, deduplicate and append one block's 3-D patches; returns (counts, class histogram)."""
-    first, stop = block
+def layer_grids(raw_volume, label_volume, block, depth, side, rng):
+    """The Grid of boxes of each layer of a block (none for an empty block)."""
+    if not block:
+        return
+    first, stop = block[0], block[-1] + 1
     height, width = raw_volume.shape[1:]
     starts = layer_starts(stop - first, depth, rng)
     offsets = slice_offsets(len(starts), height, width, side, rng)
-    counts = dict.fromkeys(COUNT_NAMES, 0)
-    histogram = np.zeros(256, dtype=np.int64)
     for start, (offset_y, offset_x) in zip(starts, offsets, strict=True):
         front = first + start
         back = min(front + depth, stop)
@@ -115,108 +113,27 @@ def select_block(raw_volume, label_volume, block, depth, side, rng, seen, writer
         )
         raw_boxes, origins = tile_layer(raw, side, offset_y, offset_x)
         label_boxes, _ = tile_layer(labels, side, offset_y, offset_x)
-        kept = np.zeros(origins.shape[:2], dtype=bool)
-        for index in np.ndindex(kept.shape):
-            key = content_key(raw_boxes[index], label_boxes[index])
-            if key in seen:
-                counts["exact_duplicates"] += 1
-            else:
-                seen.add(key)
-                kept[index] = True
-        counts["made"] += kept.size
-        counts["kept"] += int(kept.sum())
-        kept_origins = origins[kept]
-        fronts = np.full((len(kept_origins), 1), front)
-        writer.append(raw_boxes[kept], label_boxes[kept], np.hstack([fronts, kept_origins]))
-        histogram += np.bincount(label_boxes[kept].ravel(), minlength=256)
-    return counts, histogram
+        fronts = np.full((*origins.shape[:2], 1), front)
+        yield Grid(front, raw_boxes, label_boxes, origins, np.concatenate([fronts, origins], -1))
+
+
+def nothing_skipped(label_boxes):
+    return np.zeros(label_boxes.shape[:2], dtype=bool)
 
 
 def build_cubes(volume_path, split_csv, depth, side, seed, out_h5, out_csv):
     """Write the 3-D patch file and its counts table for one patch shape; returns the table."""
-    split_frame = pd.read_csv(split_csv)
-    info = read_volume_info(volume_path)
-    settings = {"depth": depth, "side": side, "seed": seed}
-    started = time.perf_counter()
-    rows = {}
-    with h5py.File(volume_path, "r") as volume, atomic_output(out_h5) as tmp:
-        raw_volume, label_volume = volume["raw"], volume["labels"]
-        _check_inputs(volume_path, raw_volume.shape, split_csv, split_frame, side)
-        n_classes = len(info.class_names)
-        seen = set()
-        with h5py.File(tmp, "w") as out:
-            for number, split in enumerate(SELECTION_ORDER):
-                slices = slices_of(split_frame, split)
-                block = contiguous_block(slices, split, split_csv)
-                group = out.create_group(split)
-                writer = PatchWriter(group, (depth, side, side))
-                counts, histogram = dict.fromkeys(COUNT_NAMES, 0), np.zeros(256, dtype=np.int64)
-                if block is not None:
-                    counts, histogram = select_block(
-                        raw_volume,
-                        label_volume,
-                        block,
-                        depth,
-                        side,
-                        np.random.default_rng([seed, number]),
-                        seen,
-                        writer,
-                    )
-                fractions, ignored = class_fractions(histogram, n_classes)
-                group.attrs.update(
-                    {
-                        **counts,
-                        "slices": len(slices),
-                        "block_depth": min(depth, len(slices)),
-                        "class_fractions": fractions,
-                        "ignored_fraction": ignored,
-                    }
-                )
-                fraction_columns = {f"fraction_class{i}": f for i, f in enumerate(fractions)}
-                rows[split] = {
-                    "size": f"{depth}x{side}x{side}",
-                    "split": split,
-                    **counts,
-                    **fraction_columns,
-                }
-                log.info(
-                    "%dx%dx%d px %s: %d slices, %s", depth, side, side, split, len(slices), counts
-                )
-                if len(slices) < depth:
-                    log.info(
-                        "%s block of %d slices is shorter than the patch depth %d: its patches "
-                        "are mirrored to depth (mirrored voxels ignored)",
-                        split,
-                        len(slices),
-                        depth,
-                    )
-            out.attrs["settings"] = json.dumps(settings)
-            out.attrs["volume_config_hash"] = info.config_hash
-            out.attrs["config_hash"] = config_hash(
-                {
-                    "settings": settings,
-                    "volume": info.config_hash,
-                    "split": split_frame["split"].tolist(),
-                }
-            )
-    log.info("%dx%dx%d px patches in %.1f s", depth, side, side, time.perf_counter() - started)
-    table = pd.DataFrame([rows[split] for split in SPLITS])
-    with atomic_output(out_csv) as tmp_csv:
-        table.to_csv(tmp_csv, index=False)
-    return table
-
-
-def _check_inputs(volume_path, shape, split_csv, split_frame, side):
-    n_slices, height, width = shape
-    if sorted(split_frame["slice"]) != list(range(n_slices)):
-        raise ValueError(
-            f"{split_csv}: slice indices do not match the {n_slices} slices of {volume_path}"
-        )
-    unknown = set(split_frame["split"]) - {*SPLITS, GUARD}
-    if unknown:
-        raise ValueError(f"{split_csv}: unknown split name(s) {sorted(unknown)}")
-    if side > min(height, width):
-        raise ValueError(
-            f"patch size {side} (models.*.patch_size) is larger than the {height}x{width} slices "
-            f"of {volume_path}"
-        )
+    kind = PatchKind(
+        name=f"{depth}x{side}x{side}px",
+        patch_shape=(depth, side, side),
+        settings={"depth": depth, "side": side, "seed": seed},
+        split_slices=slices_of,
+        cut=partial(cut_layers, depth=depth, side=side),
+        skipped=nothing_skipped,
+        table_columns=lambda split, slices: {"size": f"{depth}x{side}x{side}", "split": split},
+        split_attrs=lambda slices: {"block_depth": min(depth, len(slices))},
+        # As before the shared skeleton: the 3-D file's config_hash holds no labelled flags, so
+        # its stored value stays what it was.
+        hash_labelled=False,
+    )
+    return build_patch_file(volume_path, split_csv, kind, out_h5, out_csv)

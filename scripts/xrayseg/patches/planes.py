@@ -4,7 +4,7 @@ Every voxel of a labelled block has a label, so for isotropic data the planes ac
 are training images as good as the slices, and a network trained on them has seen what
 multi-axis prediction (evaluate.axes) asks it to predict. A split's block is read whole, turned
 into its planes of one axis (xrayseg.data.planes: rows are the block's slices) and tiled and
-deduplicated exactly as slices are (xrayseg.patches.build.select_split): grid offsets cycle
+deduplicated exactly as slices are (xrayseg.patches.build.cut_planes): grid offsets cycle
 along the planes, near-duplicates are judged against the last planes of the same block.
 
 A patch never crosses a block boundary: its rows are the block's own slices. A block thinner than
@@ -19,7 +19,7 @@ slices and its planes), 10 bytes per voxel: 800 MB for 319 slices of 501 x 501.
 
 import numpy as np
 
-from xrayseg.data.planes import check_contiguous, padded_rows, plane_stack, volume_position
+from xrayseg.data.planes import check_contiguous, padded_rows, plane_stack
 from xrayseg.io.volume import IGNORE_INDEX
 
 
@@ -31,16 +31,3 @@ def block_planes(raw_volume, label_volume, block, axis, size):
     raw = plane_stack(np.asarray(raw_volume[rows], dtype=np.float32), axis)
     labels = plane_stack(np.asarray(label_volume[rows], dtype=np.uint8), axis)
     return padded_rows(raw, size), padded_rows(labels, size, fill=IGNORE_INDEX)
-
-
-class VolumeOrigins:
-    """A patch writer's front: takes origins as (plane, row, col) of a block's planes of `axis`
-    and appends them as (z, y, x) of the volume."""
-
-    def __init__(self, writer, axis, first_slice):
-        self.writer, self.axis, self.first_slice = writer, axis, int(first_slice)
-
-    def append(self, raw, labels, origins):
-        origins = np.asarray(origins, dtype=np.int64).reshape(-1, 3)
-        z, y, x = volume_position(self.axis, self.first_slice, *origins.T)
-        self.writer.append(raw, labels, np.stack([z, y, x], axis=1))

@@ -1,5 +1,7 @@
-"""The whole comparison report from the pipeline's files: results/report.html plus its figures as
-PNG files and the comparison table as CSV (those also go into `snakemake --report`)."""
+"""The whole comparison report from the pipeline's files: results/report.html.
+
+Its figures are written as PNG files too, and the comparison table as CSV (those also go into
+`snakemake --report`)."""
 
 import logging
 

@@ -1,7 +1,8 @@
-"""The report's "Uncertainty and calibration" section: per model, a reliability diagram of the test
-pixels before and after temperature scaling, the expected calibration error (ECE) of each, and
-how well the uncertainty finds the errors (AUROC), from evaluate's calibration.csv and the
-`calibration` entry of its summary.json."""
+"""The report's "Uncertainty and calibration" section, per model.
+
+A reliability diagram of the test pixels before and after temperature scaling, the expected
+calibration error (ECE) of each, and how well the uncertainty finds the errors (AUROC), from
+evaluate's calibration.csv and the `calibration` entry of its summary.json."""
 
 import math
 

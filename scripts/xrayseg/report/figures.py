@@ -1,5 +1,7 @@
-"""Seaborn figures that compare the models: scores with intervals, per-class IoU, training curves,
-confusion matrices, phase fractions, accuracy along the stack and microstructure errors."""
+"""Seaborn figures that compare the models.
+
+Scores with intervals, per-class IoU, training curves, confusion matrices, phase fractions,
+accuracy along the stack and microstructure errors."""
 
 import math
 

@@ -1,7 +1,8 @@
-"""The report's sections on uncertainty and labelling: "Uncertainty and calibration" (every
-model), "Which slice to label next" (the suggest job's ranking) and "Would more labels help?"
-(the learning curve, when configured). Each is drawn here from its own files and handed to the
-page as (anchor, title, parts)."""
+"""The report's sections on uncertainty and labelling, each drawn from its own files.
+
+"Uncertainty and calibration" (every model), "Which slice to label next" (the suggest job's
+ranking) and "Would more labels help?" (the learning curve, when configured). Each is handed to
+the page as (anchor, title, parts)."""
 
 from xrayseg.report.calibrationparts import calibration_parts, has_calibration, reliability_figure
 from xrayseg.report.learningcurve import (

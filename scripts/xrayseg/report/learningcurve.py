@@ -1,6 +1,7 @@
-"""The report's "Would more labels help?" section: the learning curve's points (one model trained
-on nested subsets of the labelled train slices, results/learning_curve/{model}/{n}/), their test
-scores with intervals, and where the curve flattens.
+"""The report's "Would more labels help?" section: the learning curve and where it flattens.
+
+The curve's points (one model trained on nested subsets of the labelled train slices,
+results/learning_curve/{model}/{n}/), their test scores with intervals, and where it flattens.
 
 Each point's lead over the others is bootstrapped *paired* over the test slices (every point is
 scored on the same slices, so slice difficulty cancels; xrayseg.report.scores.paired_differences).

@@ -1,5 +1,6 @@
-"""Ranking models on the microstructure of their predicted test block, and the TPB density along
-the block that shows where their errors come from.
+"""Ranking models on their predicted test block's microstructure, and TPB density along it.
+
+The TPB density along the block shows where their errors come from.
 
 Pixel scores hide what scientists measure from a segmentation: a model at 99 % pixel accuracy can
 still be 20 % off in triple-phase boundary (TPB) density, since every edge that flickers from

@@ -1,5 +1,6 @@
-"""Shared look of the report's figures: colours per model and class; PNG rendering (the split
-shading, shared with ingest's figure, is xrayseg.data.splitshading)."""
+"""Shared look of the report's figures: colours per model and class, PNG rendering.
+
+The split shading, shared with ingest's figure, is xrayseg.data.splitshading."""
 
 import io
 

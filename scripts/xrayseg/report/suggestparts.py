@@ -1,6 +1,8 @@
-"""The report's "Which slice to label next" section, from the suggest job's stack.csv, summary.json
-and panel (results/suggest/{model}/). The prediction sets' slices join the ranking in
-next_slices.csv, which the report leaves out so that editing the sets does not rerun it."""
+"""The report's "Which slice to label next" section, from the suggest job's files.
+
+Its stack.csv, summary.json and panel (results/suggest/{model}/). The prediction sets' slices
+join the ranking in next_slices.csv, which the report leaves out so that editing the sets does
+not rerun it."""
 
 from pathlib import Path
 

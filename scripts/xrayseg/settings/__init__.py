@@ -6,11 +6,5 @@ jsonschema and yaml only (checks.stack_geometry opens the first raw slice with i
 `data.source: files` only).
 
 Entry: config.checked_config (the whole config checked once and completed in place; problems as
-`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs)
-Modules: config, checks (schema and cross-key checks), specs (data specs: folder, glob, stack,
-HDF5), roles (microstructure roles), models (one model's merged settings, patch architectures),
-inference (InferenceSettings, shared by evaluation and prediction), predict (prediction sets),
-report (the config the report shows), canonical (sorted keys, so reordered settings compare
-equal), codedeps (the package files a script runs), split_blocks (the split arithmetic),
-confighash (provenance hashes).
+`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs).
 """

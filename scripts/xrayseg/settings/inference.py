@@ -1,5 +1,6 @@
-"""How whole slices are predicted: the config's `evaluate` settings that evaluation and prediction
-share (standard library only, so that rules/common.smk can pass exactly these to prediction).
+"""How whole slices are predicted: the `evaluate` settings evaluation and prediction share.
+
+Standard library only, so that rules/common.smk can pass exactly these to prediction.
 
 The defaults equal config/schema.yaml's `evaluate` defaults (tests/unit/settings/test_inference.py
 compares them), so code that builds InferenceSettings() predicts as a default run does.

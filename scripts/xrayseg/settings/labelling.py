@@ -1,5 +1,6 @@
-"""The config's `suggest` and `learning_curve` sections, checked before any job, and the targets
-they add (standard library only: rules/common.smk imports this at every start-up).
+"""The config's `suggest` and `learning_curve` sections, checked, and the targets they add.
+
+Checked before any job; standard library only: rules/common.smk imports this at every start-up.
 
 suggest: {model: best | a model, min_distance: slices}
 learning_curve: {model: null | a model, slices: [n, ...], seed: int}

@@ -1,5 +1,6 @@
-"""The config's microstructure roles: role name -> a class name from data.class_names (standard
-library only; the config check and the stages that measure microstructure both use it).
+"""The config's microstructure roles: role name -> a class name from data.class_names.
+
+Standard library only; the config check and the stages that measure microstructure both use it.
 """
 
 

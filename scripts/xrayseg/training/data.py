@@ -1,5 +1,6 @@
-"""Patch data for training, read from results/patches/{size}px.h5 (and, for 2.5-D models, the
-neighbouring slices from results/ingest/volume.h5).
+"""Patch data for training, read from results/patches/{size}px.h5.
+
+For 2.5-D models, the neighbouring slices come from results/ingest/volume.h5.
 
 A 2.5-D model with `context` k sees each patch as 2k+1 channels: the patch's own slice and k
 slices on each side, cut at the patch's origin. Neighbours come from xrayseg.data.context,

@@ -1,5 +1,6 @@
-"""Segmentation loss: cross-entropy, optionally plus soft Dice; pixels labelled IGNORE_INDEX
-(cut-out regions, unlabelled areas) count for nothing in either."""
+"""Segmentation loss: cross-entropy, optionally plus soft Dice.
+
+Pixels labelled IGNORE_INDEX (cut-out regions, unlabelled areas) count for nothing in either."""
 
 import torch
 import torch.nn.functional as F
