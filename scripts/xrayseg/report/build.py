@@ -231,5 +231,5 @@ def _bootstrap_settings(models, config):
         "n_resamples": int(summary.get("bootstrap_resamples", 2000)),
         "confidence": float(summary.get("confidence", 0.95)),
         "block": int(summary.get("bootstrap_block", 1)),
-        "seed": int(config.get("evaluate", {}).get("bootstrap_seed", 0)),
+        "seed": int(config["evaluate"]["bootstrap_seed"]),
     }

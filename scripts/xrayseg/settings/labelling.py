@@ -1,11 +1,29 @@
-"""The config's `suggest` and `learning_curve` sections, checked before any job, and the targets
-they add (standard library only: rules/common.smk imports this at every start-up).
+"""The config's `suggest` and `learning_curve` sections, checked before any job, the targets
+they add and the suggest stage's settings (standard library only: rules/common.smk imports this
+at every start-up).
 
 suggest: {model: best | a model, min_distance: slices}
 learning_curve: {model: null | a model, slices: [n, ...], seed: int}
 """
 
+from dataclasses import dataclass
+
+from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.predict import BEST
+from xrayseg.settings.stage import StageSettings
+
+
+@dataclass(frozen=True)
+class SuggestSettings(StageSettings):
+    """How suggest ranks the stack's slices: predicted with the `evaluate` inference settings,
+    spread at least suggest.min_distance slices apart."""
+
+    inference: InferenceSettings
+    min_distance: int
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(InferenceSettings.from_config(config), config["suggest"]["min_distance"])
 
 
 def labelling_problems(config):
