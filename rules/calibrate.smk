@@ -5,8 +5,8 @@
 rule calibrate:
     input:
         checkpoint=train_outputs(train_folder("{model}"))["checkpoint"],
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "calibrate.py"),
     output:
         **calibrate_outputs(calibrate_folder("{model}")),

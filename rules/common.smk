@@ -25,12 +25,15 @@ from xrayseg.settings.labelling import (
     learning_curve_points,
 )
 from xrayseg.settings.layout import (
+    INGEST,
     PATCHES,
+    SPLIT,
     calibrate_folder,
     calibrate_outputs,
     cube_outputs,
     evaluate_folder,
     evaluate_outputs,
+    ingest_outputs,
     learning_curve_folder,
     next_slices_file,
     patch_count_tables,
@@ -39,6 +42,8 @@ from xrayseg.settings.layout import (
     patch_outputs,
     predict_folder,
     predict_outputs,
+    split_outputs,
+    subset_split_outputs,
     suggest_folder,
     suggest_outputs,
     train_folder,
@@ -50,6 +55,9 @@ from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
+# The ingested volume and the split of its slices: inputs of most rules.
+VOLUME = ingest_outputs(INGEST)["volume"]
+SPLIT_TABLE = split_outputs(SPLIT)["split"]
 
 # Stop before any job, one line per problem naming the config key and what it expects. From here
 # on the config has the schema's defaults and its keys in sorted order, so every param taken from
@@ -127,7 +135,7 @@ def ingest_inputs(wildcards):
 
 
 def train_inputs(wildcards):
-    inputs = {"volume": "results/ingest/volume.h5", "split": "results/split/split.csv"}
+    inputs = {"volume": VOLUME, "split": SPLIT_TABLE}
     files = patch_files(config, wildcards.model)
     if files:
         # One file per orientation the model trains on (training.orientations).
@@ -202,8 +210,8 @@ def model_inputs(model):
         "calibrations": [
             calibrate_outputs(calibrate_folder(name))["calibration"] for name in models
         ],
-        "volume": "results/ingest/volume.h5",
-        "split": "results/split/split.csv",
+        "volume": VOLUME,
+        "split": SPLIT_TABLE,
     }
     if best:
         inputs["summaries"] = [
@@ -291,7 +299,7 @@ def learning_curve_report_inputs():
     """Each point's subset split and test evaluation, for the report (empty lists when off)."""
     folders = learning_curve_folders()
     return {
-        "curve_splits": [f"{folder}/subset_split.csv" for folder in folders],
+        "curve_splits": [subset_split_outputs(folder)["split"] for folder in folders],
         "curve_summaries": [learning_curve_evaluation(f)["summary"] for f in folders],
         "curve_metrics": [learning_curve_evaluation(f)["metrics"] for f in folders],
     }
@@ -325,12 +333,12 @@ def learning_curve_train_inputs(wildcards):
     subset's train slices (subset_split.csv)."""
     folder = learning_curve_folder(wildcards.model, wildcards.n)
     settings = model_settings(config, wildcards.model)
-    inputs = {"volume": "results/ingest/volume.h5"}
+    inputs = {"volume": VOLUME}
     if settings["arch"] in PATCH_ARCHS:
-        inputs["split"] = "results/split/split.csv"
+        inputs["split"] = SPLIT_TABLE
         inputs["patches"] = patch_file(folder, settings["patch_size"])
     else:
-        inputs["split"] = f"{folder}/subset_split.csv"
+        inputs["split"] = subset_split_outputs(folder)["split"]
     return inputs
 
 

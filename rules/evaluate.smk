@@ -7,8 +7,8 @@ EVALUATE = evaluate_outputs(
 rule evaluate:
     input:
         checkpoint=train_outputs(train_folder("{model}"))["checkpoint"],
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         calibration=calibrate_outputs(calibrate_folder("{model}"))["calibration"],
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:

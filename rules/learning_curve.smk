@@ -7,10 +7,10 @@
 
 rule learning_curve_split:
     input:
-        split="results/split/split.csv",
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "learning_curve_split.py"),
     output:
-        split="results/learning_curve/{model}/{n}/subset_split.csv",
+        **subset_split_outputs(learning_curve_folder("{model}", "{n}")),
     log:
         "results/logs/learning_curve/{model}/{n}/split.log",
     benchmark:
@@ -31,8 +31,8 @@ rule learning_curve_split:
 
 use rule patches as learning_curve_patches with:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/learning_curve/{model}/{n}/subset_split.csv",
+        **subset_split_outputs(learning_curve_folder("{model}", "{n}")),
+        volume=VOLUME,
         code=package_modules(SCRIPTS / "patches.py"),
     output:
         **patch_outputs(learning_curve_folder("{model}", "{n}"), "{size}"),
@@ -61,8 +61,8 @@ use rule train as learning_curve_train with:
 use rule evaluate as learning_curve_evaluate with:
     input:
         checkpoint=train_outputs(learning_curve_folder("{model}", "{n}"))["checkpoint"],
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
         **learning_curve_evaluation(learning_curve_folder("{model}", "{n}")),

@@ -6,8 +6,8 @@ CUBE_OUTPUTS = cube_outputs(PATCHES, "{cube_depth}", "{cube_side}")
 
 rule patches:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "patches.py"),
     output:
         **flagged(
@@ -58,8 +58,8 @@ use rule patches as patches_across with:
 
 rule cubes:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "cubes.py"),
     output:
         **flagged(

@@ -6,11 +6,16 @@ jsonschema and yaml only (checks.stack_geometry opens the first raw slice with i
 `data.source: files` only).
 
 Entry: config.checked_config (the whole config checked once and completed in place; problems as
-`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs)
-Modules: config, checks (schema and cross-key checks), specs (data specs: folder, glob, stack,
-HDF5), roles (microstructure roles), models (one model's merged settings, patch architectures),
-inference (InferenceSettings, shared by evaluation and prediction), predict (prediction sets),
-report (the config the report shows), canonical (sorted keys, so reordered settings compare
-equal), codedeps (the package files a script runs), split_blocks (the split arithmetic),
-confighash (provenance hashes).
+`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs),
+each stage's settings (`from_config` -> `to_params()` as the rule's param -> `from_params` in the
+stage's shim), layout (every stage's output paths)
+Modules: config, schema (the schema's defaults), checks (schema and cross-key checks), specs (data
+specs: folder, glob, stack, HDF5), roles (microstructure roles, MicrostructureSettings), models
+(one model's merged settings, patch architectures), stage (StageSettings: to_params,
+from_params), inference (InferenceSettings, shared by every stage that predicts), evaluate
+(EvaluateSettings, CalibrateSettings), predict (prediction sets, PredictSettings), labelling
+(suggest and learning curve, SuggestSettings), layout (output paths), report (the config the
+report shows), canonical (sorted keys, so reordered settings compare equal), codedeps (the
+package files a script runs), split_blocks (the split arithmetic), confighash (provenance
+hashes).
 """

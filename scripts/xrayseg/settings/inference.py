@@ -1,5 +1,5 @@
 """How whole slices are predicted: the config's `evaluate` settings that calibration, evaluation,
-prediction and the suggestions share (standard library and yaml only).
+prediction and the suggestions share (standard library, jsonschema and yaml only).
 
 Each of those stages' settings holds one InferenceSettings, so only these settings rerun a
 prediction when changed. The field defaults are config/schema.yaml's, read once, so that code

@@ -17,6 +17,8 @@ from xrayseg.settings.models import (
 )
 
 RESULTS = "results"
+INGEST = f"{RESULTS}/ingest"
+SPLIT = f"{RESULTS}/split"
 PATCHES = f"{RESULTS}/patches"
 
 
@@ -43,6 +45,27 @@ def suggest_folder(model):
 def learning_curve_folder(model, n):
     """One point of the learning curve: its split, patches, model and (under eval/) evaluation."""
     return f"{RESULTS}/learning_curve/{model}/{n}"
+
+
+def ingest_outputs(folder):
+    """ingest_volume's outputs: the volume (raw, labels, their provenance) and what the report
+    shows of the data."""
+    return {
+        "volume": f"{folder}/volume.h5",
+        "summary": f"{folder}/summary.csv",
+        "histograms": f"{folder}/histograms.csv",
+        "figure": f"{folder}/classes.png",
+    }
+
+
+def split_outputs(folder):
+    """The split of every slice."""
+    return {"split": f"{folder}/split.csv"}
+
+
+def subset_split_outputs(folder):
+    """A learning-curve point's split: the train slices outside its subset set aside."""
+    return {"split": f"{folder}/subset_split.csv"}
 
 
 def patch_file(folder, size, orientation="z", ending="h5"):
