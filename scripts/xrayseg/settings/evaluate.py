@@ -1,5 +1,5 @@
-"""The settings of the calibrate and evaluate stages, built from the checked config (standard
-library only: rules/common.smk builds them at start-up, the stages read them back)."""
+"""The settings of the calibrate and evaluate stages, built from the checked config (no numpy
+or torch: rules/common.smk builds them at start-up, the stages read them back)."""
 
 from dataclasses import dataclass, replace
 

@@ -1,6 +1,6 @@
 """The config's `suggest` and `learning_curve` sections, checked before any job, the targets
-they add and the suggest stage's settings (standard library only: rules/common.smk imports this
-at every start-up).
+they add and the suggest stage's settings (no numpy or torch: rules/common.smk imports this at
+every start-up).
 
 suggest: {model: best | a model, min_distance: slices}
 learning_curve: {model: null | a model, slices: [n, ...], seed: int}

@@ -1,5 +1,4 @@
-"""The config's `predict` section, checked before any job, and a prediction job's settings
-(stdlib only).
+"""The config's `predict` section, checked before any job, and a prediction job's settings.
 
 rules/common.smk imports this module at every start-up, so it must stay free of numpy and torch.
 
