@@ -32,4 +32,4 @@ rule all:
         "results/report.html",
         learning_curve_figure(),
         predict_targets(),
-        f"results/suggest/{suggest_model()}/next_slices.csv",
+        next_slices_file(suggest_folder(suggest_model())),

@@ -45,6 +45,8 @@ from pipeline import snakemake_command, timed
 
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.settings.config import checked_config, problem_lines
+from xrayseg.settings.evaluate import EvaluateSettings
+from xrayseg.settings.layout import evaluate_outputs, train_folder, train_outputs
 from xrayseg.settings.models import PATCH_ARCHS
 
 OPTIONS = {
@@ -67,16 +69,6 @@ QUICK_CONFIG = {
         "unet": {"arch": "unet", "patch_size": 16, "width": 2, "depth": 2},
     },
     "evaluate": {"bootstrap_resamples": 50},
-}
-OUTPUT_FILES = {
-    "metrics": "metrics.csv",
-    "summary": "summary.json",
-    "confusion": "confusion.csv",
-    "predictions": "test_predictions.tif",
-    "microstructure": "microstructure.csv",
-    "panel": "panel.png",
-    "panel_worst": "panel_worst.png",
-    "panel_best": "panel_best.png",
 }
 
 
@@ -134,7 +126,7 @@ def completed(config):
 
 def train_models(workdir, models, cores, keep_models):
     """Snakemake trains every model without an up-to-date checkpoint; returns its wall seconds."""
-    targets = [f"results/models/{model}/model.pt" for model in models]
+    targets = [checkpoint_of(model) for model in models]
     # Targets first: --rerun-triggers takes every value after it.
     command = [*snakemake_command(), *targets, "--snakefile", str(REPO / "Snakefile")]
     command += ["--cores", str(cores)]
@@ -154,6 +146,11 @@ def train_figures(workdir, model):
     return float(values["s"]), float(values.get("cpu_time") or "nan")
 
 
+def checkpoint_of(model):
+    """The model's checkpoint, relative to the work folder."""
+    return train_outputs(train_folder(model))["checkpoint"]
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -163,18 +160,17 @@ def evaluate_option(workdir, config, model, option, fresh):
     """summary.json of one (model, option) evaluation on the test block, with its wall and CPU
     seconds and load average; reused when made before with the same settings."""
     folder = Path(workdir) / "bench" / option / model
-    settings = {**config["evaluate"], **OPTIONS[option], "splits": ["test"]}
+    options = {**config, "evaluate": {**config["evaluate"], **OPTIONS[option]}}
+    settings = EvaluateSettings.from_config(options).test_only()
     record = folder / "bench.json"
+    checkpoint = Path(workdir) / checkpoint_of(model)
     if not fresh and record.exists():
         saved = json.loads(record.read_text())
-        checkpoint = Path(workdir) / "results" / "models" / model / "model.pt"
-        if saved["settings"] == settings and saved["checkpoint_mtime"] == os.path.getmtime(
-            checkpoint
-        ):
+        unchanged = saved["settings"] == settings.to_params()
+        if unchanged and saved["checkpoint_mtime"] == os.path.getmtime(checkpoint):
             return saved
     folder.mkdir(parents=True, exist_ok=True)
-    outputs = {key: folder / name for key, name in OUTPUT_FILES.items()}
-    checkpoint = Path(workdir) / "results" / "models" / model / "model.pt"
+    outputs = evaluate_outputs(folder, uncertainty=False)
     load_before = load_average()[0]
     started, cpu_started = time.perf_counter(), cpu_seconds()
     evaluate_model(
@@ -185,16 +181,15 @@ def evaluate_option(workdir, config, model, option, fresh):
         outputs,
         threads=config["threads"]["evaluate"],
         device=config["device"],
-        microstructure=config["microstructure"],
     )
     figures = {
-        "settings": settings,
+        "settings": settings.to_params(),
         "checkpoint_mtime": os.path.getmtime(checkpoint),
         "evaluate_s": time.perf_counter() - started,
         "evaluate_cpu_s": cpu_seconds() - cpu_started,
         "load_before": load_before,
         "load_after": load_average()[0],
-        "summary": json.loads(outputs["summary"].read_text()),
+        "summary": json.loads(Path(outputs["summary"]).read_text()),
     }
     record.write_text(json.dumps(figures, indent=1))
     return figures

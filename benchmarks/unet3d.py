@@ -176,7 +176,7 @@ def run_scores(run, models):
         if checkpoint.get("kind") == "torch" and (models is None or name in models):
             torch.set_num_threads(2)
             predictor = Predictor(
-                checkpoint, "cpu", InferenceSettings.from_config(summary["inference"])
+                checkpoint, "cpu", InferenceSettings.from_section(summary["inference"])
             )
             with h5py.File(run / "results/ingest/volume.h5", "r") as volume:
                 raw = volume["raw"]

@@ -4,12 +4,12 @@
 
 rule calibrate:
     input:
-        checkpoint="results/models/{model}/model.pt",
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        checkpoint=train_outputs(train_folder("{model}"))["checkpoint"],
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "calibrate.py"),
     output:
-        calibration="results/calibration/{model}/calibration.json",
+        **calibrate_outputs(calibrate_folder("{model}")),
     log:
         "results/logs/calibrate/{model}.log",
     benchmark:
@@ -21,9 +21,7 @@ rule calibrate:
         mem_mb=8000,
         runtime=60,
     params:
-        inference=predict_inference_settings(),
-        settings=config["calibration"],
-        seed=config["seed"],
+        settings=calibrate_settings(),
         device=config["device"],
     script:
         "../scripts/calibrate.py"

@@ -1,5 +1,6 @@
 # Snakemake's part of the settings: the config checked once (by xrayseg.settings), wildcard
-# constraints, input and param functions, and the command environment of the report.
+# constraints, input, output and param functions (the stages' settings and output layouts come
+# from xrayseg.settings), and the command environment of the report.
 
 import os
 import shlex
@@ -17,14 +18,46 @@ from xrayseg.settings import codedeps
 from xrayseg.settings import models as model_config
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.config import checked_config, problem_lines
-from xrayseg.settings.inference import inference_settings
-from xrayseg.settings.labelling import learning_curve_model, learning_curve_points
+from xrayseg.settings.evaluate import CalibrateSettings, EvaluateSettings
+from xrayseg.settings.labelling import (
+    SuggestSettings,
+    learning_curve_model,
+    learning_curve_points,
+)
+from xrayseg.settings.layout import (
+    INGEST,
+    PATCHES,
+    SPLIT,
+    calibrate_folder,
+    calibrate_outputs,
+    cube_outputs,
+    evaluate_folder,
+    evaluate_outputs,
+    ingest_outputs,
+    learning_curve_folder,
+    next_slices_file,
+    patch_count_tables,
+    patch_file,
+    patch_files,
+    patch_outputs,
+    predict_folder,
+    predict_outputs,
+    split_outputs,
+    subset_split_outputs,
+    suggest_folder,
+    suggest_outputs,
+    train_folder,
+    train_outputs,
+)
 from xrayseg.settings.models import PATCH_ARCHS, model_settings
-from xrayseg.settings.predict import BEST, segmentation_settings, set_model
+from xrayseg.settings.predict import BEST, PredictSettings, set_model
 from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
 
 SYNTHETIC_DIR = "resources/synthetic"
+# The ingested volume and the split of its slices: inputs of most rules.
+VOLUME = ingest_outputs(INGEST)["volume"]
+SPLIT_TABLE = split_outputs(SPLIT)["split"]
 
 # Stop before any job, one line per problem naming the config key and what it expects. From here
 # on the config has the schema's defaults and its keys in sorted order, so every param taken from
@@ -40,9 +73,9 @@ def patch_sizes():
     return model_config.patch_sizes(config)
 
 
-def patch_count_tables():
+def model_patch_count_tables():
     """The counts table of every patch file a configured model trains on."""
-    return model_config.patch_count_tables(config)
+    return patch_count_tables(config)
 
 
 def cube_shapes():
@@ -102,8 +135,8 @@ def ingest_inputs(wildcards):
 
 
 def train_inputs(wildcards):
-    inputs = {"volume": "results/ingest/volume.h5", "split": "results/split/split.csv"}
-    files = model_config.patch_files(config, wildcards.model)
+    inputs = {"volume": VOLUME, "split": SPLIT_TABLE}
+    files = patch_files(config, wildcards.model)
     if files:
         # One file per orientation the model trains on (training.orientations).
         inputs["patches"] = files[0] if len(files) == 1 else files
@@ -120,11 +153,23 @@ def package_modules(script):
     return codedeps.package_modules(script, SCRIPTS)
 
 
-def evaluate_optional_outputs():
-    """Outputs of evaluate that the config switches on: the test class probabilities."""
-    if config["evaluate"]["save_probabilities"]:
-        return {"probabilities": "results/eval/{model}/test_probabilities.h5"}
-    return {}
+def flagged(outputs, **wrapped):
+    """A layout's plain `outputs` (xrayseg.settings.layout) with some of them replaced by their
+    flagged form (report(), directory()); every output of the layout stays declared."""
+    unknown = sorted(set(wrapped) - set(outputs))
+    if unknown:
+        raise ValueError(f"not outputs of this layout: {unknown}")
+    return {**outputs, **wrapped}
+
+
+def calibrate_settings():
+    """xrayseg.settings.evaluate.CalibrateSettings as a param."""
+    return CalibrateSettings.from_config(config).to_params()
+
+
+def evaluate_settings():
+    """xrayseg.settings.evaluate.EvaluateSettings as a param."""
+    return EvaluateSettings.from_config(config).to_params()
 
 
 # A wildcard pattern that matches no name (constrains a rule that no configured set uses).
@@ -136,7 +181,7 @@ def predict_sets(probabilities):
     return [
         name
         for name, settings in config["predict"].items()
-        if bool(settings.get("save_probabilities", False)) == probabilities
+        if settings["save_probabilities"] == probabilities
     ]
 
 
@@ -148,21 +193,11 @@ def predict_model_pattern():
     return "|".join([BEST, *config["models"]])
 
 
-def predict_outputs(probabilities):
-    """Outputs of one prediction job; probabilities.h5 only for the sets that ask for it."""
-    folder = "results/predict/{model}/{set}"
-    outputs = {
-        "slices": directory(f"{folder}/slices"),
-        "stack": f"{folder}/segmentation.tif",
-        "fractions": f"{folder}/fractions.csv",
-        "volume": f"{folder}/volume.csv",
-        "shift": f"{folder}/shift.csv",
-        "summary": f"{folder}/summary.json",
-        "uncertainty": f"{folder}/uncertainty.h5",
-    }
-    if probabilities:
-        outputs["probabilities"] = f"{folder}/probabilities.h5"
-    return outputs
+def predict_job_outputs(probabilities):
+    """Outputs of one prediction job (its slices/ a folder); probabilities.h5 only for the sets
+    that ask for it."""
+    outputs = predict_outputs(predict_folder("{model}", "{set}"), probabilities)
+    return flagged(outputs, slices=directory(outputs["slices"]))
 
 
 def model_inputs(model):
@@ -171,13 +206,17 @@ def model_inputs(model):
     best = model == BEST
     models = list(config["models"]) if best else [model]
     inputs = {
-        "checkpoints": [f"results/models/{name}/model.pt" for name in models],
-        "calibrations": [f"results/calibration/{name}/calibration.json" for name in models],
-        "volume": "results/ingest/volume.h5",
-        "split": "results/split/split.csv",
+        "checkpoints": [train_outputs(train_folder(name))["checkpoint"] for name in models],
+        "calibrations": [
+            calibrate_outputs(calibrate_folder(name))["calibration"] for name in models
+        ],
+        "volume": VOLUME,
+        "split": SPLIT_TABLE,
     }
     if best:
-        inputs["summaries"] = [f"results/eval/{name}/summary.json" for name in models]
+        inputs["summaries"] = [
+            evaluate_outputs(evaluate_folder(name))["summary"] for name in models
+        ]
     return inputs
 
 
@@ -188,21 +227,16 @@ def predict_inputs(wildcards):
     return {**model_inputs(wildcards.model), "raw": raw}
 
 
-def predict_set_settings(wildcards):
-    """The set's settings that change its segmentation (not its default model or outputs)."""
-    return segmentation_settings(config["predict"][wildcards.set])
-
-
-def predict_inference_settings():
-    """The `evaluate` settings that decide how slices are predicted
-    (xrayseg.settings.inference.InferenceSettings): only these rerun a prediction when changed."""
-    return inference_settings(config["evaluate"])
+def predict_settings(wildcards):
+    """xrayseg.settings.predict.PredictSettings of the set as a param: only the set's settings
+    that change its segmentation and the inference settings rerun it when changed."""
+    return PredictSettings.from_config(config, wildcards.set).to_params()
 
 
 def predict_targets():
     """Targets of `all`, one per configured set, segmented by its `model` (default best)."""
     return [
-        f"results/predict/{set_model(settings)}/{name}/volume.csv"
+        predict_outputs(predict_folder(set_model(settings), name))["volume"]
         for name, settings in config["predict"].items()
     ]
 
@@ -216,24 +250,36 @@ def suggest_inputs(wildcards):
     return model_inputs(wildcards.model)
 
 
+def suggest_settings():
+    """xrayseg.settings.labelling.SuggestSettings as a param."""
+    return SuggestSettings.from_config(config).to_params()
+
+
 def next_slices_inputs(wildcards):
     """The stack's ranking and every prediction set's uncertainty maps by the same model."""
     sets = {
-        f"set_{name}": f"results/predict/{wildcards.model}/{name}/uncertainty.h5"
+        f"set_{name}": predict_outputs(predict_folder(wildcards.model, name))["uncertainty"]
         for name in config["predict"]
     }
-    return {"stack": f"results/suggest/{wildcards.model}/stack.csv", **sets}
+    return {"stack": suggest_outputs(suggest_folder(wildcards.model))["ranking"], **sets}
 
 
 def suggest_report_inputs():
     """What the report shows of the suggestions: the stack's ranking (not the prediction sets',
     so that editing them does not rerun the report), its summary and panel."""
-    folder = f"results/suggest/{suggest_model()}"
-    return {
-        "suggest_ranking": f"{folder}/stack.csv",
-        "suggest_summary": f"{folder}/summary.json",
-        "suggest_panel": f"{folder}/next_slices.png",
-    }
+    outputs = suggest_outputs(suggest_folder(suggest_model()))
+    return {f"suggest_{key}": outputs[key] for key in ("ranking", "summary", "panel")}
+
+
+def evaluations(key):
+    """Evaluate's output `key` (xrayseg.settings.layout) of every configured model, in config
+    order."""
+    return [evaluate_outputs(evaluate_folder(model))[key] for model in config["models"]]
+
+
+def training_histories():
+    """The training history of every configured model, in config order."""
+    return [train_outputs(train_folder(model))["history"] for model in config["models"]]
 
 
 def learning_curve_folders():
@@ -241,16 +287,21 @@ def learning_curve_folders():
     model = learning_curve_model(config)
     if model is None:
         return []
-    return [f"results/learning_curve/{model}/{n}" for n in learning_curve_points(config)]
+    return [learning_curve_folder(model, n) for n in learning_curve_points(config)]
+
+
+def learning_curve_evaluation(folder):
+    """The evaluate outputs of a learning-curve point (test block only, uncalibrated)."""
+    return evaluate_outputs(f"{folder}/eval", uncertainty=False)
 
 
 def learning_curve_report_inputs():
     """Each point's subset split and test evaluation, for the report (empty lists when off)."""
     folders = learning_curve_folders()
     return {
-        "curve_splits": [f"{folder}/subset_split.csv" for folder in folders],
-        "curve_summaries": [f"{folder}/eval/summary.json" for folder in folders],
-        "curve_metrics": [f"{folder}/eval/metrics.csv" for folder in folders],
+        "curve_splits": [subset_split_outputs(folder)["split"] for folder in folders],
+        "curve_summaries": [learning_curve_evaluation(f)["summary"] for f in folders],
+        "curve_metrics": [learning_curve_evaluation(f)["metrics"] for f in folders],
     }
 
 
@@ -280,20 +331,20 @@ def learning_curve_train_inputs(wildcards):
     """A point's training inputs: a network trains on the patches of its subset and takes a
     2.5-D model's neighbours from the true blocks (split.csv); a pixel model fits on the
     subset's train slices (subset_split.csv)."""
-    folder = f"results/learning_curve/{wildcards.model}/{wildcards.n}"
+    folder = learning_curve_folder(wildcards.model, wildcards.n)
     settings = model_settings(config, wildcards.model)
-    inputs = {"volume": "results/ingest/volume.h5"}
+    inputs = {"volume": VOLUME}
     if settings["arch"] in PATCH_ARCHS:
-        inputs["split"] = "results/split/split.csv"
-        inputs["patches"] = f"{folder}/{settings['patch_size']}px.h5"
+        inputs["split"] = SPLIT_TABLE
+        inputs["patches"] = patch_file(folder, settings["patch_size"])
     else:
-        inputs["split"] = f"{folder}/subset_split.csv"
+        inputs["split"] = subset_split_outputs(folder)["split"]
     return inputs
 
 
 def learning_curve_evaluate_settings():
-    """The evaluate settings of a learning-curve point: the test block only."""
-    return canonical({**config["evaluate"], "splits": ["test"]})
+    """The evaluate settings of a learning-curve point as a param: the test block only."""
+    return EvaluateSettings.from_config(config).test_only().to_params()
 
 
 # The report shows the command that ran the pipeline. Only this main Snakemake process sees it

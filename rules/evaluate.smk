@@ -1,63 +1,68 @@
+# The outputs (xrayseg.settings.layout); the rule wraps the ones the report shows.
+EVALUATE = evaluate_outputs(
+    evaluate_folder("{model}"), probabilities=config["evaluate"]["save_probabilities"]
+)
+
+
 rule evaluate:
     input:
-        checkpoint="results/models/{model}/model.pt",
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
-        calibration="results/calibration/{model}/calibration.json",
+        checkpoint=train_outputs(train_folder("{model}"))["checkpoint"],
+        volume=VOLUME,
+        split=SPLIT_TABLE,
+        calibration=calibrate_outputs(calibrate_folder("{model}"))["calibration"],
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
-        **evaluate_optional_outputs(),
-        uncertainty="results/eval/{model}/test_uncertainty.h5",
-        calibration=report(
-            "results/eval/{model}/calibration.csv",
-            caption="../report/calibration.rst",
-            category="Evaluation",
-            subcategory="Calibration",
-            labels={"model": "{model}"},
-        ),
-        metrics=report(
-            "results/eval/{model}/metrics.csv",
-            caption="../report/metrics.rst",
-            category="Evaluation",
-            subcategory="Scores per slice",
-            labels={"model": "{model}"},
-        ),
-        summary="results/eval/{model}/summary.json",
-        confusion=report(
-            "results/eval/{model}/confusion.csv",
-            caption="../report/confusion.rst",
-            category="Evaluation",
-            subcategory="Confusion counts",
-            labels={"model": "{model}"},
-        ),
-        predictions="results/eval/{model}/test_predictions.tif",
-        microstructure=report(
-            "results/eval/{model}/microstructure.csv",
-            caption="../report/microstructure.rst",
-            category="Evaluation",
-            subcategory="Microstructure",
-            labels={"model": "{model}"},
-        ),
-        panel=report(
-            "results/eval/{model}/panel.png",
-            caption="../report/panel.rst",
-            category="Evaluation",
-            subcategory="Test slice panels",
-            labels={"model": "{model}", "slice": "median"},
-        ),
-        panel_worst=report(
-            "results/eval/{model}/panel_worst.png",
-            caption="../report/panel.rst",
-            category="Evaluation",
-            subcategory="Test slice panels",
-            labels={"model": "{model}", "slice": "worst"},
-        ),
-        panel_best=report(
-            "results/eval/{model}/panel_best.png",
-            caption="../report/panel.rst",
-            category="Evaluation",
-            subcategory="Test slice panels",
-            labels={"model": "{model}", "slice": "best"},
+        **flagged(
+            EVALUATE,
+            calibration=report(
+                EVALUATE["calibration"],
+                caption="../report/calibration.rst",
+                category="Evaluation",
+                subcategory="Calibration",
+                labels={"model": "{model}"},
+            ),
+            metrics=report(
+                EVALUATE["metrics"],
+                caption="../report/metrics.rst",
+                category="Evaluation",
+                subcategory="Scores per slice",
+                labels={"model": "{model}"},
+            ),
+            confusion=report(
+                EVALUATE["confusion"],
+                caption="../report/confusion.rst",
+                category="Evaluation",
+                subcategory="Confusion counts",
+                labels={"model": "{model}"},
+            ),
+            microstructure=report(
+                EVALUATE["microstructure"],
+                caption="../report/microstructure.rst",
+                category="Evaluation",
+                subcategory="Microstructure",
+                labels={"model": "{model}"},
+            ),
+            panel=report(
+                EVALUATE["panel"],
+                caption="../report/panel.rst",
+                category="Evaluation",
+                subcategory="Test slice panels",
+                labels={"model": "{model}", "slice": "median"},
+            ),
+            panel_worst=report(
+                EVALUATE["panel_worst"],
+                caption="../report/panel.rst",
+                category="Evaluation",
+                subcategory="Test slice panels",
+                labels={"model": "{model}", "slice": "worst"},
+            ),
+            panel_best=report(
+                EVALUATE["panel_best"],
+                caption="../report/panel.rst",
+                category="Evaluation",
+                subcategory="Test slice panels",
+                labels={"model": "{model}", "slice": "best"},
+            ),
         ),
     log:
         "results/logs/evaluate/{model}.log",
@@ -70,8 +75,7 @@ rule evaluate:
         mem_mb=8000,
         runtime=120,
     params:
-        settings=config["evaluate"],
+        settings=evaluate_settings(),
         device=config["device"],
-        microstructure=config["microstructure"],
     script:
         "../scripts/evaluate.py"

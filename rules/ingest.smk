@@ -1,26 +1,32 @@
+# The outputs (xrayseg.settings.layout); the report shows all but the volume.
+INGESTED = ingest_outputs(INGEST)
+
+
 rule ingest:
     input:
         unpack(ingest_inputs),
         code=package_modules(SCRIPTS / "ingest.py"),
     output:
-        volume="results/ingest/volume.h5",
-        summary=report(
-            "results/ingest/summary.csv",
-            caption="../report/ingest_summary.rst",
-            category="Data",
-            labels={"result": "per-slice statistics"},
-        ),
-        histograms=report(
-            "results/ingest/histograms.csv",
-            caption="../report/ingest_histograms.rst",
-            category="Data",
-            labels={"result": "grey-value histogram per class"},
-        ),
-        figure=report(
-            "results/ingest/classes.png",
-            caption="../report/ingest_classes.rst",
-            category="Data",
-            labels={"result": "classes along the stack (ingest)"},
+        **flagged(
+            INGESTED,
+            summary=report(
+                INGESTED["summary"],
+                caption="../report/ingest_summary.rst",
+                category="Data",
+                labels={"result": "per-slice statistics"},
+            ),
+            histograms=report(
+                INGESTED["histograms"],
+                caption="../report/ingest_histograms.rst",
+                category="Data",
+                labels={"result": "grey-value histogram per class"},
+            ),
+            figure=report(
+                INGESTED["figure"],
+                caption="../report/ingest_classes.rst",
+                category="Data",
+                labels={"result": "classes along the stack (ingest)"},
+            ),
         ),
     log:
         "results/logs/ingest.log",

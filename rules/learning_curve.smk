@@ -7,10 +7,10 @@
 
 rule learning_curve_split:
     input:
-        split="results/split/split.csv",
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "learning_curve_split.py"),
     output:
-        split="results/learning_curve/{model}/{n}/subset_split.csv",
+        **subset_split_outputs(learning_curve_folder("{model}", "{n}")),
     log:
         "results/logs/learning_curve/{model}/{n}/split.log",
     benchmark:
@@ -31,12 +31,11 @@ rule learning_curve_split:
 
 use rule patches as learning_curve_patches with:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/learning_curve/{model}/{n}/subset_split.csv",
+        **subset_split_outputs(learning_curve_folder("{model}", "{n}")),
+        volume=VOLUME,
         code=package_modules(SCRIPTS / "patches.py"),
     output:
-        patches="results/learning_curve/{model}/{n}/{size}px.h5",
-        counts="results/learning_curve/{model}/{n}/{size}px.csv",
+        **patch_outputs(learning_curve_folder("{model}", "{n}"), "{size}"),
     log:
         "results/logs/learning_curve/{model}/{n}/patches_{size}px.log",
     benchmark:
@@ -50,8 +49,7 @@ use rule train as learning_curve_train with:
         unpack(learning_curve_train_inputs),
         code=package_modules(SCRIPTS / "train.py"),
     output:
-        checkpoint="results/learning_curve/{model}/{n}/model.pt",
-        history="results/learning_curve/{model}/{n}/history.csv",
+        **train_outputs(learning_curve_folder("{model}", "{n}")),
     log:
         "results/logs/learning_curve/{model}/{n}/train.log",
     benchmark:
@@ -62,19 +60,12 @@ use rule train as learning_curve_train with:
 
 use rule evaluate as learning_curve_evaluate with:
     input:
-        checkpoint="results/learning_curve/{model}/{n}/model.pt",
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        checkpoint=train_outputs(learning_curve_folder("{model}", "{n}"))["checkpoint"],
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "evaluate.py"),
     output:
-        metrics="results/learning_curve/{model}/{n}/eval/metrics.csv",
-        summary="results/learning_curve/{model}/{n}/eval/summary.json",
-        confusion="results/learning_curve/{model}/{n}/eval/confusion.csv",
-        predictions="results/learning_curve/{model}/{n}/eval/test_predictions.tif",
-        microstructure="results/learning_curve/{model}/{n}/eval/microstructure.csv",
-        panel="results/learning_curve/{model}/{n}/eval/panel.png",
-        panel_worst="results/learning_curve/{model}/{n}/eval/panel_worst.png",
-        panel_best="results/learning_curve/{model}/{n}/eval/panel_best.png",
+        **learning_curve_evaluation(learning_curve_folder("{model}", "{n}")),
     log:
         "results/logs/learning_curve/{model}/{n}/evaluate.log",
     benchmark:
@@ -84,4 +75,3 @@ use rule evaluate as learning_curve_evaluate with:
     params:
         settings=learning_curve_evaluate_settings(),
         device=config["device"],
-        microstructure=config["microstructure"],

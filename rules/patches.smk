@@ -1,15 +1,23 @@
+# The outputs (xrayseg.settings.layout) of each patch rule; the report shows the counts.
+PATCH_OUTPUTS = patch_outputs(PATCHES, "{size}")
+PATCH_ACROSS_OUTPUTS = patch_outputs(PATCHES, "{size}", "{axis}")
+CUBE_OUTPUTS = cube_outputs(PATCHES, "{cube_depth}", "{cube_side}")
+
+
 rule patches:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "patches.py"),
     output:
-        patches="results/patches/{size}px.h5",
-        counts=report(
-            "results/patches/{size}px.csv",
-            caption="../report/patches.rst",
-            category="Patches",
-            labels={"size": "{size} px", "result": "patch counts"},
+        **flagged(
+            PATCH_OUTPUTS,
+            counts=report(
+                PATCH_OUTPUTS["counts"],
+                caption="../report/patches.rst",
+                category="Patches",
+                labels={"size": "{size} px", "result": "patch counts"},
+            ),
         ),
     log:
         "results/logs/patches/{size}px.log",
@@ -31,12 +39,14 @@ rule patches:
 # training.orientations name that axis.
 use rule patches as patches_across with:
     output:
-        patches="results/patches/{size}px_{axis}.h5",
-        counts=report(
-            "results/patches/{size}px_{axis}.csv",
-            caption="../report/patches.rst",
-            category="Patches",
-            labels={"size": "{size} px", "result": "patch counts ({axis}-planes)"},
+        **flagged(
+            PATCH_ACROSS_OUTPUTS,
+            counts=report(
+                PATCH_ACROSS_OUTPUTS["counts"],
+                caption="../report/patches.rst",
+                category="Patches",
+                labels={"size": "{size} px", "result": "patch counts ({axis}-planes)"},
+            ),
         ),
     log:
         "results/logs/patches/{size}px_{axis}.log",
@@ -48,19 +58,21 @@ use rule patches as patches_across with:
 
 rule cubes:
     input:
-        volume="results/ingest/volume.h5",
-        split="results/split/split.csv",
+        volume=VOLUME,
+        split=SPLIT_TABLE,
         code=package_modules(SCRIPTS / "cubes.py"),
     output:
-        patches="results/patches/{cube_depth}x{cube_side}x{cube_side}px.h5",
-        counts=report(
-            "results/patches/{cube_depth}x{cube_side}x{cube_side}px.csv",
-            caption="../report/cubes.rst",
-            category="Patches",
-            labels={
-                "size": "{cube_depth} x {cube_side} x {cube_side} px",
-                "result": "patch counts",
-            },
+        **flagged(
+            CUBE_OUTPUTS,
+            counts=report(
+                CUBE_OUTPUTS["counts"],
+                caption="../report/cubes.rst",
+                category="Patches",
+                labels={
+                    "size": "{cube_depth} x {cube_side} x {cube_side} px",
+                    "result": "patch counts",
+                },
+            ),
         ),
     log:
         "results/logs/patches/{cube_depth}x{cube_side}x{cube_side}px.log",

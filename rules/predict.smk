@@ -8,7 +8,7 @@ rule predict:
         unpack(predict_inputs),
         code=package_modules(SCRIPTS / "predict.py"),
     output:
-        **predict_outputs(probabilities=False),
+        **predict_job_outputs(probabilities=False),
     log:
         "results/logs/predict/{model}/{set}.log",
     benchmark:
@@ -23,9 +23,7 @@ rule predict:
         mem_mb=8000,
         runtime=240,
     params:
-        prediction_set=predict_set_settings,
-        inference=predict_inference_settings(),
-        microstructure=config["microstructure"],
+        settings=predict_settings,
         device=config["device"],
     script:
         "../scripts/predict.py"
@@ -33,7 +31,7 @@ rule predict:
 
 use rule predict as predict_with_probabilities with:
     output:
-        **predict_outputs(probabilities=True),
+        **predict_job_outputs(probabilities=True),
     wildcard_constraints:
         model=predict_model_pattern(),
         set=predict_set_pattern(probabilities=True),

@@ -1,10 +1,10 @@
 rule split:
     input:
-        volume="results/ingest/volume.h5",
+        volume=VOLUME,
         code=package_modules(SCRIPTS / "split.py"),
     output:
         split=report(
-            "results/split/split.csv",
+            SPLIT_TABLE,
             caption="../report/split.rst",
             category="Data",
             labels={"result": "split of every slice"},

@@ -3,19 +3,23 @@
 # slices (next_slices), ranked by the same model's uncertainty from the sets' predictions.
 
 
+# The outputs (xrayseg.settings.layout); the report shows the panel.
+SUGGEST = suggest_outputs(suggest_folder("{model}"))
+
+
 rule suggest:
     input:
         unpack(suggest_inputs),
         code=package_modules(SCRIPTS / "suggest.py"),
     output:
-        ranking="results/suggest/{model}/stack.csv",
-        uncertainty="results/suggest/{model}/uncertainty.h5",
-        summary="results/suggest/{model}/summary.json",
-        panel=report(
-            "results/suggest/{model}/next_slices.png",
-            caption="../report/next_slices.rst",
-            category="Labelling",
-            labels={"model": "{model}", "result": "slices to label next"},
+        **flagged(
+            SUGGEST,
+            panel=report(
+                SUGGEST["panel"],
+                caption="../report/next_slices.rst",
+                category="Labelling",
+                labels={"model": "{model}", "result": "slices to label next"},
+            ),
         ),
     log:
         "results/logs/suggest/{model}.log",
@@ -30,8 +34,7 @@ rule suggest:
         mem_mb=8000,
         runtime=120,
     params:
-        inference=predict_inference_settings(),
-        min_distance=config["suggest"]["min_distance"],
+        settings=suggest_settings(),
         device=config["device"],
     script:
         "../scripts/suggest.py"
@@ -42,7 +45,7 @@ rule next_slices:
         unpack(next_slices_inputs),
         code=package_modules(SCRIPTS / "next_slices.py"),
     output:
-        ranking="results/suggest/{model}/next_slices.csv",
+        ranking=next_slices_file(suggest_folder("{model}")),
     log:
         "results/logs/next_slices/{model}.log",
     benchmark:

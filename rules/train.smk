@@ -1,14 +1,20 @@
+# The outputs (xrayseg.settings.layout); the report shows the history.
+TRAIN = train_outputs(train_folder("{model}"))
+
+
 rule train:
     input:
         unpack(train_inputs),
         code=package_modules(SCRIPTS / "train.py"),
     output:
-        checkpoint="results/models/{model}/model.pt",
-        history=report(
-            "results/models/{model}/history.csv",
-            caption="../report/history.rst",
-            category="Training",
-            labels={"model": "{model}", "result": "history per validation"},
+        **flagged(
+            TRAIN,
+            history=report(
+                TRAIN["history"],
+                caption="../report/history.rst",
+                category="Training",
+                labels={"model": "{model}", "result": "history per validation"},
+            ),
         ),
     log:
         "results/logs/train/{model}.log",

@@ -4,15 +4,14 @@
 
 from xrayseg.io.logsetup import log_to
 from xrayseg.prediction.predict import predict_set
+from xrayseg.settings.predict import PredictSettings
 
 with log_to(snakemake.log[0]):
     predict_set(
         set_name=snakemake.wildcards.set,
-        prediction_set=snakemake.params.prediction_set,
+        settings=PredictSettings.from_params(snakemake.params.settings),
         requested_model=snakemake.wildcards.model,
         inputs=dict(snakemake.input.items()),
-        inference=snakemake.params.inference,
-        microstructure=snakemake.params.microstructure,
         outputs=dict(snakemake.output.items()),
         threads=snakemake.threads,
         device=snakemake.params.device,

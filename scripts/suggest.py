@@ -4,13 +4,13 @@
 
 from xrayseg.io.logsetup import log_to
 from xrayseg.labelling.suggest import suggest_slices
+from xrayseg.settings.labelling import SuggestSettings
 
 with log_to(snakemake.log[0]):
     suggest_slices(
         requested_model=snakemake.wildcards.model,
         inputs=dict(snakemake.input.items()),
-        inference=snakemake.params.inference,
-        min_distance=snakemake.params.min_distance,
+        settings=SuggestSettings.from_params(snakemake.params.settings),
         outputs=dict(snakemake.output.items()),
         threads=snakemake.threads,
         device=snakemake.params.device,

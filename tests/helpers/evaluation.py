@@ -1,43 +1,38 @@
-"""What evaluate_model takes in the unit tests: the config's `evaluate` section for a small CPU
-run, and its output paths."""
+"""What evaluate_model takes in the unit tests: settings for a small CPU run, and its output paths
+(xrayseg.settings.layout, as the rules have them)."""
 
-# Patch windows in fp32 without channels-last: small and exact on any CPU.
-EVALUATE_SETTINGS = {
-    "splits": ["train", "val", "test"],
-    "overlap": 0.5,
-    "batch_size": 4,
+from pathlib import Path
+
+from xrayseg.settings.evaluate import EvaluateSettings
+from xrayseg.settings.layout import evaluate_outputs
+from xrayseg.settings.schema import section_defaults
+
+# Patch windows in fp32 without channels-last: small and exact on any CPU; few resamples.
+SMALL_CPU = {
     "window": "patch",
-    "flip_tta": False,
+    "batch_size": 4,
     "precision": "fp32",
     "channels_last": False,
-    "sigma_scale": 0.125,
-    "boundary_tolerance": 2,
     "bootstrap_resamples": 50,
-    "confidence": 0.95,
-    "bootstrap_seed": 0,
-    "bootstrap_block": 1,
-    "save_probabilities": False,
-}
-
-OUTPUT_NAMES = {
-    "metrics": "metrics.csv",
-    "summary": "summary.json",
-    "confusion": "confusion.csv",
-    "predictions": "test_predictions.tif",
-    "microstructure": "microstructure.csv",
-    "panel": "panel.png",
-    "panel_worst": "panel_worst.png",
-    "panel_best": "panel_best.png",
 }
 
 
-def evaluation_outputs(folder, *optional):
-    """evaluate_model's outputs under `folder`, with the optional ones named (probabilities,
-    uncertainty, calibration)."""
-    extra = {
-        "probabilities": "test_probabilities.h5",
-        "uncertainty": "test_uncertainty.h5",
-        "calibration": "calibration.csv",
+def evaluate_settings(microstructure=None, **evaluate):
+    """EvaluateSettings of the schema's defaults with SMALL_CPU and then `evaluate` (keys of the
+    config's evaluate section) over them; microstructure: keys of that section over the
+    schema's defaults, which here have no roles (no TPB)."""
+    config = {
+        "evaluate": {**section_defaults("evaluate"), **SMALL_CPU, **evaluate},
+        "microstructure": {
+            **section_defaults("microstructure"),
+            "roles": {},
+            **(microstructure or {}),
+        },
     }
-    names = {**OUTPUT_NAMES, **{key: extra[key] for key in optional}}
-    return {key: folder / name for key, name in names.items()}
+    return EvaluateSettings.from_config(config)
+
+
+def evaluation_outputs(folder, uncertainty=False, probabilities=False):
+    """evaluate_model's outputs in `folder` as Paths, the optional ones as asked."""
+    outputs = evaluate_outputs(folder, uncertainty=uncertainty, probabilities=probabilities)
+    return {key: Path(path) for key, path in outputs.items()}

@@ -68,7 +68,7 @@ def write_split_table(volume_path, split, out_csv):
     """split.csv for the slices of an ingested volume (the same blocks ingest normalised with).
 
     Raises ValueError, before anything is written, when a block holds fewer labelled slices
-    than split["min_labelled_slices"] (default 1)."""
+    than split["min_labelled_slices"]."""
     info = read_volume_info(volume_path)
     names = info.raw_names
     frame = split_table(
@@ -81,7 +81,7 @@ def write_split_table(volume_path, split, out_csv):
     problems = labelled_block_problems(
         frame["split"].tolist(),
         frame[LABELLED_COLUMN].tolist(),
-        split.get("min_labelled_slices", 1),
+        split["min_labelled_slices"],
         names,
     )
     if problems:

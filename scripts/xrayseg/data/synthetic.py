@@ -187,5 +187,5 @@ def write_synthetic_from_config(out_dir, settings, label_values, shape=None, spl
         drift=settings["drift"],
         label_values=label_values,
         seed=settings["seed"],
-        labelled=synthetic_labelled(shape[0], settings.get("train_label_every", 1), split),
+        labelled=synthetic_labelled(shape[0], settings["train_label_every"], split),
     )

@@ -1,6 +1,6 @@
 """How each split block is predicted for evaluation, and its predicted slices one at a time.
 
-evaluate.axes (default [z]) and evaluate.smooth_sigma (default 0) ask for a block's class
+evaluate.axes and evaluate.smooth_sigma ask for a block's class
 probabilities averaged over the planes of several axes and smoothed along the stack
 (xrayseg.inference.block). Both need the whole block predicted at once, so they apply to every
 split whose every slice is scored (val and test; train too when all its slices are scored). A
@@ -49,11 +49,12 @@ class PredictedSlice:
     seconds: float
 
 
-def block_plans(blocks, scored, settings, predicts_volumes=False):
+def block_plans(blocks, scored, axes, smooth_sigma, predicts_volumes=False):
     """{split: BlockPlan} for the blocks of evaluate.splits ({split: slices}) and the slices of
-    each that are scored (settings: the config's evaluate section)."""
-    axes = check_axes(settings.get("axes", Z_ONLY))
-    sigma = float(settings.get("smooth_sigma", 0.0))
+    each that are scored, asked to be predicted along `axes` and smoothed by `smooth_sigma`
+    (evaluate.axes, evaluate.smooth_sigma)."""
+    axes = check_axes(axes)
+    sigma = float(smooth_sigma)
     if sigma < 0:
         raise ValueError(f"evaluate.smooth_sigma must be at least 0, got {sigma}")
     asked = axes != Z_ONLY or sigma > 0

@@ -40,30 +40,21 @@ from xrayseg.io.progress import Progress
 from xrayseg.io.tables import write_json
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
-from xrayseg.settings.inference import InferenceSettings
 
 log = logging.getLogger(__name__)
 
 
 def calibrate_model(
-    checkpoint_path,
-    volume_path,
-    split_csv,
-    inference,
-    settings,
-    output,
-    threads=1,
-    device="auto",
-    seed=0,
+    checkpoint_path, volume_path, split_csv, settings, output, threads=1, device="auto"
 ):
     """Fit and write the temperature of one model.
 
-    inference: the config's `evaluate` inference settings; settings: the config's
-    `calibration` section (val_slices, pixels); output: the calibration.json path.
+    settings: xrayseg.settings.evaluate.CalibrateSettings (inference, val_slices, pixels, seed);
+    output: the calibration.json path.
     """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
-    predictor = Predictor(checkpoint, pick_device(device), InferenceSettings.from_config(inference))
+    predictor = Predictor(checkpoint, pick_device(device), settings.inference)
     uncertain = UncertainPredictor(predictor)
     record = {
         "model": checkpoint["model_name"],
@@ -83,9 +74,14 @@ def calibrate_model(
     labelled = labelled_slices_of(split_frame, "val", split_csv)
     if not labelled:
         raise ValueError(f"{split_csv}: no labelled val slice to fit the temperature on")
-    chosen = spread_subset(labelled, settings["val_slices"], seed)
+    chosen = spread_subset(labelled, settings.val_slices, settings.seed)
     scores, labels = sample_val_pixels(
-        uncertain, volume_path, chosen, slices_of(split_frame, "val"), settings["pixels"], seed
+        uncertain,
+        volume_path,
+        chosen,
+        slices_of(split_frame, "val"),
+        settings.pixels,
+        settings.seed,
     )
     logits = logits_of(scores, uncertain.kind).T
     temperature, nll_before, nll_after = fit_temperature(logits, labels)

@@ -31,7 +31,7 @@ from xrayseg.evaluation.blockpredict import (
     predicted_slices,
 )
 from xrayseg.evaluation.calibrate import read_calibration
-from xrayseg.evaluation.microstructure import NO_ROLES, measure_test_block
+from xrayseg.evaluation.microstructure import measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
     confusion_table,
@@ -50,7 +50,6 @@ from xrayseg.io.progress import Progress
 from xrayseg.io.tables import write_csv, write_json
 from xrayseg.models.checkpoint import load_checkpoint, training_device
 from xrayseg.models.device import pick_device
-from xrayseg.settings.inference import InferenceSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +65,21 @@ def evaluate_model(
     outputs,
     threads=1,
     device="auto",
-    microstructure=None,
     calibration=None,
 ):
-    """Predict and score every slice of settings["splits"].
+    """Predict and score every slice of settings.splits.
 
-    settings: the config's `evaluate` section; microstructure: the config's `microstructure`
-    section (None: no roles, unit voxels, axis 0). outputs: paths for metrics, summary, confusion,
-    predictions (test TIFF stack), microstructure (CSV), panel / panel_worst / panel_best (PNGs)
-    and, optionally, probabilities (HDF5), uncertainty (HDF5) and calibration (CSV);
-    calibration: the calibrate job's calibration.json (None: the model's own probabilities).
+    settings: xrayseg.settings.evaluate.EvaluateSettings; outputs: the paths of
+    xrayseg.settings.layout.evaluate_outputs (uncertainty, calibration and probabilities are
+    optional); calibration: the calibrate job's calibration.json (None: the model's own
+    probabilities).
     """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
-    inference = InferenceSettings.from_config(settings)
-    predictor = Predictor(checkpoint, pick_device(device), inference)
+    predictor = Predictor(checkpoint, pick_device(device), settings.inference)
     class_names = list(checkpoint["class_names"])
     split_frame = pd.read_csv(split_csv)
-    blocks = {split: slices_of(split_frame, split) for split in settings["splits"]}
+    blocks = {split: slices_of(split_frame, split) for split in settings.splits}
     labelled = {split: labelled_slices_of(split_frame, split) for split in blocks}
     for split, slices in labelled.items():
         if not slices:
@@ -96,9 +92,9 @@ def evaluate_model(
         checkpoint["model_name"],
         predictor.device,
         predictor.precision or "pixel model",
-        inference,
-        list(settings.get("axes", ["z"])),
-        settings.get("smooth_sigma", 0),
+        settings.inference,
+        list(settings.axes),
+        settings.smooth_sigma,
     )
     with h5py.File(volume_path, "r") as volume, contextlib.ExitStack() as stack:
         names = split_frame.set_index("slice").loc[scored["test"], "name"]
@@ -152,7 +148,7 @@ def evaluate_model(
         write_csv(confusion_table(confusions, class_names), outputs["confusion"])
         write_class_stack(outputs["predictions"], test_predictions, checkpoint["label_values"])
         table, summary["microstructure"] = measure_test_block(
-            volume["labels"], test_predictions, microstructure or NO_ROLES, class_names
+            volume["labels"], test_predictions, settings.microstructure, class_names
         )
         write_csv(table, outputs["microstructure"])
         log.info(
@@ -181,13 +177,12 @@ def slices_to_score(blocks, settings):
     """({split: slices to score}, what summary.json records about the train slices).
 
     blocks: {split: its labelled slices}. Every one of them, except train: evaluate.train_slices
-    spread slices of them (0, None or absent: all). The record is None when train is not
-    evaluated.
+    spread slices of them (0 or None: all). The record is None when train is not evaluated.
     """
     scored = dict(blocks)
     if "train" not in blocks:
         return scored, None
-    asked, seed = settings.get("train_slices"), settings.get("train_slices_seed", 0)
+    asked, seed = settings.train_slices, settings.train_slices_seed
     scored["train"] = spread_subset(blocks["train"], asked, seed)
     log.info(
         "scoring %d of the %d labelled train slices", len(scored["train"]), len(blocks["train"])
@@ -217,7 +212,9 @@ def predict_and_score(
     written are then its temperature-scaled ones.
     """
     scored = scored or blocks
-    plans = block_plans(blocks, scored, settings, predictor_predicts_volumes(predictor))
+    plans = block_plans(
+        blocks, scored, settings.axes, settings.smooth_sigma, predictor_predicts_volumes(predictor)
+    )
     results, test_predictions = [], {}
     units = sum(plan_units(plans[split], len(scored[split])) for split in blocks)
     progress = Progress("evaluate", units, log.info)
@@ -247,7 +244,7 @@ def predict_and_score(
                     volume["labels"][z],
                     predicted.classes,
                     predictor.n_classes,
-                    settings["boundary_tolerance"],
+                    settings.boundary_tolerance,
                     predicted.seconds,
                 )
             )
@@ -282,14 +279,14 @@ def summarise(predictor, settings, results, class_names, slice_shape):
     window = list(window) if window else None
     seconds = [r.seconds for r in results]
     splits = {}
-    for split in settings["splits"]:
+    for split in settings.splits:
         splits[split] = pooled_scores(
             [r for r in results if r.split == split],
             class_names,
-            settings["bootstrap_resamples"],
-            settings["confidence"],
-            settings["bootstrap_seed"],
-            settings["bootstrap_block"],
+            settings.bootstrap_resamples,
+            settings.confidence,
+            settings.bootstrap_seed,
+            settings.bootstrap_block,
         )
         scores = splits[split]
         log.info(
@@ -333,9 +330,9 @@ def summarise(predictor, settings, results, class_names, slice_shape):
         },
         # The precision the network ran in (fp32 / bf16; None for a pixel model).
         "precision": predictor.precision,
-        "confidence": settings["confidence"],
-        "bootstrap_resamples": settings["bootstrap_resamples"],
-        "bootstrap_block": settings["bootstrap_block"],
-        "boundary_tolerance": settings["boundary_tolerance"],
+        "confidence": settings.confidence,
+        "bootstrap_resamples": settings.bootstrap_resamples,
+        "bootstrap_block": settings.bootstrap_block,
+        "boundary_tolerance": settings.boundary_tolerance,
         "splits": splits,
     }

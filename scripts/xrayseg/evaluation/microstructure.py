@@ -21,17 +21,15 @@ from xrayseg.microstructure.roles import class_roles
 
 log = logging.getLogger(__name__)
 
-# Without the config's section: no roles (so no TPB), unit voxels, spanning along the stack.
-NO_ROLES = {"roles": {}, "voxel_size": 1.0, "axis": 0}
-
 
 def measure_test_block(labels, predictions, settings, class_names):
     """(table, summary) for the test slices of one model.
 
     labels: the volume's label dataset (Z x Y x X class indices, IGNORE_INDEX ignored);
-    predictions: {slice index: predicted class map} of the test block; settings: the config's
-    `microstructure` section (roles by class name, voxel_size, axis). The table is
-    microstructure_table's; the summary holds every relative error and their mean per metric.
+    predictions: {slice index: predicted class map} of the test block; settings:
+    xrayseg.settings.roles.MicrostructureSettings (roles by class name, voxel_size, axis). The
+    table is microstructure_table's; the summary holds every relative error and their mean per
+    metric.
     """
     predicted_slices = sorted(predictions)
     if not predicted_slices:
@@ -50,9 +48,9 @@ def measure_test_block(labels, predictions, settings, class_names):
     table = microstructure_table(
         true_volume,
         predicted_volume,
-        class_roles(settings["roles"], class_names),
-        settings["voxel_size"],
-        settings["axis"],
+        class_roles(settings.roles, class_names),
+        settings.voxel_size,
+        settings.axis,
         class_names=class_names,
     )
     summary = summarise_microstructure(table, settings, slices)
@@ -83,9 +81,9 @@ def summarise_microstructure(table, settings, slices):
     return {
         "test_slices": [int(slices[0]), int(slices[-1])],
         "slices_measured": len(slices),
-        "roles": dict(settings["roles"]),
-        "voxel_size": float(settings["voxel_size"]),
-        "axis": int(settings["axis"]),
+        "roles": dict(settings.roles),
+        "voxel_size": float(settings.voxel_size),
+        "axis": int(settings.axis),
         "relative_error": errors,
         "mean_abs_relative_error": mean_abs,
     }

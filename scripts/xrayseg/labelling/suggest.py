@@ -41,7 +41,6 @@ from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
 from xrayseg.prediction.choose import choose_model, model_name_of
 from xrayseg.prediction.predict import as_list, calibration_of
-from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.predict import BEST
 
 log = logging.getLogger(__name__)
@@ -97,20 +96,18 @@ def choose_suggesting_model(requested, checkpoints, summaries):
     return choice, loaded[choice.name]
 
 
-def suggest_slices(
-    requested_model, inputs, inference, min_distance, outputs, threads=1, device="auto"
-):
+def suggest_slices(requested_model, inputs, settings, outputs, threads=1, device="auto"):
     """Rank the stack's candidate slices and write outputs ranking (stack.csv), uncertainty,
-    panel and summary.
+    panel and summary (xrayseg.settings.layout.suggest_outputs).
 
-    inputs: checkpoints, summaries (for best), calibrations, volume, split; inference: the
-    config's `evaluate` inference settings; min_distance: suggest.min_distance (slices).
+    inputs: checkpoints, summaries (for best), calibrations, volume, split; settings:
+    xrayseg.settings.labelling.SuggestSettings (inference, min_distance in slices).
     """
     torch.set_num_threads(max(1, int(threads)))
     choice, checkpoint = choose_suggesting_model(
         requested_model, inputs["checkpoints"], inputs.get("summaries", [])
     )
-    predictor = Predictor(checkpoint, pick_device(device), InferenceSettings.from_config(inference))
+    predictor = Predictor(checkpoint, pick_device(device), settings.inference)
     calibration = calibration_of(choice.name, as_list(inputs.get("calibrations", [])))
     uncertain = UncertainPredictor(predictor, fitted_temperature(calibration))
     split_frame = pd.read_csv(inputs["split"])
@@ -145,7 +142,7 @@ def suggest_slices(
             maps.write(z, prediction.maps)
             rows.append(candidate_row(z, names[z], splits[z], kind, prediction, info.class_names))
             progress.advance()
-        ranking = spread_ranking(candidate_frame(rows), min_distance)
+        ranking = spread_ranking(candidate_frame(rows), settings.min_distance)
         top = ranking.loc[ranking["suggested"], "slice"].head(PANEL_SLICES).astype(int).tolist()
         panel_slices = {z: panel_row(uncertain, volume, z, blocks[z]) for z in top}
     with atomic_output(outputs["panel"]) as tmp:
@@ -164,7 +161,7 @@ def suggest_slices(
             "kind": kind,
             "candidates": len(slices),
             "suggested": suggested,
-            "min_distance": min_distance,
+            "min_distance": settings.min_distance,
             "note": note,
         },
         outputs["summary"],

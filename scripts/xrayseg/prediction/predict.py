@@ -16,6 +16,7 @@ Every file appears complete or not at all.
 import logging
 import math
 import time
+from dataclasses import asdict
 
 import h5py
 import numpy as np
@@ -34,17 +35,9 @@ from xrayseg.models.device import pick_device
 from xrayseg.prediction.choose import choose_model, model_name_of
 from xrayseg.prediction.scan import NewScan
 from xrayseg.prediction.segment import segment_slices
-from xrayseg.prediction.shift import (
-    DEFAULT_TOLERANCE,
-    grey_shift,
-    sample_percentiles,
-    shift_message,
-)
-from xrayseg.settings.inference import InferenceSettings
+from xrayseg.prediction.shift import grey_shift, sample_percentiles, shift_message
 
 log = logging.getLogger(__name__)
-
-NO_MICROSTRUCTURE = {"roles": {}, "voxel_size": 1.0, "axis": 0}
 
 
 def train_percentiles(volume_path, split_csv):
@@ -86,47 +79,44 @@ def load_model(requested_model, inputs, inference, device):
     if requested_model != choice.name:
         log.info("best model by test mean IoU: %s (%s)", choice.name, choice.candidates)
     checkpoint = load_checkpoint(choice.checkpoint)
-    predictor = Predictor(checkpoint, pick_device(device), InferenceSettings.from_config(inference))
+    predictor = Predictor(checkpoint, pick_device(device), inference)
     return choice, checkpoint, predictor
 
 
 def predict_set(
     set_name,
-    prediction_set,
+    settings,
     requested_model,
     inputs,
-    inference,
-    microstructure,
     outputs,
     threads=1,
     device="auto",
 ):
     """Segment one configured prediction set and write its outputs.
 
-    prediction_set: the set's config (raw, shift_tolerance); requested_model: a model name or
-    "best"; inputs: checkpoints (list), summaries (list, for best), calibrations (list of
-    calibration.json: the chosen model's temperature; optional), volume and split (the
-    ingested training data, for the shift reference); inference: the config's `evaluate`
-    inference settings; microstructure: the config's `microstructure` section; outputs: paths
-    slices (folder), stack, fractions, volume, shift, summary and, optionally, uncertainty
-    and probabilities.
+    settings: xrayseg.settings.predict.PredictSettings (the set's raw and shift_tolerance, the
+    inference and microstructure settings); requested_model: a model name or "best"; inputs:
+    checkpoints (list), summaries (list, for best), calibrations (list of calibration.json: the
+    chosen model's temperature; optional), volume and split (the ingested training data, for
+    the shift reference); outputs: the paths of xrayseg.settings.layout.predict_outputs
+    (probabilities optional).
     """
     torch.set_num_threads(max(1, int(threads)))
-    choice, checkpoint, predictor = load_model(requested_model, inputs, inference, device)
+    choice, checkpoint, predictor = load_model(requested_model, inputs, settings.inference, device)
     calibration = calibration_of(choice.name, as_list(inputs.get("calibrations", [])))
     uncertain = UncertainPredictor(predictor, fitted_temperature(calibration))
     class_names = list(checkpoint["class_names"])
-    microstructure = {**NO_MICROSTRUCTURE, **(microstructure or {})}
+    microstructure = settings.microstructure
     normalisation = checkpoint["normalisation"]
-    tolerance = float(prediction_set.get("shift_tolerance", DEFAULT_TOLERANCE))
+    tolerance = float(settings.shift_tolerance)
     context = predictor.context if predictor.spec.kind == "torch" else 0
-    with NewScan(prediction_set["raw"], normalisation, 2 * context + 1) as scan:
+    with NewScan(settings.raw, normalisation, 2 * context + 1) as scan:
         log.info(
             "%s: %d slices of %s from %r with %s on %s (%s)",
             set_name,
             len(scan),
             scan.shape,
-            prediction_set["raw"],
+            settings.raw,
             choice.name,
             predictor.device,
             predictor.precision or "pixel model",
@@ -134,16 +124,16 @@ def predict_set(
         shift = check_shift(set_name, scan, inputs, normalisation, tolerance, outputs["shift"])
         volume = StreamingMicrostructure(
             len(class_names),
-            class_roles(microstructure["roles"], class_names),
-            microstructure["voxel_size"],
-            microstructure["axis"],
+            class_roles(microstructure.roles, class_names),
+            microstructure.voxel_size,
+            microstructure.axis,
             class_names,
         )
         started = time.perf_counter()
         rows = segment_slices(scan, uncertain, context, checkpoint, choice.name, volume, outputs)
         seconds = time.perf_counter() - started
     write_volume_tables(rows, volume.result(), outputs)
-    summary = set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor)
+    summary = set_summary(set_name, settings.raw, requested_model, choice, checkpoint, predictor)
     write_json(
         {
             **summary,
@@ -151,7 +141,7 @@ def predict_set(
             "n_slices": len(rows),
             "slice_shape": list(volume.shape),
             "grey_shift": shift,
-            "microstructure": {**microstructure, "roles": dict(microstructure["roles"])},
+            "microstructure": asdict(microstructure),
             "inference": vars(predictor.settings),
             # The precision the network ran in (fp32 / bf16; None for a pixel model).
             "precision": predictor.precision,
@@ -182,11 +172,12 @@ def write_volume_tables(rows, metrics, outputs):
             log.info("%s %s: %.4f", metric, phases, value)
 
 
-def set_summary(set_name, prediction_set, requested_model, choice, checkpoint, predictor):
-    """summary.json's account of the set and the model that segmented it (and why)."""
+def set_summary(set_name, raw, requested_model, choice, checkpoint, predictor):
+    """summary.json's account of the set (its data spec `raw`) and the model that segmented it
+    (and why)."""
     return {
         "set": set_name,
-        "raw": prediction_set["raw"],
+        "raw": raw,
         "requested_model": requested_model,
         "model": choice.name,
         "arch": checkpoint["arch"],

@@ -9,7 +9,7 @@ a difference is a fraction of the training grey range:
     shift_q = P_q(new scan, normalised) - P_q(train slices, normalised), q in (1, 50, 99)
 
 and the set is flagged when any |shift_q| exceeds the tolerance (predict.<set>.shift_tolerance,
-default 0.1: a tenth of the training grey range; on the electrode data about 3,000 grey levels,
+by default a tenth of the training grey range; on the electrode data about 3,000 grey levels,
 half the gap between the YSZ and Ni means). The tails (1, 99) move with gain and offset changes;
 the median also moves when the phase mix differs a lot, so a flag on the median alone can mean a
 different sample rather than different imaging (shift.csv says which percentile moved).
@@ -23,7 +23,6 @@ import math
 import numpy as np
 
 REFERENCE_PERCENTILES = (1.0, 50.0, 99.0)
-DEFAULT_TOLERANCE = 0.1
 SAMPLE_SLICES = 32
 SAMPLE_PIXELS = 4_000_000
 

@@ -229,8 +229,8 @@ def _bootstrap_settings(models, config):
     """The evaluation's bootstrap settings (as recorded in a summary.json) for paired intervals."""
     summary = next(iter(models.values())).summary
     return {
-        "n_resamples": int(summary.get("bootstrap_resamples", 2000)),
-        "confidence": float(summary.get("confidence", 0.95)),
-        "block": int(summary.get("bootstrap_block", 1)),
-        "seed": int(config.get("evaluate", {}).get("bootstrap_seed", 0)),
+        "n_resamples": int(summary["bootstrap_resamples"]),
+        "confidence": float(summary["confidence"]),
+        "block": int(summary["bootstrap_block"]),
+        "seed": int(config["evaluate"]["bootstrap_seed"]),
     }

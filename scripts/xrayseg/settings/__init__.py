@@ -6,5 +6,7 @@ jsonschema and yaml only (checks.stack_geometry opens the first raw slice with i
 `data.source: files` only).
 
 Entry: config.checked_config (the whole config checked once and completed in place; problems as
-`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs).
+`config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs),
+each stage's settings (`from_config` -> `to_params()` as the rule's param -> `from_params` in the
+stage's shim), layout (every stage's output paths).
 """

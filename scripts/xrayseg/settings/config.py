@@ -6,11 +6,6 @@ models against the slices and the prediction sets. Each problem is a (config key
 pair; problem_lines turns them into `config error: <key>: <expectation>` lines.
 """
 
-import copy
-
-import jsonschema
-import yaml
-
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.checks import (
     model_problems,
@@ -23,6 +18,7 @@ from xrayseg.settings.labelling import labelling_problems
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
+from xrayseg.settings.schema import fill_defaults, load_schema
 from xrayseg.settings.specs import data_problems
 
 
@@ -64,29 +60,6 @@ def checked_config(config, schema_path):
 def problem_lines(problems):
     """One `config error: <key>: <expectation>` line per problem."""
     return "\n".join(f"config error: {key}: {what}" for key, what in problems)
-
-
-def load_schema(path):
-    with open(path) as handle:
-        return yaml.safe_load(handle)
-
-
-def fill_defaults(config, schema):
-    """Fill in, in place, every default the schema gives for a key the config leaves out, at any
-    depth where the schema describes the config (as snakemake.utils.validate does)."""
-    properties = jsonschema.Draft202012Validator.VALIDATORS["properties"]
-
-    def properties_with_defaults(validator, subschemas, instance, schema):
-        if isinstance(instance, dict):
-            for key, subschema in subschemas.items():
-                if "default" in subschema:
-                    instance.setdefault(key, copy.deepcopy(subschema["default"]))
-        yield from properties(validator, subschemas, instance, schema)
-
-    filling = jsonschema.validators.extend(
-        jsonschema.Draft202012Validator, {"properties": properties_with_defaults}
-    )
-    filling(schema).validate(config)
 
 
 def _replace(mapping, contents):

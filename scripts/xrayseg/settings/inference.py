@@ -1,41 +1,48 @@
-"""How whole slices are predicted: the `evaluate` settings evaluation and prediction share.
+"""How whole slices are predicted: the `evaluate` settings every predicting stage shares.
 
-Standard library only, so that rules/common.smk can pass exactly these to prediction.
+Calibration, evaluation, prediction and the suggestions use them (standard library, jsonschema and
+yaml only).
 
-The defaults equal config/schema.yaml's `evaluate` defaults (tests/unit/settings/test_inference.py
-compares them), so code that builds InferenceSettings() predicts as a default run does.
+Each of those stages' settings holds one InferenceSettings, so only these settings rerun a
+prediction when changed. The field defaults are config/schema.yaml's, read once, so that code
+that builds InferenceSettings() without a config (tests, benchmarks) predicts as a default run
+does; a Snakemake run takes every value from the checked config.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from xrayseg.settings.schema import section_defaults
+from xrayseg.settings.stage import StageSettings
+
+_DEFAULTS = section_defaults("evaluate")
 
 
 @dataclass(frozen=True)
-class InferenceSettings:
+class InferenceSettings(StageSettings):
     """How whole slices are predicted (config section `evaluate`, same names)."""
 
-    overlap: float = 0.5
+    overlap: float = _DEFAULTS["overlap"]
     # Windows per forward pass; 0 picks as many as make about a megapixel
     # (xrayseg.inference.predictor.AUTO_BATCH_PIXELS).
-    batch_size: int = 0
+    batch_size: int = _DEFAULTS["batch_size"]
     # Window side: "slice" (the whole slice in one window), "patch" (the training patch size) or
     # pixels. Networks built for one input size (patch_size among their architecture arguments,
     # like the dense network) always use their patch size.
-    window: str | int = "slice"
-    flip_tta: bool = False
+    window: str | int = _DEFAULTS["window"]
+    flip_tta: bool = _DEFAULTS["flip_tta"]
     # Autocast of the forward passes: auto (bf16 on CUDA cards and CPUs with native bf16, else
     # fp32; xrayseg.models.device.resolve_precision), fp32 or bf16.
-    precision: str = "auto"
-    channels_last: bool = True
-    sigma_scale: float = 0.125
+    precision: str = _DEFAULTS["precision"]
+    channels_last: bool = _DEFAULTS["channels_last"]
+    sigma_scale: float = _DEFAULTS["sigma_scale"]
 
     @classmethod
-    def from_config(cls, section):
-        """Settings from a config dict, ignoring keys that are not inference settings."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in section.items() if key in names})
+    def from_config(cls, config):
+        """The inference settings of a checked config (its `evaluate` section)."""
+        return cls.from_section(config["evaluate"])
 
-
-def inference_settings(section):
-    """The inference settings of a config `evaluate` section as a plain dict (every field, the
-    section's value or the default): what a prediction job takes, so that only these rerun it."""
-    return asdict(InferenceSettings.from_config(section))
+    @classmethod
+    def from_section(cls, section):
+        """The inference settings among a mapping's keys (the `evaluate` section, or the
+        `inference` record of a summary.json); the other keys are not inference settings."""
+        return cls(**{name: section[name] for name in cls.field_names()})

@@ -1,12 +1,30 @@
 """The config's `suggest` and `learning_curve` sections, checked, and the targets they add.
 
-Checked before any job; standard library only: rules/common.smk imports this at every start-up.
+Checked before any job, with the suggest stage's settings (no numpy or torch: rules/common.smk
+imports this at every start-up).
 
 suggest: {model: best | a model, min_distance: slices}
 learning_curve: {model: null | a model, slices: [n, ...], seed: int}
 """
 
+from dataclasses import dataclass
+
+from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.predict import BEST
+from xrayseg.settings.stage import StageSettings
+
+
+@dataclass(frozen=True)
+class SuggestSettings(StageSettings):
+    """How suggest ranks the stack's slices: predicted with the `evaluate` inference settings,
+    spread at least suggest.min_distance slices apart."""
+
+    inference: InferenceSettings
+    min_distance: int
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(InferenceSettings.from_config(config), config["suggest"]["min_distance"])
 
 
 def labelling_problems(config):

@@ -35,15 +35,6 @@ def patch_depth(settings):
     return int(settings.get("patch_depth") or settings["patch_size"])
 
 
-def patch_file(settings, ending="h5"):
-    """The patch file a patch model's settings train on from the slices (z); a volumetric
-    model's 3-D patches."""
-    side = int(settings["patch_size"])
-    if settings["arch"] in VOLUME_ARCHS:
-        return f"results/patches/{patch_depth(settings)}x{side}x{side}px.{ending}"
-    return f"results/patches/{side}px.{ending}"
-
-
 def patch_sizes(config):
     """The 2-D patch sizes (px) the patch models train on, sorted, each once."""
     return sorted(
@@ -73,35 +64,3 @@ def patch_orientations(settings):
     if settings["arch"] in VOLUME_ARCHS:
         return ["z"]
     return list(settings.get("orientations") or ["z"])
-
-
-def patch_file_stem(size, orientation):
-    """results/patches/ name of one patch file without its ending: 64px (z), 64px_y, 64px_x."""
-    return f"{int(size)}px" if orientation == "z" else f"{int(size)}px_{orientation}"
-
-
-def patch_files(config, name, ending="h5"):
-    """The results/patches/ files model `name` trains on, one per orientation, in the order of
-    its training.orientations (empty for a pixel model; a volumetric model's one 3-D file)."""
-    settings = model_settings(config, name)
-    if settings["arch"] not in PATCH_ARCHS:
-        return []
-    if settings["arch"] in VOLUME_ARCHS:
-        return [patch_file(settings, ending)]
-    return [
-        f"results/patches/{patch_file_stem(settings['patch_size'], orientation)}.{ending}"
-        for orientation in patch_orientations(settings)
-    ]
-
-
-def patch_count_tables(config):
-    """Every 2-D patch counts table (results/patches/*.csv) the configured models need, each
-    once: the report's patch table and figure. A 3-D model's cube counts stay in their own CSV
-    (their size is depth x side x side, not one number)."""
-    tables = [
-        table
-        for name in patch_models(config)
-        if model_settings(config, name)["arch"] not in VOLUME_ARCHS
-        for table in patch_files(config, name, "csv")
-    ]
-    return sorted(set(tables))

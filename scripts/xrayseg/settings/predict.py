@@ -1,13 +1,17 @@
-"""The config's `predict` and `microstructure` sections, checked before any job (stdlib only).
+"""The config's `predict` section, checked before any job, and a prediction job's settings.
 
 rules/common.smk imports this module at every start-up, so it must stay free of numpy and torch.
 
 predict: {set name: {raw: spec, model: best | a model, save_probabilities: bool,
                      shift_tolerance: number}}
-microstructure: {roles: {role: class name}, voxel_size: number, axis: 0 | 1 | 2}
 """
 
+from dataclasses import dataclass
+
+from xrayseg.settings.inference import InferenceSettings
+from xrayseg.settings.roles import MicrostructureSettings
 from xrayseg.settings.specs import spec_files
+from xrayseg.settings.stage import StageSettings
 
 # The model name that stands for "the highest test mean IoU of the last evaluation".
 BEST = "best"
@@ -51,11 +55,23 @@ def set_model(settings):
     return settings.get("model", BEST)
 
 
-# A set's settings that change its segmentation; its `model` picks the job and
-# save_probabilities its outputs, so neither is a parameter of the job.
-SEGMENTATION_KEYS = ("raw", "shift_tolerance")
+@dataclass(frozen=True)
+class PredictSettings(StageSettings):
+    """What a prediction job segments and how: the set's settings that change what its job
+    writes (its `model` picks the job and save_probabilities its outputs, so neither is here),
+    the `evaluate` inference settings and the `microstructure` section."""
 
+    raw: str  # the scan's data spec
+    shift_tolerance: float  # grey-value shift beyond which the scan is flagged
+    inference: InferenceSettings
+    microstructure: MicrostructureSettings
 
-def segmentation_settings(settings):
-    """The settings of one prediction set that change what its job writes."""
-    return {key: settings[key] for key in SEGMENTATION_KEYS if key in settings}
+    @classmethod
+    def from_config(cls, config, set_name):
+        prediction_set = config["predict"][set_name]
+        return cls(
+            raw=prediction_set["raw"],
+            shift_tolerance=prediction_set["shift_tolerance"],
+            inference=InferenceSettings.from_config(config),
+            microstructure=MicrostructureSettings.from_config(config),
+        )

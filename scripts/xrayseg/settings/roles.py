@@ -1,7 +1,26 @@
-"""The config's microstructure roles: role name -> a class name from data.class_names.
+"""The config's `microstructure` section: the roles checked, and the stages' settings.
 
-Standard library only; the config check and the stages that measure microstructure both use it.
+Roles map role name -> a class name from data.class_names (standard library only; the config
+check and the stages that measure microstructure both use it).
 """
+
+from dataclasses import dataclass
+
+from xrayseg.settings.stage import StageSettings
+
+
+@dataclass(frozen=True)
+class MicrostructureSettings(StageSettings):
+    """How evaluate and predict measure microstructure (config section `microstructure`)."""
+
+    roles: dict  # role name -> class name; every three classes with a role get a TPB density
+    voxel_size: float  # voxel edge length: densities come in its unit
+    axis: int  # the axis along which a phase counts as connected
+
+    @classmethod
+    def from_config(cls, config):
+        section = config["microstructure"]
+        return cls(dict(section["roles"]), section["voxel_size"], section["axis"])
 
 
 def microstructure_problems(microstructure, class_names):

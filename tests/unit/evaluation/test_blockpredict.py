@@ -14,6 +14,7 @@ from unit.evaluation.test_evaluate import (  # the same tiny volume and checkpoi
     blob_labels,
     context_unet_checkpoint,
     output_paths,
+    scoring,
     threshold_checkpoint,
 )
 
@@ -21,7 +22,6 @@ from xrayseg.evaluation.blockpredict import BlockPlan, block_plans, predicted_sl
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models.checkpoint import load_checkpoint
-from xrayseg.settings.inference import InferenceSettings
 
 BLOCKS = {"train": list(range(0, 10)), "val": [12, 13, 14], "test": [17, 18, 19, 20]}
 
@@ -51,28 +51,28 @@ def one_thread():
 
 def test_options_apply_to_blocks_scored_whole_and_train_subsets_stay_along_z():
     scored = {**BLOCKS, "train": [1, 5, 8]}
-    plans = block_plans(BLOCKS, scored, {"axes": ["z", "y", "x"], "smooth_sigma": 1.5})
+    plans = block_plans(BLOCKS, scored, ["z", "y", "x"], 1.5)
     assert plans["test"] == plans["val"]
     assert plans["test"].axes == ("z", "y", "x") and plans["test"].smooth_sigma == 1.5
     assert plans["test"].whole_block
     assert plans["train"].axes == ("z",) and plans["train"].smooth_sigma == 0
     assert not plans["train"].whole_block and "3 of 10 slices" in plans["train"].why
-    every_train = block_plans(BLOCKS, BLOCKS, {"axes": ["z", "x"]})
+    every_train = block_plans(BLOCKS, BLOCKS, ["z", "x"], 0)
     assert every_train["train"].whole_block and every_train["train"].axes == ("z", "x")
 
 
 def test_along_z_without_smoothing_every_block_goes_slice_by_slice():
-    plans = block_plans(BLOCKS, BLOCKS, {})
+    plans = block_plans(BLOCKS, BLOCKS, ["z"], 0)
     assert all(p.axes == ("z",) and not p.whole_block for p in plans.values())
-    volumes = block_plans(BLOCKS, {**BLOCKS, "train": [3]}, {}, predicts_volumes=True)
+    volumes = block_plans(BLOCKS, {**BLOCKS, "train": [3]}, ["z"], 0, predicts_volumes=True)
     assert all(p.whole_block for p in volumes.values())
 
 
 def test_bad_options_are_clear_errors():
     with pytest.raises(ValueError, match="evaluate.axes"):
-        block_plans(BLOCKS, BLOCKS, {"axes": ["z", "q"]})
+        block_plans(BLOCKS, BLOCKS, ["z", "q"], 0)
     with pytest.raises(ValueError, match="evaluate.smooth_sigma"):
-        block_plans(BLOCKS, BLOCKS, {"smooth_sigma": -0.5})
+        block_plans(BLOCKS, BLOCKS, ["z"], -0.5)
 
 
 def test_a_block_predicted_whole_along_z_matches_slice_by_slice(evaluation_volume, tmp_path):
@@ -80,7 +80,7 @@ def test_a_block_predicted_whole_along_z_matches_slice_by_slice(evaluation_volum
     predictor = Predictor(
         load_checkpoint(context_unet_checkpoint(tmp_path)),
         "cpu",
-        InferenceSettings.from_config(SETTINGS),
+        SETTINGS.inference,
     )
     block = [9, 10, 11]
     with h5py.File(folder / "volume.h5") as volume:
@@ -109,9 +109,8 @@ def test_a_pointwise_model_scores_the_same_along_every_axis(evaluation_volume, t
             threshold_checkpoint(out),
             folder / "volume.h5",
             folder / "split.csv",
-            {**SETTINGS, **options},
+            scoring(microstructure=MICROSTRUCTURE, **options),
             outputs,
-            microstructure=MICROSTRUCTURE,
         )
         runs[name] = outputs
     pd.testing.assert_frame_equal(
@@ -143,9 +142,13 @@ def test_block_predictions_never_read_outside_their_block(evaluation_volume, tmp
         context_unet_checkpoint(tmp_path),
         tmp_path / "volume.h5",
         folder / "split.csv",
-        {**SETTINGS, "axes": ["z", "y", "x"], "smooth_sigma": 2.0, "save_probabilities": True},
+        scoring(
+            axes=["z", "y", "x"],
+            smooth_sigma=2.0,
+            save_probabilities=True,
+            microstructure=MICROSTRUCTURE,
+        ),
         outputs,
-        microstructure=MICROSTRUCTURE,
     )
     with h5py.File(outputs["probabilities"]) as saved:
         probabilities = np.asarray(saved["probabilities"], dtype=np.float32)

@@ -12,11 +12,14 @@ from scipy import ndimage
 
 from xrayseg.evaluation.calibrate import calibrate_model, fitted_temperature, read_calibration
 from xrayseg.models import rf
+from xrayseg.settings.evaluate import CalibrateSettings
+from xrayseg.settings.inference import InferenceSettings
 
 SPLITS = ["train"] * 6 + ["guard"] + ["val"] * 4 + ["guard"] + ["test"] * 3
 SHAPE = (len(SPLITS), 32, 32)
-INFERENCE = {"precision": "fp32", "channels_last": False}
-SETTINGS = {"val_slices": 0, "pixels": 100_000}
+SETTINGS = CalibrateSettings(
+    InferenceSettings(precision="fp32", channels_last=False), val_slices=0, pixels=100_000, seed=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +53,7 @@ def data(tmp_path_factory):
 
 def run(data, model, tmp_path):
     output = tmp_path / f"{model}.json"
-    calibrate_model(
-        data / f"{model}.pt", data / "volume.h5", data / "split.csv", INFERENCE, SETTINGS, output
-    )
+    calibrate_model(data / f"{model}.pt", data / "volume.h5", data / "split.csv", SETTINGS, output)
     return read_calibration(output)
 
 

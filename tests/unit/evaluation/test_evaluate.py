@@ -11,7 +11,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
-from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
+from helpers.evaluation import evaluate_settings, evaluation_outputs
 from xrayseg.data.context import context_stack
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.evaluation.subset import spread_subset
@@ -19,14 +19,21 @@ from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import softmax
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models import build_network
-from xrayseg.settings.inference import InferenceSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 LABEL_VALUES = [0, 128, 255]
 SPLITS = ["train"] * 5 + ["guard"] + ["val"] * 2 + ["guard"] + ["test"] * 3
 SHAPE = (len(SPLITS), 24, 24)
-SETTINGS = {**EVALUATE_SETTINGS, "bootstrap_resamples": 200}
-MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 0.5, "axis": 0}
+
+
+def scoring(**keys):
+    """The unit tests' evaluate settings, with more resamples and `keys` over them."""
+    return evaluate_settings(bootstrap_resamples=200, **keys)
+
+
+SETTINGS = scoring()
+ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
+MICROSTRUCTURE = {"roles": ROLES, "voxel_size": 0.5, "axis": 0}
 # A test slice and the region of it under the ignore mask.
 IGNORED_SLICE, IGNORED = 10, (slice(0, 5), slice(0, 24))
 
@@ -97,8 +104,7 @@ def context_unet_checkpoint(folder):
 
 
 def output_paths(folder, probabilities=False):
-    optional = ("uncertainty", "calibration") + (("probabilities",) if probabilities else ())
-    return evaluation_outputs(folder, *optional)
+    return evaluation_outputs(folder, uncertainty=True, probabilities=probabilities)
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +116,9 @@ def threshold_run(data, tmp_path_factory):
         threshold_checkpoint(out),
         folder / "volume.h5",
         folder / "split.csv",
-        SETTINGS,
+        scoring(microstructure=MICROSTRUCTURE),
         outputs,
         device="cpu",
-        microstructure=MICROSTRUCTURE,
     )
     return outputs, labels
 
@@ -238,7 +243,8 @@ def unet_run(data, tmp_path_factory):
         context_unet_checkpoint(out),
         folder / "volume.h5",
         folder / "split.csv",
-        {**SETTINGS, "save_probabilities": True, "flip_tta": True},
+        # train_slices None: every train slice scored.
+        scoring(save_probabilities=True, flip_tta=True, train_slices=None),
         outputs,
         device="cpu",
     )
@@ -301,7 +307,7 @@ def unet_subset_run(data, tmp_path_factory):
         context_unet_checkpoint(out),
         folder / "volume.h5",
         folder / "split.csv",
-        {**SETTINGS, "save_probabilities": True, "flip_tta": True, "train_slices": 2},
+        scoring(save_probabilities=True, flip_tta=True, train_slices=2),
         outputs,
         device="cpu",
     )
@@ -335,7 +341,7 @@ def test_a_scored_train_slice_sees_its_true_neighbours_not_the_subsets(data, tmp
         threshold_checkpoint(tmp_path),
         folder / "volume.h5",
         folder / "split.csv",
-        {**SETTINGS, "train_slices": 2},
+        scoring(train_slices=2),
         output_paths(tmp_path),
     )
     assert {z: blocks_seen[z] for z in (1, 4)} == {1: [0, 1, 2, 3, 4], 4: [0, 1, 2, 3, 4]}
@@ -348,7 +354,7 @@ def test_scores_of_a_scored_train_slice_do_not_depend_on_the_subset(unet_run, un
     pd.testing.assert_frame_equal(subset, every.loc[subset.index])
 
 
-def test_every_train_slice_is_scored_when_the_setting_is_absent(unet_run):
+def test_every_train_slice_is_scored_when_the_setting_is_none(unet_run):
     summary = json.loads(unet_run["summary"].read_text())
     assert summary["train_slices"]["scored"] == [0, 1, 2, 3, 4]
     assert summary["train_slices"]["asked"] is None
@@ -361,7 +367,7 @@ def test_the_log_counts_the_scored_slices(data, tmp_path, caplog):
             threshold_checkpoint(tmp_path),
             folder / "volume.h5",
             folder / "split.csv",
-            {**SETTINGS, "train_slices": 3},
+            scoring(train_slices=3),
             output_paths(tmp_path),
         )
     messages = [r.message for r in caplog.records]
@@ -410,7 +416,7 @@ def test_a_fitted_temperature_scales_the_written_probabilities(data, tmp_path):
     calibration.write_text(json.dumps({"fitted": True, "temperature": 2.5, "val_ece": {}}))
     outputs = output_paths(tmp_path / "out", probabilities=True)
     (tmp_path / "out").mkdir()
-    settings = {**SETTINGS, "save_probabilities": True}
+    settings = scoring(save_probabilities=True)
     evaluate_model(
         checkpoint_path,
         folder / "volume.h5",
@@ -420,11 +426,7 @@ def test_a_fitted_temperature_scales_the_written_probabilities(data, tmp_path):
         device="cpu",
         calibration=calibration,
     )
-    predictor = Predictor(
-        torch.load(checkpoint_path, weights_only=True),
-        "cpu",
-        InferenceSettings.from_config(settings),
-    )
+    predictor = Predictor(torch.load(checkpoint_path, weights_only=True), "cpu", settings.inference)
     logits = predictor.scores(context_stack(raw, 10, 1, [9, 10, 11]))
     with h5py.File(outputs["probabilities"], "r") as saved:
         assert json.loads(saved.attrs["temperature"]) == 2.5

@@ -1,5 +1,7 @@
 """Microstructure of a model's test block (evaluation.microstructure) on constructed volumes."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +10,12 @@ from scipy import ndimage
 from xrayseg.evaluation.microstructure import longest_run, measure_test_block
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.microstructure.roles import class_roles
+from xrayseg.settings.roles import MicrostructureSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
-SETTINGS = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 1.0, "axis": 0}
+SETTINGS = MicrostructureSettings(
+    {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, voxel_size=1.0, axis=0
+)
 
 
 def blobs(shape, n_classes=3, seed=0):
@@ -60,7 +65,7 @@ def test_errors_are_measured_on_the_test_block_only():
 def test_four_phases_with_two_roles_get_no_tpb():
     names = ["pore", "YSZ", "Ni", "GDC"]
     labels = blobs((6, 12, 12), n_classes=4)
-    settings = {**SETTINGS, "roles": {"pore": "pore", "solid": "GDC"}}
+    settings = replace(SETTINGS, roles={"pore": "pore", "solid": "GDC"})
     table, summary = measure_test_block(labels, block(labels, 0, 5), settings, names)
     assert "tpb_density" not in set(table.metric) and "tpb_density" not in summary["relative_error"]
     assert list(table.loc[table.metric == "volume_fraction", "phases"]) == names
@@ -70,7 +75,7 @@ def test_four_phases_with_two_roles_get_no_tpb():
 def test_four_phases_with_three_roles_get_one_tpb():
     names = ["pore", "YSZ", "Ni", "GDC"]
     labels = blobs((6, 12, 12), n_classes=4)
-    settings = {**SETTINGS, "roles": {"pore": "pore", "ionic": "GDC", "ni": "Ni"}}
+    settings = replace(SETTINGS, roles={"pore": "pore", "ionic": "GDC", "ni": "Ni"})
     table, _ = measure_test_block(labels, block(labels, 0, 5), settings, names)
     assert list(table.loc[table.metric == "tpb_density", "phases"]) == ["pore/Ni/GDC"]
 

@@ -10,7 +10,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
-from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
+from helpers.evaluation import evaluate_settings, evaluation_outputs
 from xrayseg.evaluation.evaluate import evaluate_model, predict_and_score
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
@@ -20,8 +20,10 @@ CLASS_NAMES = ["pore", "YSZ", "Ni"]
 SPLITS = ["train"] * 10 + ["guard"] + ["val"] * 4 + ["guard"] + ["test"] * 6
 SHAPE = (len(SPLITS), 24, 24)
 UNLABELLED = [1, 2, 4, 5, 7, 8, 12, 18]  # train keeps 0, 3, 6, 9; val 11, 13, 14; test 16-17, 19-21
-SETTINGS = {**EVALUATE_SETTINGS, "train_slices": 3, "save_probabilities": True}
-MICROSTRUCTURE = {"roles": {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}, "voxel_size": 1.0, "axis": 0}
+ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
+SETTINGS = evaluate_settings(
+    train_slices=3, save_probabilities=True, microstructure={"roles": ROLES, "voxel_size": 1.0}
+)
 
 
 def write_data(folder):
@@ -64,7 +66,7 @@ def checkpoint(folder):
 
 
 def outputs(folder):
-    return evaluation_outputs(folder, "probabilities")
+    return evaluation_outputs(folder, probabilities=True)
 
 
 def test_only_labelled_slices_are_scored_and_the_summary_counts_them(tmp_path):
@@ -76,7 +78,6 @@ def test_only_labelled_slices_are_scored_and_the_summary_counts_them(tmp_path):
         tmp_path / "split.csv",
         SETTINGS,
         paths,
-        microstructure=MICROSTRUCTURE,
     )
     metrics = pd.read_csv(paths["metrics"])
     scored = dict(zip(metrics["slice"], metrics["split"], strict=True))

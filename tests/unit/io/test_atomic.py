@@ -22,7 +22,7 @@ import torch
 import xrayseg.data.synthetic
 import xrayseg.io.probabilities
 import xrayseg.models.checkpoint
-from helpers.evaluation import EVALUATE_SETTINGS, evaluation_outputs
+from helpers.evaluation import evaluate_settings, evaluation_outputs
 from helpers.ingest_data import (
     CLASS_NAMES,
     GREY_VALUES,
@@ -204,7 +204,7 @@ def test_a_crash_while_writing_the_synthetic_volume_leaves_no_folder(tmp_path, m
     assert list(tmp_path.iterdir()) == []
 
 
-EVALUATE = {**EVALUATE_SETTINGS, "save_probabilities": True}
+EVALUATE = evaluate_settings(save_probabilities=True)
 
 
 def threshold_model(folder):
@@ -228,7 +228,7 @@ def threshold_model(folder):
 def test_a_crash_while_writing_class_probabilities_leaves_no_file(tmp_path, monkeypatch):
     volume, split = write_volume(tmp_path)
     out = tmp_path / "eval"
-    outputs = evaluation_outputs(out, "probabilities")
+    outputs = evaluation_outputs(out, probabilities=True)
     writer = xrayseg.io.probabilities.ProbabilityFile
     # The class probabilities are written slice by slice: two test slices are in when it fails.
     monkeypatch.setattr(writer, "write", crash_on_call(writer.write, 3, out))
@@ -240,7 +240,7 @@ def test_a_crash_while_writing_class_probabilities_leaves_no_file(tmp_path, monk
 def test_a_crash_while_writing_the_scores_leaves_no_table_or_summary(tmp_path, monkeypatch):
     volume, split = write_volume(tmp_path)
     out = tmp_path / "eval"
-    outputs = evaluation_outputs(out, "probabilities")
+    outputs = evaluation_outputs(out, probabilities=True)
     to_csv = pd.DataFrame.to_csv
 
     def half_a_table(frame, path, **kwargs):

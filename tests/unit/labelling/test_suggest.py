@@ -3,6 +3,7 @@ ranked by the model's uncertainty, spread out; a fully labelled stack ranks its 
 says so; `best` picks among the models that have probabilities."""
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -14,10 +15,13 @@ from scipy import ndimage
 from xrayseg.io.uncertainty import slice_means
 from xrayseg.labelling.suggest import suggest_slices
 from xrayseg.models import rf
+from xrayseg.settings.inference import InferenceSettings
+from xrayseg.settings.labelling import SuggestSettings
+from xrayseg.settings.layout import suggest_outputs
 
 SPLITS = ["train"] * 14 + ["guard"] * 2 + ["val"] * 4 + ["guard"] * 2 + ["test"] * 8
 SHAPE = (len(SPLITS), 32, 32)
-INFERENCE = {"precision": "fp32", "channels_last": False}
+INFERENCE = InferenceSettings(precision="fp32", channels_last=False)
 UNLABELLED = [1, 3, 5, 6, 7, 9, 11, 12, 13, 24, 26]
 
 
@@ -69,16 +73,8 @@ def run(data, split, tmp_path, min_distance=4, model="best"):
         "volume": str(data / "volume.h5"),
         "split": str(data / split),
     }
-    outputs = {
-        key: tmp_path / name
-        for key, name in (
-            ("ranking", "stack.csv"),
-            ("uncertainty", "uncertainty.h5"),
-            ("summary", "summary.json"),
-            ("panel", "next_slices.png"),
-        )
-    }
-    suggest_slices(model, inputs, INFERENCE, min_distance, outputs)
+    outputs = {key: Path(path) for key, path in suggest_outputs(tmp_path).items()}
+    suggest_slices(model, inputs, SuggestSettings(INFERENCE, min_distance), outputs)
     return (
         pd.read_csv(outputs["ranking"]),
         json.loads(outputs["summary"].read_text()),

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -18,14 +19,22 @@ from xrayseg.models import build_network
 from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.prediction.predict import predict_set
 from xrayseg.settings.inference import InferenceSettings
+from xrayseg.settings.layout import predict_outputs
+from xrayseg.settings.predict import PredictSettings
+from xrayseg.settings.roles import MicrostructureSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 GREY_VALUES = [0, 128, 255]
 NORMALISATION = {"low": 20000.0, "high": 44000.0}
 THRESHOLDS = [0.25, 0.6]  # normalised: 26000 and 34400 grey
 ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
-MICROSTRUCTURE = {"roles": ROLES, "voxel_size": 2.0, "axis": 0}
-INFERENCE = {"window": "slice", "batch_size": 4}
+MICROSTRUCTURE = MicrostructureSettings(ROLES, voxel_size=2.0, axis=0)
+INFERENCE = InferenceSettings(window="slice", batch_size=4)
+
+
+def set_settings(raw_spec, shift_tolerance=0.1):
+    """The prediction job's settings for a set of `raw_spec`."""
+    return PredictSettings(raw_spec, shift_tolerance, INFERENCE, MICROSTRUCTURE)
 
 
 def electrode_raw(shape, seed, gain=1.0):
@@ -105,28 +114,15 @@ def context_unet_checkpoint(path):
 
 
 def outputs_in(folder, probabilities=False):
-    outputs = {
-        "slices": folder / "slices",
-        "stack": folder / "segmentation.tif",
-        "fractions": folder / "fractions.csv",
-        "volume": folder / "volume.csv",
-        "shift": folder / "shift.csv",
-        "summary": folder / "summary.json",
-        "uncertainty": folder / "uncertainty.h5",
-    }
-    if probabilities:
-        outputs["probabilities"] = folder / "probabilities.h5"
-    return outputs
+    return {key: Path(path) for key, path in predict_outputs(folder, probabilities).items()}
 
 
 def run(raw_spec, checkpoint, training_data, outputs, **extra):
     predict_set(
         "scan_b",
-        {"raw": raw_spec, **extra},
+        set_settings(raw_spec, **extra),
         "threshold",
         {"checkpoints": [checkpoint], **training_data},
-        INFERENCE,
-        MICROSTRUCTURE,
         {key: str(path) for key, path in outputs.items()},
     )
 
@@ -217,14 +213,12 @@ def test_a_25d_model_sees_the_new_scans_neighbours_clamped_at_its_ends(tmp_path,
     outputs = outputs_in(tmp_path / "out", probabilities=True)
     predict_set(
         "scan_b",
-        {"raw": str(tmp_path / "scan.tif")},
+        set_settings(str(tmp_path / "scan.tif")),
         "unet25d",
         {"checkpoints": [path], **training_data},
-        INFERENCE,
-        MICROSTRUCTURE,
         {key: str(p) for key, p in outputs.items()},
     )
-    predictor = Predictor(checkpoint, "cpu", InferenceSettings.from_config(INFERENCE))
+    predictor = Predictor(checkpoint, "cpu", INFERENCE)
     volume = normalise(raw)
     with h5py.File(outputs["probabilities"]) as written:
         probabilities = written["probabilities"][:]
@@ -274,14 +268,12 @@ def test_every_slice_gets_an_uncertainty_map_with_the_models_temperature(tmp_pat
     inputs = {"checkpoints": [path], "calibrations": [str(calibration)], **training_data}
     predict_set(
         "scan_b",
-        {"raw": str(tmp_path / "scan.tif")},
+        set_settings(str(tmp_path / "scan.tif")),
         "unet25d",
         inputs,
-        INFERENCE,
-        MICROSTRUCTURE,
         {key: str(p) for key, p in outputs.items()},
     )
-    predictor = Predictor(checkpoint, "cpu", InferenceSettings.from_config(INFERENCE))
+    predictor = Predictor(checkpoint, "cpu", INFERENCE)
     volume = normalise(raw)
     with h5py.File(outputs["probabilities"]) as saved, h5py.File(outputs["uncertainty"]) as maps:
         assert json.loads(saved.attrs["temperature"]) == 3.0

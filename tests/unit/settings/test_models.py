@@ -8,9 +8,6 @@ from xrayseg.settings.models import (
     VOLUME_ARCHS,
     cube_shapes,
     model_settings,
-    patch_count_tables,
-    patch_file,
-    patch_files,
     patch_models,
     patch_sizes,
 )
@@ -33,27 +30,20 @@ def test_patch_archs_are_the_registrys_torch_models():
     assert set(VOLUME_ARCHS) == volumetric
 
 
-def test_volumetric_models_train_on_3d_patch_files_of_their_own():
-    config = {
-        "models": {
-            **CONFIG["models"],
-            "cube": {"arch": "unet3d", "patch_size": 32},
-            "slab": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16},
-            "slab2": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16, "width": 4},
-        }
+VOLUMETRIC = {
+    "models": {
+        **CONFIG["models"],
+        "cube": {"arch": "unet3d", "patch_size": 32},
+        "slab": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16},
+        "slab2": {"arch": "unet3d", "patch_size": 32, "patch_depth": 16, "width": 4},
     }
-    assert patch_file(model_settings(config, "cube")) == "results/patches/32x32x32px.h5"
-    assert patch_file(model_settings(config, "slab")) == "results/patches/16x32x32px.h5"
-    assert patch_file(model_settings(config, "unet")) == "results/patches/64px.h5"
-    assert cube_shapes(config) == [(16, 32), (32, 32)]
-    # The report's patch table lists the 2-D patch files only.
-    assert patch_count_tables(config) == ["results/patches/32px.csv", "results/patches/64px.csv"]
-    # Orientations are for 2-D networks: a 3-D model trains on its one cube file.
-    assert patch_files({**config, "training": {"orientations": ["z", "y"]}}, "slab") == [
-        "results/patches/16x32x32px.h5"
-    ]
+}
+
+
+def test_volumetric_models_train_on_3d_patches_of_their_own_shape():
+    assert cube_shapes(VOLUMETRIC) == [(16, 32), (32, 32)]
     # 2-D patch sizes leave the 3-D models out.
-    assert patch_sizes(config) == [32, 64]
+    assert patch_sizes(VOLUMETRIC) == [32, 64]
 
 
 def test_a_models_entry_overrides_the_shared_training_settings():
@@ -77,27 +67,3 @@ def test_patch_models_and_their_sizes():
     assert patch_models(CONFIG) == ["unet", "unet25d", "dnn"]
     assert patch_sizes(CONFIG) == [32, 64]
     assert patch_sizes({"models": {"t": {"arch": "threshold"}}}) == []
-
-
-def test_each_orientation_a_model_trains_on_is_one_patch_file():
-    config = {
-        "training": {"orientations": ["z"]},
-        "models": {
-            **CONFIG["models"],
-            "across": {"arch": "unet", "patch_size": 64, "orientations": ["z", "y", "x"]},
-            "forest": {"arch": "rf"},
-        },
-    }
-    assert patch_files(config, "unet") == ["results/patches/64px.h5"]
-    assert patch_files(config, "across") == [
-        "results/patches/64px.h5",
-        "results/patches/64px_y.h5",
-        "results/patches/64px_x.h5",
-    ]
-    assert patch_files(config, "forest") == []
-    assert patch_count_tables(config) == [
-        "results/patches/32px.csv",
-        "results/patches/64px.csv",
-        "results/patches/64px_x.csv",
-        "results/patches/64px_y.csv",
-    ]
