@@ -9,7 +9,6 @@ pair; problem_lines turns them into `config error: <key>: <expectation>` lines.
 import copy
 
 import jsonschema
-import yaml
 
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.checks import (
@@ -23,6 +22,7 @@ from xrayseg.settings.labelling import labelling_problems
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
+from xrayseg.settings.schema import load_schema
 from xrayseg.settings.specs import data_problems
 
 
@@ -64,11 +64,6 @@ def checked_config(config, schema_path):
 def problem_lines(problems):
     """One `config error: <key>: <expectation>` line per problem."""
     return "\n".join(f"config error: {key}: {what}" for key, what in problems)
-
-
-def load_schema(path):
-    with open(path) as handle:
-        return yaml.safe_load(handle)
 
 
 def fill_defaults(config, schema):

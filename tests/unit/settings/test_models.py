@@ -1,11 +1,8 @@
-"""One model's settings, and the patch architectures against the model registry."""
+"""One model's settings, and the patch files its architecture trains on."""
 
 import pytest
 
-from xrayseg.models import REGISTRY
 from xrayseg.settings.models import (
-    PATCH_ARCHS,
-    VOLUME_ARCHS,
     cube_shapes,
     model_settings,
     patch_count_tables,
@@ -24,13 +21,6 @@ CONFIG = {
         "dnn": {"arch": "dnn", "patch_size": 32, "epochs": 150},
     },
 }
-
-
-def test_patch_archs_are_the_registrys_torch_models():
-    torch_archs = {arch for arch, spec in REGISTRY.items() if spec.kind == "torch"}
-    assert set(PATCH_ARCHS) == torch_archs
-    volumetric = {arch for arch, spec in REGISTRY.items() if spec.spatial_dims == 3}
-    assert set(VOLUME_ARCHS) == volumetric
 
 
 def test_volumetric_models_train_on_3d_patch_files_of_their_own():
