@@ -121,12 +121,15 @@ def grid_patches(images, labels, size):
     return PatchSet(torch.from_numpy(image_patches.copy()), torch.from_numpy(label_patches.copy()))
 
 
+def unet_header(width, depth, window):
+    """The checkpoint header of the benchmark's UNet predicting in `window` px windows."""
+    return bare_header("unet", 3, {"width": width, "depth": depth, "dropout": 0.1}, window)
+
+
 def trained_checkpoint(width, depth, window, steps, quick, device, seed=0):
     """A checkpoint of a UNet trained `steps` optimiser steps on 64 px (quick: window-sized)
     patches of a synthetic volume; returns (checkpoint, normalisation)."""
-    header = bare_header(
-        "unet", 3, {"width": width, "depth": depth, "dropout": 0.1}, patch_size=window
-    )
+    header = unet_header(width, depth, window)
     torch.manual_seed(seed)
     network = build_network("unet", 3, 1, header.arch_args)
     if steps == 0:
@@ -315,7 +318,8 @@ def benchmark_model(name, args, device, monai_available):
     print(f"\n-- {name} UNet: width {width}, depth {depth}, window {window} px", flush=True)
     cache = Path(args.cache) / f"{name}_{steps}steps.pt" if args.cache and steps else None
     if cache is not None and cache.exists():
-        checkpoint, normalisation = torch.load(cache, weights_only=True)
+        weights, normalisation = torch.load(cache, weights_only=True)
+        checkpoint = Checkpoint(unet_header(width, depth, window), weights)
         print(f"  trained weights from {cache} ({steps} steps)", flush=True)
     else:
         checkpoint, normalisation = trained_checkpoint(
@@ -323,7 +327,7 @@ def benchmark_model(name, args, device, monai_available):
         )
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save((checkpoint, normalisation), cache)
+            torch.save((checkpoint.payload, normalisation), cache)
     images, labels, _ = synthetic_stack((1, args.side, args.side), 99, normalisation)
     image, label = images[:1], labels[0]
     shape = image.shape[-2:]
