@@ -7,8 +7,10 @@ jsonschema and yaml only (checks.stack_geometry opens the first raw slice with i
 
 Entry: config.checked_config (the whole config checked once and completed in place; problems as
 `config error: <key>: <expectation>` lines), codedeps.package_modules (a rule's code inputs)
-Modules: config, checks (schema and cross-key checks), specs (data specs: folder, glob, stack,
-HDF5), roles (microstructure roles), models (one model's merged settings, patch architectures),
+Modules: config, checks (schema and cross-key checks), schema (config/schema.yaml completed from
+the architecture catalogue), architectures (the catalogue: every architecture's kind, dimensions,
+arguments and their defaults), specs (data specs: folder, glob, stack, HDF5), roles
+(microstructure roles), models (one model's merged settings, the patch files it trains on),
 inference (InferenceSettings, shared by evaluation and prediction), predict (prediction sets),
 report (the config the report shows), canonical (sorted keys, so reordered settings compare
 equal), codedeps (the package files a script runs), split_blocks (the split arithmetic),
