@@ -37,24 +37,24 @@ def test_networks_need_a_patch_size_and_only_2d_networks_take_context():
 
 
 @pytest.fixture
-def toy_catalogue(monkeypatch):
-    """The catalogue with one more 2-D network, `toy`, whose argument is `width`."""
+def added_catalogue(monkeypatch):
+    """The catalogue with one more 2-D network, `added`, taking the arguments given."""
 
     def add(**arguments):
-        toy = Architecture(TORCH, MappingProxyType(arguments))
-        monkeypatch.setattr(schema_module, "CATALOGUE", {**CATALOGUE, "toy": toy})
+        added = Architecture(TORCH, MappingProxyType(arguments))
+        monkeypatch.setattr(schema_module, "CATALOGUE", {**CATALOGUE, "added": added})
 
     return add
 
 
-def test_an_architecture_added_to_the_catalogue_is_a_valid_arch_with_its_rules(toy_catalogue):
-    assert [key for key, _ in problems_of({"arch": "toy", "patch_size": 16})] == ["models.m.arch"]
-    toy_catalogue(width=8)
-    assert problems_of({"arch": "toy", "patch_size": 16, "width": 4, "context": 1}) == []
-    assert [key for key, _ in problems_of({"arch": "toy"})] == ["models.m.patch_size"]
+def test_an_architecture_added_to_the_catalogue_is_a_valid_arch_with_its_rules(added_catalogue):
+    assert [key for key, _ in problems_of({"arch": "added", "patch_size": 16})] == ["models.m.arch"]
+    added_catalogue(width=8)
+    assert problems_of({"arch": "added", "patch_size": 16, "width": 4, "context": 1}) == []
+    assert [key for key, _ in problems_of({"arch": "added"})] == ["models.m.patch_size"]
 
 
-def test_an_argument_the_schema_does_not_describe_stops_the_loading(toy_catalogue):
-    toy_catalogue(kernel=3)
-    with pytest.raises(ValueError, match=r"toy\.kernel; describe each there"):
+def test_an_argument_the_schema_does_not_describe_stops_the_loading(added_catalogue):
+    added_catalogue(kernel=3)
+    with pytest.raises(ValueError, match=r"added\.kernel; describe each there"):
         load_schema(SCHEMA)
