@@ -52,6 +52,7 @@ from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
 from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.sliding_window import window_shape
 from xrayseg.models import build_network
+from xrayseg.models.checkpoint import Checkpoint, bare_header
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.training.data import PatchSet
 from xrayseg.training.defaults import with_defaults
@@ -120,23 +121,20 @@ def grid_patches(images, labels, size):
     return PatchSet(torch.from_numpy(image_patches.copy()), torch.from_numpy(label_patches.copy()))
 
 
+def unet_header(width, depth, window):
+    """The checkpoint header of the benchmark's UNet predicting in `window` px windows."""
+    return bare_header("unet", 3, {"width": width, "depth": depth, "dropout": 0.1}, window)
+
+
 def trained_checkpoint(width, depth, window, steps, quick, device, seed=0):
     """A checkpoint of a UNet trained `steps` optimiser steps on 64 px (quick: window-sized)
     patches of a synthetic volume; returns (checkpoint, normalisation)."""
-    arch_args = {"width": width, "depth": depth, "dropout": 0.1}
+    header = unet_header(width, depth, window)
     torch.manual_seed(seed)
-    network = build_network("unet", 3, 1, arch_args)
-    checkpoint = {
-        "arch": "unet",
-        "arch_args": arch_args,
-        "n_classes": 3,
-        "in_channels": 1,
-        "patch_size": window,
-        "state_dict": network.state_dict(),
-    }
+    network = build_network("unet", 3, 1, header.arch_args)
     if steps == 0:
         print("  untrained (random weights)", flush=True)
-        return checkpoint, None
+        return Checkpoint(header, network.state_dict()), None
     started = time.perf_counter()
     patch = window if quick else 64
     shape = (2, 2 * patch, 2 * patch) if quick else (6, 256, 256)
@@ -156,7 +154,7 @@ def trained_checkpoint(width, depth, window, steps, quick, device, seed=0):
         }
     )
     state = fit_network(network, patches, patches, settings, device, seed)
-    checkpoint["state_dict"] = state["best_weights"]
+    checkpoint = Checkpoint(header, state["best_weights"])
     last = state["history"][-1]
     print(
         f"  trained {steps} step(s) on {len(patches)} patches of {patch} px: train accuracy "
@@ -212,8 +210,8 @@ class Counted:
 
 
 def plain_network(checkpoint, device):
-    network = build_network("unet", 3, 1, checkpoint["arch_args"])
-    network.load_state_dict(checkpoint["state_dict"])
+    network = build_network("unet", 3, 1, checkpoint.header.arch_args)
+    network.load_state_dict(checkpoint.payload)
     return network.eval().to(device)
 
 
@@ -320,7 +318,8 @@ def benchmark_model(name, args, device, monai_available):
     print(f"\n-- {name} UNet: width {width}, depth {depth}, window {window} px", flush=True)
     cache = Path(args.cache) / f"{name}_{steps}steps.pt" if args.cache and steps else None
     if cache is not None and cache.exists():
-        checkpoint, normalisation = torch.load(cache, weights_only=True)
+        weights, normalisation = torch.load(cache, weights_only=True)
+        checkpoint = Checkpoint(unet_header(width, depth, window), weights)
         print(f"  trained weights from {cache} ({steps} steps)", flush=True)
     else:
         checkpoint, normalisation = trained_checkpoint(
@@ -328,7 +327,7 @@ def benchmark_model(name, args, device, monai_available):
         )
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            torch.save((checkpoint, normalisation), cache)
+            torch.save((checkpoint.payload, normalisation), cache)
     images, labels, _ = synthetic_stack((1, args.side, args.side), 99, normalisation)
     image, label = images[:1], labels[0]
     shape = image.shape[-2:]

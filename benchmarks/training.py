@@ -33,7 +33,8 @@ import torch
 from dataset import Dataset, default_config
 from machine import print_machine, write_json
 
-from xrayseg.models import build_network, spec_for
+from xrayseg.models import build_network
+from xrayseg.settings.architectures import architecture
 from xrayseg.training import job as job_module
 from xrayseg.training import loop as loop_module
 from xrayseg.training.data import load_patch_set
@@ -131,8 +132,7 @@ def real_round(dataset, model_name, settings, threads, workdir):
 def bare_round(settings, train_set, steps, threads, n_classes):
     """`steps` optimiser steps over in-memory batches of the train patches; returns seconds."""
     torch.set_num_threads(threads)
-    spec = spec_for(settings["arch"])
-    arch_args = {key: settings[key] for key in spec.arch_keys if key in settings}
+    arch_args = architecture(settings["arch"]).arguments_of(settings)
     torch.manual_seed(0)
     network = build_network(settings["arch"], n_classes, train_set.images.shape[1], arch_args)
     precision = Precision(settings["precision"], "cpu", settings["channels_last"])

@@ -167,13 +167,13 @@ def run_scores(run, models):
             "interface_mean_abs_error": micro.get("mean_abs_relative_error", {}).get(
                 "interface_density", float("nan")
             ),
-            "steps": checkpoint.get("step"),
-            "stopped_by": checkpoint.get("stopped_by"),
+            "steps": checkpoint.header.step,
+            "stopped_by": checkpoint.header.stopped_by,
             "train": read_tsv(run / f"results/benchmarks/train/{name}.tsv"),
             "evaluate": read_tsv(run / f"results/benchmarks/evaluate/{name}.tsv"),
             "test_slices": len(test),
         }
-        if checkpoint.get("kind") == "torch" and (models is None or name in models):
+        if checkpoint.header.architecture.trains_on_patches and (models is None or name in models):
             torch.set_num_threads(2)
             predictor = Predictor(
                 checkpoint, "cpu", InferenceSettings.from_section(summary["inference"])

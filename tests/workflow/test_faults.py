@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from helpers.workflow import TINY_CONFIG, run_snakemake, snakemake_command, write_config
-from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.models.checkpoint import load_checkpoint, load_plain
 
 NETWORKS = [m for m, s in TINY_CONFIG["models"].items() if s["arch"] in ("dnn", "unet")]
 
@@ -70,11 +70,11 @@ def wait_until(condition, job, workdir, timeout=300):
 
 
 def resumable_step(model_dir):
-    return load_checkpoint(model_dir / "resume.pt")["state"]["step"]
+    return load_plain(model_dir / "resume.pt")["state"]["step"]
 
 
 def same_weights(checkpoint_a, checkpoint_b):
-    a, b = load_checkpoint(checkpoint_a)["state_dict"], load_checkpoint(checkpoint_b)["state_dict"]
+    a, b = load_checkpoint(checkpoint_a).payload, load_checkpoint(checkpoint_b).payload
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -161,10 +161,10 @@ def test_two_training_jobs_at_once_and_a_second_run_give_the_same_results(
     for model in NETWORKS:
         model_dir = results / "models" / model
         assert sorted(p.name for p in model_dir.iterdir()) == ["history.csv", "model.pt"]
-        checkpoint = load_checkpoint(model_dir / "model.pt")
+        header = load_checkpoint(model_dir / "model.pt").header
         arch = TINY_CONFIG["models"][model]["arch"]
-        assert (checkpoint["model_name"], checkpoint["arch"]) == (model, arch)
-        assert len(pd.read_csv(model_dir / "history.csv")) == checkpoint["validations"]
+        assert (header.model_name, header.arch) == (model, arch)
+        assert len(pd.read_csv(model_dir / "history.csv")) == header.validations
         assert same_weights(model_dir / "model.pt", reference / "models" / model / "model.pt")
         for table in ("metrics.csv", "confusion.csv"):
             ours, theirs = results / "eval" / model / table, reference / "eval" / model / table

@@ -57,8 +57,8 @@ def calibrate_model(
     predictor = Predictor(checkpoint, pick_device(device), settings.inference)
     uncertain = UncertainPredictor(predictor)
     record = {
-        "model": checkpoint["model_name"],
-        "arch": checkpoint["arch"],
+        "model": checkpoint.header.model_name,
+        "arch": checkpoint.header.arch,
         "fitted": False,
         "temperature": None,
         "inference": vars(predictor.settings),

@@ -48,7 +48,7 @@ from xrayseg.io.labelfiles import write_class_stack
 from xrayseg.io.probabilities import ProbabilityFile
 from xrayseg.io.progress import Progress
 from xrayseg.io.tables import write_csv, write_json
-from xrayseg.models.checkpoint import load_checkpoint, training_device
+from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,9 @@ def evaluate_model(
     """
     torch.set_num_threads(max(1, int(threads)))
     checkpoint = load_checkpoint(checkpoint_path)
+    header = checkpoint.header
     predictor = Predictor(checkpoint, pick_device(device), settings.inference)
-    class_names = list(checkpoint["class_names"])
+    class_names = list(header.class_names)
     split_frame = pd.read_csv(split_csv)
     blocks = {split: slices_of(split_frame, split) for split in settings.splits}
     labelled = {split: labelled_slices_of(split_frame, split) for split in blocks}
@@ -89,7 +90,7 @@ def evaluate_model(
     scored, train_slices = slices_to_score(labelled, settings)
     log.info(
         "%s on %s (%s) with %s, axes %s, smooth_sigma %s",
-        checkpoint["model_name"],
+        header.model_name,
         predictor.device,
         predictor.precision or "pixel model",
         settings.inference,
@@ -119,8 +120,8 @@ def evaluate_model(
                 names.tolist(),
                 volume["raw"].shape[1:],
                 class_names,
-                checkpoint["label_values"],
-                checkpoint["model_name"],
+                header.label_values,
+                header.model_name,
                 test_uncertainty.uncertain.temperature,
             )
             stack.callback(probabilities.close)
@@ -146,7 +147,7 @@ def evaluate_model(
             split: sum(r.confusion for r in results if r.split == split) for split in blocks
         }
         write_csv(confusion_table(confusions, class_names), outputs["confusion"])
-        write_class_stack(outputs["predictions"], test_predictions, checkpoint["label_values"])
+        write_class_stack(outputs["predictions"], test_predictions, header.label_values)
         table, summary["microstructure"] = measure_test_block(
             volume["labels"], test_predictions, settings.microstructure, class_names
         )
@@ -168,7 +169,7 @@ def evaluate_model(
                     volume["labels"][z],
                     test_predictions[z],
                     class_names,
-                    f"{checkpoint['model_name']}: test slice {z} ({name} accuracy)",
+                    f"{header.model_name}: test slice {z} ({name} accuracy)",
                 )
         write_json(summary, outputs["summary"])
 
@@ -273,7 +274,7 @@ def predictor_predicts_volumes(predictor):
 
 def summarise(predictor, settings, results, class_names, slice_shape):
     """summary.json: the model, its size and timings, and pooled scores per split."""
-    checkpoint = predictor.checkpoint
+    header = predictor.header
     window = predictor.window_for(*slice_shape)
     batch = predictor.batch_for(predictor.window_shape(*slice_shape)) if window else None
     window = list(window) if window else None
@@ -301,13 +302,13 @@ def summarise(predictor, settings, results, class_names, slice_shape):
             scores["n_slices"],
         )
     return {
-        "model": checkpoint["model_name"],
-        "arch": checkpoint["arch"],
+        "model": header.model_name,
+        "arch": header.arch,
         # Where the model was trained (from its checkpoint) and where this evaluation ran.
-        "train_device": training_device(checkpoint),
+        "train_device": header.device,
         "device": str(predictor.device),
-        "parameters": int(checkpoint.get("parameters", 0)),
-        "train_seconds": float(checkpoint.get("train_seconds", float("nan"))),
+        "parameters": header.parameters,
+        "train_seconds": header.train_seconds,
         "inference_seconds_per_slice": float(np.median(seconds)) if seconds else float("nan"),
         # Wall seconds of prediction per slice over all evaluated slices (median above); a block
         # predicted whole shares its seconds among its slices.
@@ -318,14 +319,14 @@ def summarise(predictor, settings, results, class_names, slice_shape):
             "slices": len(seconds),
         },
         "class_names": class_names,
-        "context": int(checkpoint.get("context", 0)),
+        "context": header.context,
         # How slices were predicted; window_px (rows, cols on a slice) None: a pixel model
         # predicts whole slices directly; window_depth: a volumetric model's window along the
         # stack (None for slice models). Block plans (axes, smoothing) are under "prediction".
         "inference": {
             **vars(predictor.settings),
             "window_px": window,
-            "window_depth": checkpoint.get("patch_depth") if predictor.volumetric else None,
+            "window_depth": header.patch_depth,
             "batch_windows": batch,
         },
         # The precision the network ran in (fp32 / bf16; None for a pixel model).

@@ -55,7 +55,7 @@ class TestUncertainty:
                 names,
                 shape,
                 self.uncertain.map_names,
-                predictor.checkpoint["model_name"],
+                predictor.header.model_name,
                 temperature,
                 self.uncertain.has_probabilities,
             )

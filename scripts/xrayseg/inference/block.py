@@ -62,7 +62,7 @@ def add_plane(total, axis, index, probabilities):
 
 def axis_probabilities(predictor, block, axis, total, on_plane=None):
     """Add every plane of `axis` predicted by a plane predictor (2-D or 2.5-D) into `total`."""
-    context = predictor.context if predictor.spec.kind == "torch" else 0
+    context = predictor.context
     for index in range(plane_count(block.shape, axis)):
         probabilities = predictor.probabilities(plane_input(block, axis, index, context))
         add_plane(total, axis, index, probabilities)

@@ -26,6 +26,7 @@ from xrayseg.inference.sliding_window import (
 from xrayseg.inference.volume import block_volume_scores
 from xrayseg.models import build_network, spec_for
 from xrayseg.models.device import resolve_precision
+from xrayseg.settings.architectures import PIXEL
 from xrayseg.settings.inference import InferenceSettings
 
 # Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
@@ -34,31 +35,34 @@ AUTO_BATCH_PIXELS = 2**20
 
 
 class Predictor:
-    """Scores (n_classes, H, W) float32 for whole slices of a normalised raw volume."""
+    """Scores (n_classes, H, W) float32 for whole slices of a normalised raw volume, from a
+    xrayseg.models.checkpoint.Checkpoint."""
 
     def __init__(self, checkpoint, device="cpu", settings=None):
         self.checkpoint = checkpoint
+        self.header = header = checkpoint.header
         self.settings = settings or InferenceSettings()
-        self.n_classes = int(checkpoint["n_classes"])
-        self.context = int(checkpoint.get("context", 0))
-        self.spec = spec_for(checkpoint["arch"])
-        # 3: a volumetric network, which predicts blocks of slices as volumes.
-        self.spatial_dims = int(checkpoint.get("spatial_dims", 2))
+        self.n_classes = header.n_classes
+        self.context = header.context
+        # The catalogue's facts (kind, dimensions, probabilities) and the code of the model.
+        self.architecture = header.architecture
+        self.spec = spec_for(header.arch)
         self.device = torch.device(device)
         self.forward = None
+        self.pixel_model = None
         # The precision used (fp32 or bf16); a pixel model always predicts in its own way.
         self.precision = None
-        if self.spec.kind == "torch":
+        if self.architecture.kind == PIXEL:
+            unpack = self.spec.unpack or (lambda params: params)
+            self.pixel_model = unpack(checkpoint.payload)
+        else:
             self.precision = resolve_precision(
                 self.settings.precision, self.device, fp16=False, key="evaluate.precision"
             )
             network = build_network(
-                checkpoint["arch"],
-                self.n_classes,
-                checkpoint["in_channels"],
-                checkpoint["arch_args"],
+                header.arch, self.n_classes, header.in_channels, header.arch_args
             )
-            network.load_state_dict(checkpoint["state_dict"])
+            network.load_state_dict(checkpoint.payload)
             # One forward pass per batch; flip TTA averages it over the flips (scores) or keeps
             # each flip's logits apart (scores_per_flip, for their disagreement).
             self.single_forward = inference_forward(
@@ -81,9 +85,9 @@ class Predictor:
         """
         if self.forward is None:
             return None
-        patch = int(self.checkpoint["patch_size"])
+        patch = self.header.patch_size
         setting = self.settings.window
-        if setting == "patch" or "patch_size" in self.spec.arch_keys:
+        if setting == "patch" or self.architecture.fixed_input_size:
             return patch, patch
         if setting == "slice":
             # The patch size's largest power-of-two factor: a size every pooling level divides.
@@ -93,7 +97,8 @@ class Predictor:
 
     @property
     def volumetric(self):
-        return self.spatial_dims == 3
+        """A volumetric network, which predicts blocks of slices as volumes."""
+        return self.architecture.volumetric
 
     def window_shape(self, height, width):
         """The window on (height, width) slices: (rows, cols) (window_for), or for a volumetric
@@ -101,7 +106,7 @@ class Predictor:
         window = self.window_for(height, width)
         if window is None or not self.volumetric:
             return window
-        return (int(self.checkpoint["patch_depth"]), *window)
+        return (self.header.patch_depth, *window)
 
     def batch_for(self, window):
         """Windows per forward pass (window: a side, (rows, cols), or a volumetric window's
@@ -111,7 +116,7 @@ class Predictor:
 
     def slice_input(self, raw_volume, z, allowed):
         """The (C, H, W) float32 input of slice z: the slice itself, or its context stack."""
-        if self.spec.kind == "torch" and self.context > 0:
+        if self.context > 0:
             return context_stack(raw_volume, z, self.context, allowed)
         return np.asarray(raw_volume[z], dtype=np.float32)[None]
 
@@ -121,7 +126,7 @@ class Predictor:
         A volumetric network takes a (C, D, H, W) block and gives (n_classes, D, H, W)."""
         if self.forward is None:
             return np.asarray(
-                self.spec.predict_proba(self.checkpoint["params"], image[0], self.n_classes),
+                self.spec.predict_proba(self.pixel_model, image[0], self.n_classes),
                 dtype=np.float32,
             )
         return self.stitched(image, self.forward)
@@ -130,7 +135,7 @@ class Predictor:
         """Logits (4, n_classes, H, W) of a network under each flip of FLIP_VARIANTS, each
         stitched on its own; their mean equals scores() with flip TTA (stitching is linear)."""
         if self.forward is None:
-            raise ValueError(f"{self.checkpoint['arch']} is a pixel model; it has no flips")
+            raise ValueError(f"{self.header.arch} is a pixel model; it has no flips")
         return np.stack(
             [self.stitched(image, flipped(self.single_forward, dims)) for dims in FLIP_VARIANTS]
         )
@@ -163,7 +168,7 @@ class Predictor:
             block = sorted(block)
             if block != list(range(block[0], block[-1] + 1)):
                 raise ValueError("a volumetric model predicts contiguous blocks of slices")
-            depth = int(self.checkpoint["patch_depth"])
+            depth = self.header.patch_depth
             yield from block_volume_scores(
                 self.scores, raw, (block[0], block[-1] + 1), wanted, depth
             )

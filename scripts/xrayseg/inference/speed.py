@@ -16,21 +16,16 @@ import torch
 
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.models.checkpoint import Checkpoint, bare_header
 from xrayseg.settings.inference import InferenceSettings
 
 
-def unet_checkpoint(width, depth, patch, n_classes=3, in_channels=1, seed=0):
+def unet_checkpoint(width, depth, patch, n_classes=3, seed=0):
+    """A Checkpoint of an untrained one-channel UNet (seeded random weights)."""
     torch.manual_seed(seed)
-    arch_args = {"width": width, "depth": depth}
-    network = build_network("unet", n_classes, in_channels, arch_args)
-    return {
-        "arch": "unet",
-        "arch_args": arch_args,
-        "n_classes": n_classes,
-        "in_channels": in_channels,
-        "patch_size": patch,
-        "state_dict": network.state_dict(),
-    }
+    header = bare_header("unet", n_classes, {"width": width, "depth": depth}, patch_size=patch)
+    network = build_network("unet", n_classes, header.in_channels, header.arch_args)
+    return Checkpoint(header, network.state_dict())
 
 
 def seconds_per_slice(checkpoint, settings, device="cpu", side=501, repeats=3, seed=0):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xrayseg.settings.architectures import TORCH
+
 # The smallest class probability a forest's votes are trusted to resolve: tens of trees and
 # leaves of tens of pixels give no meaningful probability below 1e-4. Without a floor a class no
 # tree votes for would have logit -inf, which no temperature could soften.
@@ -63,7 +65,7 @@ def flip_disagreement(per_flip_probabilities):
 def logits_of(scores, kind):
     """Logits from Predictor.scores: a network's scores are logits; a pixel model's are
     probabilities, whose floored logarithms act as logits."""
-    if kind == "torch":
+    if kind == TORCH:
         return np.asarray(scores, dtype=np.float32)
     return np.log(np.maximum(np.asarray(scores, dtype=np.float32), PROBABILITY_FLOOR))
 
@@ -94,10 +96,10 @@ class UncertainPredictor:
 
     def __init__(self, predictor, temperature=None):
         self.predictor = predictor
-        self.kind = predictor.spec.kind
-        self.has_probabilities = bool(predictor.spec.probabilities)
+        self.kind = predictor.architecture.kind
+        self.has_probabilities = predictor.architecture.probabilities
         self.temperature = None if temperature is None else float(temperature)
-        self.flips = self.kind == "torch" and bool(predictor.settings.flip_tta)
+        self.flips = self.kind == TORCH and bool(predictor.settings.flip_tta)
 
     @property
     def map_names(self):
@@ -153,7 +155,7 @@ class UncertainPredictor:
         undefined = np.full(classes.shape, np.nan, dtype=np.float32)
         if not self.has_probabilities:
             return SlicePrediction(raw, classes, raw, raw, dict.fromkeys(self.map_names, undefined))
-        floor = PROBABILITY_FLOOR if self.kind != "torch" else np.finfo(np.float32).tiny
+        floor = PROBABILITY_FLOOR if self.kind != TORCH else np.finfo(np.float32).tiny
         logits = np.log(np.maximum(raw, floor))
         probabilities = raw if self.temperature is None else self.scale(logits)
         maps = dict.fromkeys(self.map_names, undefined)

@@ -36,7 +36,6 @@ from xrayseg.io.uncertainty import UncertaintyFile
 from xrayseg.io.volume import read_volume_info
 from xrayseg.labelling.ranking import spread_ranking
 from xrayseg.labelling.suggestpanel import save_suggestion_panel
-from xrayseg.models import spec_for
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
 from xrayseg.prediction.choose import choose_model, model_name_of
@@ -81,14 +80,14 @@ def context_blocks(split_frame):
 
 
 def choose_suggesting_model(requested, checkpoints, summaries):
-    """(ModelChoice, checkpoint): the requested model, or for `best` the best-scoring model
+    """(ModelChoice, Checkpoint): the requested model, or for `best` the best-scoring model
     whose checkpoint gives class probabilities (all models when none does)."""
     checkpoints, summaries = as_list(checkpoints), as_list(summaries)
     if requested != BEST:
         choice = choose_model(requested, checkpoints, summaries)
         return choice, load_checkpoint(choice.checkpoint)
     loaded = {model_name_of(path): load_checkpoint(path) for path in checkpoints}
-    uncertain = {name for name, c in loaded.items() if spec_for(c["arch"]).probabilities}
+    uncertain = {name for name, c in loaded.items() if c.header.architecture.probabilities}
     if uncertain:
         checkpoints = [p for p in checkpoints if model_name_of(p) in uncertain]
         summaries = [p for p in summaries if model_name_of(p) in uncertain]

@@ -10,7 +10,7 @@ from xrayseg.models.spec import ModelSpec
 
 
 class DenseSegmenter(nn.Module):
-    def __init__(self, n_classes, in_channels=1, patch_size=32, hidden=128, dropout=0.0):
+    def __init__(self, n_classes, in_channels, patch_size, hidden, dropout):
         super().__init__()
         self.n_classes = n_classes
         self.patch_size = patch_size
@@ -42,8 +42,9 @@ class DenseSegmenter(nn.Module):
         return logits.view(-1, self.n_classes, self.patch_size, self.patch_size)
 
 
-def build(n_classes, in_channels, patch_size=32, hidden=128, dropout=0.0):
+def build(n_classes, in_channels, patch_size, hidden, dropout):
+    """The network; the catalogue (xrayseg.settings.architectures) holds the defaults."""
     return DenseSegmenter(n_classes, in_channels, patch_size, hidden, dropout)
 
 
-SPEC = ModelSpec(kind="torch", build=build, arch_keys=("patch_size", "hidden", "dropout"))
+SPEC = ModelSpec(build=build)

@@ -4,8 +4,8 @@ Features: scikit-image's multiscale_basic_features (Gaussian-smoothed intensity,
 at several scales) of each pixel. The forest (scikit-learn) is fitted on a seeded random sample of
 train pixels.
 
-The fitted forest is stored as plain tensors, not as a pickle, and predicted by scikit-learn's own
-compiled trees rebuilt from them (xrayseg.models.forest), on the job's torch thread count.
+The fitted forest is stored with skops (no pickle) and predicted by its own predict_proba
+(xrayseg.models.forest), on the job's torch thread count.
 Fitting logs progress lines (xrayseg.io.progress); evaluate and predict log theirs per slice.
 """
 
@@ -16,7 +16,7 @@ import torch
 
 from xrayseg.io.progress import Progress
 from xrayseg.io.volume import IGNORE_INDEX
-from xrayseg.models.forest import forest_proba, forest_tensors
+from xrayseg.models.forest import forest_bytes, forest_proba, load_forest, node_count
 from xrayseg.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,12 @@ def pixel_features(image, feature_settings):
 
 
 def fit(
-    raw_slices,
-    label_slices,
-    n_classes,
-    seed=0,
-    threads=1,
-    trees=32,
-    max_depth=14,
-    samples=60_000,
-    slices=16,
-    sigma_max=8.0,
+    raw_slices, label_slices, n_classes, seed, threads, trees, max_depth, samples, slices, sigma_max
 ):
-    """Fit a forest on `samples` random labelled pixels of up to `slices` evenly spread slices."""
+    """Fit a forest on `samples` random labelled pixels of up to `slices` evenly spread slices
+    (the catalogue, xrayseg.settings.architectures, holds the arguments' defaults).
+
+    Returns params: the feature settings, the forest's skops bytes and its node count."""
     if not raw_slices:
         raise ValueError("rf: no train slices to fit on")
     feature_settings = {"sigma_min": 0.5, "sigma_max": float(sigma_max)}
@@ -66,7 +60,11 @@ def fit(
         features.shape[1],
         len(chosen),
     )
-    return {"features": feature_settings, **forest_tensors(forest, n_classes)}
+    return {
+        "features": feature_settings,
+        "forest": forest_bytes(forest),
+        "nodes": node_count(forest),
+    }
 
 
 def sample_pixels(raw_slices, label_slices, chosen, n_classes, samples, feature_settings, seed):
@@ -120,25 +118,26 @@ def grow_forest(features, targets, trees, max_depth, threads, seed, batch=4):
         forest.n_estimators = min(forest.n_estimators + batch, trees)
 
 
-def predict_proba(params, image, n_classes):
-    """Class probabilities (n_classes, H, W) float32 of a 2-D normalised raw slice."""
-    features = pixel_features(image, params["features"])
+def unpack(params):
+    """The stored params made ready to predict: the feature settings and the loaded forest."""
+    return {"features": params["features"], "forest": load_forest(params["forest"])}
+
+
+def predict_proba(model, image, n_classes):
+    """Class probabilities (n_classes, H, W) float32 of a 2-D normalised raw slice (model: what
+    unpack returns)."""
+    features = pixel_features(image, model["features"])
     height, width, count = features.shape
-    proba = forest_proba(params, features.reshape(-1, count), torch.get_num_threads())
-    if proba.shape[1] != n_classes:
-        raise ValueError(f"rf checkpoint has {proba.shape[1]} classes, asked for {n_classes}")
+    rows = features.reshape(-1, count)
+    proba = forest_proba(model["forest"], rows, n_classes, torch.get_num_threads())
     return proba.T.reshape(n_classes, height, width)
 
 
 def parameter_count(params):
     """Tree nodes of the forest (its size, reported beside the networks' weights)."""
-    return int(params["feature"].numel())
+    return int(params["nodes"])
 
 
 SPEC = ModelSpec(
-    kind="pixel",
-    fit=fit,
-    predict_proba=predict_proba,
-    arch_keys=("trees", "max_depth", "samples", "slices", "sigma_max"),
-    parameter_count=parameter_count,
+    fit=fit, unpack=unpack, predict_proba=predict_proba, parameter_count=parameter_count
 )

@@ -80,10 +80,4 @@ def parameter_count(params):
     return len(params["thresholds"])
 
 
-SPEC = ModelSpec(
-    kind="pixel",
-    fit=fit,
-    predict_proba=predict_proba,
-    parameter_count=parameter_count,
-    probabilities=False,  # one-hot decisions
-)
+SPEC = ModelSpec(fit=fit, predict_proba=predict_proba, parameter_count=parameter_count)

@@ -61,7 +61,7 @@ class UpStep(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, n_classes, in_channels=1, width=32, depth=4, dropout=0.2, layers=LAYERS_2D):
+    def __init__(self, n_classes, in_channels, width, depth, dropout, layers=LAYERS_2D):
         super().__init__()
         self.depth = depth
         self.spatial_dims = layers.dims
@@ -102,8 +102,9 @@ class UNet(nn.Module):
         return self.head(self.dropout(features))
 
 
-def build(n_classes, in_channels, width=32, depth=4, dropout=0.2):
+def build(n_classes, in_channels, width, depth, dropout):
+    """The network; the catalogue (xrayseg.settings.architectures) holds the defaults."""
     return UNet(n_classes, in_channels, width, depth, dropout)
 
 
-SPEC = ModelSpec(kind="torch", build=build, arch_keys=("width", "depth", "dropout"))
+SPEC = ModelSpec(build=build)

@@ -22,11 +22,12 @@ from xrayseg.models.unet import Layers, UNet
 LAYERS_3D = Layers(3, nn.Conv3d, nn.BatchNorm3d, nn.ConvTranspose3d, nn.MaxPool3d, nn.Dropout3d)
 
 
-def build(n_classes, in_channels, width=8, depth=3, dropout=0.1):
+def build(n_classes, in_channels, width, depth, dropout):
+    """The network; the catalogue (xrayseg.settings.architectures) holds the defaults."""
     return UNet(n_classes, in_channels, width, depth, dropout, layers=LAYERS_3D)
 
 
-def flops_per_voxel(n_classes, in_channels=1, width=8, depth=3):
+def flops_per_voxel(n_classes, in_channels, width, depth):
     """Floating-point operations (2 per multiply-add) of one forward pass per input voxel,
     counting convolutions only (batch norms fold into them at inference; ReLU, pooling and
     concatenation are memory traffic, not arithmetic)."""
@@ -46,4 +47,4 @@ def flops_per_voxel(n_classes, in_channels=1, width=8, depth=3):
     return 2 * total
 
 
-SPEC = ModelSpec(kind="torch", build=build, arch_keys=("width", "depth", "dropout"), spatial_dims=3)
+SPEC = ModelSpec(build=build)

@@ -72,7 +72,7 @@ def check_shift(set_name, scan, inputs, normalisation, tolerance, path):
 
 
 def load_model(requested_model, inputs, inference, device):
-    """(ModelChoice, checkpoint, Predictor) of the requested model or the best one."""
+    """(ModelChoice, Checkpoint, Predictor) of the requested model or the best one."""
     choice = choose_model(
         requested_model, as_list(inputs["checkpoints"]), as_list(inputs.get("summaries", []))
     )
@@ -105,11 +105,11 @@ def predict_set(
     choice, checkpoint, predictor = load_model(requested_model, inputs, settings.inference, device)
     calibration = calibration_of(choice.name, as_list(inputs.get("calibrations", [])))
     uncertain = UncertainPredictor(predictor, fitted_temperature(calibration))
-    class_names = list(checkpoint["class_names"])
+    class_names = list(checkpoint.header.class_names)
     microstructure = settings.microstructure
-    normalisation = checkpoint["normalisation"]
+    normalisation = checkpoint.header.normalisation
     tolerance = float(settings.shift_tolerance)
-    context = predictor.context if predictor.spec.kind == "torch" else 0
+    context = predictor.context
     with NewScan(settings.raw, normalisation, 2 * context + 1) as scan:
         log.info(
             "%s: %d slices of %s from %r with %s on %s (%s)",
@@ -180,12 +180,12 @@ def set_summary(set_name, raw, requested_model, choice, checkpoint, predictor):
         "raw": raw,
         "requested_model": requested_model,
         "model": choice.name,
-        "arch": checkpoint["arch"],
+        "arch": checkpoint.header.arch,
         # Known for `best` (from the evaluations it depends on); null for a named model.
         "test_mean_iou": choice.test_mean_iou if math.isfinite(choice.test_mean_iou) else None,
         "candidates_test_mean_iou": choice.candidates,
-        "class_names": list(checkpoint["class_names"]),
-        "label_values": np.asarray(checkpoint["label_values"]).tolist(),
-        "normalisation": {k: float(v) for k, v in checkpoint["normalisation"].items()},
+        "class_names": list(checkpoint.header.class_names),
+        "label_values": np.asarray(checkpoint.header.label_values).tolist(),
+        "normalisation": {k: float(v) for k, v in checkpoint.header.normalisation.items()},
         "device": str(predictor.device),
     }

@@ -37,8 +37,8 @@ def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs)
     scan, which is one block); write label slices, the stack and (when outputs names them)
     the uncertainty maps and the class probabilities; feed `volume` (a StreamingMicrostructure).
     Returns the fractions.csv rows."""
-    class_names = list(checkpoint["class_names"])
-    lookup = label_lookup(checkpoint["label_values"])
+    class_names = list(checkpoint.header.class_names)
+    lookup = label_lookup(checkpoint.header.label_values)
     names = output_names(scan.source)
     rows = []
     with contextlib.ExitStack() as stack:
@@ -67,7 +67,7 @@ def segment_slices(scan, uncertain, context, checkpoint, model, volume, outputs)
                 scan.names,
                 scan.shape,
                 class_names,
-                checkpoint["label_values"],
+                checkpoint.header.label_values,
                 model,
                 uncertain.temperature,
             )

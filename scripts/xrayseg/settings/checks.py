@@ -9,28 +9,21 @@ the split against the stack.
 from collections.abc import Mapping
 
 import jsonschema
-import yaml
 
+from xrayseg.settings.architectures import architecture
+from xrayseg.settings.schema import load_schema
 from xrayseg.settings.split_blocks import (
     assign_splits,
     every_nth_train_labelled,
     labelled_block_problems,
 )
 
-# Architecture defaults the checks need; tests/workflow/test_config_errors.py keeps them equal to
-# the defaults of the networks' build functions.
-UNET_DEFAULT_DEPTH = 4
-UNET3D_DEFAULT_DEPTH = 3
-DEFAULT_DEPTHS = {"unet": UNET_DEFAULT_DEPTH, "unet3d": UNET3D_DEFAULT_DEPTH}
-DEPTH_ARCHS = tuple(DEFAULT_DEPTHS)
-
 
 def schema_problems(config, schema):
     """(key, expectation) pairs for every place the config breaks the JSON schema (a dict, or
-    the path of a YAML file)."""
+    the path of config/schema.yaml, loaded with settings.schema.load_schema)."""
     if not isinstance(schema, Mapping):
-        with open(schema) as handle:
-            schema = yaml.safe_load(handle)
+        schema = load_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     return [_describe(error) for error in errors]
@@ -73,8 +66,9 @@ def model_problems(models, slice_shape):
                     f"use at most {smallest}",
                 )
             )
-        if settings["arch"] in DEPTH_ARCHS:
-            depth = settings.get("depth", DEFAULT_DEPTHS[settings["arch"]])
+        entry = architecture(settings["arch"])
+        if entry.pooling:
+            depth = entry.arguments_of(settings)[entry.pooling]
             factor = 2**depth
             sides = {"patch_size": size}
             if settings.get("patch_depth") is not None:
@@ -84,7 +78,8 @@ def model_problems(models, slice_shape):
                     problems.append(
                         (
                             f"models.{name}.{key}",
-                            f"{side} must be divisible by 2**depth = {factor} (depth {depth})",
+                            f"{side} must be divisible by 2**{entry.pooling} = {factor} "
+                            f"({entry.pooling} {depth})",
                         )
                     )
     return problems

@@ -3,13 +3,10 @@
 Standard library only (rules/common.smk imports it at start-up).
 """
 
-# Architectures trained as torch networks on patches: the "torch" kind of xrayseg.models.REGISTRY
-# (tests/unit/settings/test_models.py keeps the two equal; the registry imports torch, so
-# rules/common.smk cannot ask it).
-PATCH_ARCHS = ("dnn", "unet", "unet3d")
-# The volumetric ones among them (spatial_dims 3 in the registry): they train on 3-D patches,
-# results/patches/{depth}x{side}x{side}px.h5 (xrayseg.patches.cubes), and predict whole blocks.
-VOLUME_ARCHS = ("unet3d",)
+# The architectures trained on patches, and the volumetric ones among them (3-D patches,
+# results/patches/{depth}x{side}x{side}px.h5 from xrayseg.patches.cubes; whole blocks predicted):
+# views of the catalogue.
+from xrayseg.settings.architectures import PATCH_ARCHS, VOLUME_ARCHS
 
 
 def model_settings(config, name):

@@ -1,15 +1,8 @@
 """One training job: results/models/{model}/model.pt and history.csv for one configured model.
 
-model.pt (torch.save of plain data; load with xrayseg.models.checkpoint.load_checkpoint) holds
-  model_name, arch, kind ("torch" | "pixel"), arch_args, n_classes, in_channels, context,
-  patch_size, spatial_dims (3: a volumetric network) and, for those, patch_depth, config (the
-  model's merged settings), seed, class_names, label_values,
-  normalisation {low, high}, train_seconds, parameters, torch_version, and
-  torch models: state_dict (the best validation's weights), step (optimiser steps taken),
-                best_step, best_val_loss, stopped_by ("steps" | "patience" | "max_minutes":
-                why training ended), validations, device, precision (the one used: fp32, bf16
-                or fp16);
-  pixel models: params (plain data for the spec's predict_proba).
+model.pt is a xrayseg.models.checkpoint.Checkpoint: its header (CheckpointHeader: the model,
+its data and how it trained) and payload (a network's best validation's weights, or a pixel
+model's fitted params); load it with load_checkpoint.
 history.csv has one row per validation (HISTORY_COLUMNS; a pixel model: one row of step 0 and
 seconds).
 A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
@@ -32,9 +25,16 @@ import torch
 from xrayseg.data.split import labelled_slices_of, slices_of
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.volume import read_volume_info
-from xrayseg.models import build_network, count_parameters, spec_for
-from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
+from xrayseg.models import build_network, count_parameters, fit_pixel_model, spec_for
+from xrayseg.models.checkpoint import (
+    Checkpoint,
+    CheckpointHeader,
+    load_plain,
+    save_checkpoint,
+    save_plain,
+)
 from xrayseg.models.device import describe_precision, pick_device, resolve_precision
+from xrayseg.settings.architectures import architecture
 from xrayseg.settings.confighash import config_hash
 from xrayseg.settings.models import patch_depth
 from xrayseg.training.data import load_patch_sets
@@ -78,39 +78,14 @@ def train_model(
     torch.set_num_threads(max(1, int(threads)))
     torch.manual_seed(seed)
     np.random.seed(seed)
-    spec = spec_for(model_cfg["arch"])
+    entry = architecture(model_cfg["arch"])
     info = read_volume_info(volume_path).label_facts()
     n_classes = len(info["class_names"])
-    arch_args = {key: model_cfg[key] for key in spec.arch_keys if key in model_cfg}
-    context = int(model_cfg.get("context", 0)) if spec.kind == "torch" else 0
-    volumetric = spec.spatial_dims == 3
-    extra = {"patch_depth": patch_depth(model_cfg)} if volumetric else {}
-    checkpoint = {
-        "model_name": model_name,
-        "arch": model_cfg["arch"],
-        "kind": spec.kind,
-        "arch_args": arch_args,
-        "n_classes": n_classes,
-        "in_channels": 2 * context + 1,
-        "context": context,
-        "patch_size": model_cfg.get("patch_size"),
-        "spatial_dims": spec.spatial_dims,
-        "config": model_cfg,
-        "seed": seed,
-        "torch_version": str(torch.__version__),
-        **extra,
-        **info,
-    }
+    arch_args = entry.arguments_of(model_cfg)
+    context = int(model_cfg.get("context", 0)) if entry.takes_context else 0
     started = time.perf_counter()
     with stop_on_sigterm():
-        if spec.kind == "pixel":
-            fitted = _fit_pixel_model(
-                model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
-            )
-            checkpoint.update(fitted)
-            # Fitted in one go: no steps, no losses (the report draws no curve for it).
-            history = pd.DataFrame([{"step": 0, "seconds": time.perf_counter() - started}])
-        else:
+        if entry.trains_on_patches:
             result = _train_network(
                 model_cfg,
                 arch_args,
@@ -121,31 +96,55 @@ def train_model(
                 seed,
                 pick_device(device),
             )
-            checkpoint.update(result["checkpoint"])
             history = pd.DataFrame(result["history"], columns=HISTORY_COLUMNS)
-        checkpoint["train_seconds"] = time.perf_counter() - started
-        save_checkpoint(checkpoint, checkpoint_path)
+        else:
+            result = _fit_pixel_model(
+                model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
+            )
+            # Fitted in one go: no steps, no losses (the report draws no curve for it).
+            history = pd.DataFrame([{"step": 0, "seconds": time.perf_counter() - started}])
+        header = CheckpointHeader(
+            model_name=model_name,
+            arch=model_cfg["arch"],
+            arch_args=arch_args,
+            n_classes=n_classes,
+            class_names=info["class_names"],
+            label_values=info["label_values"],
+            normalisation=info["normalisation"],
+            in_channels=2 * context + 1,
+            context=context,
+            patch_size=model_cfg.get("patch_size"),
+            patch_depth=patch_depth(model_cfg) if entry.volumetric else None,
+            config=model_cfg,
+            seed=seed,
+            torch_version=str(torch.__version__),
+            train_seconds=time.perf_counter() - started,
+            **result["record"],
+        )
+        save_checkpoint(Checkpoint(header, result["payload"]), checkpoint_path)
         with atomic_output(history_path) as tmp:
             history.to_csv(tmp, index=False)
         resume_path(checkpoint_path).unlink(missing_ok=True)
-    log.info("%s trained in %.1f s", model_name, checkpoint["train_seconds"])
+    log.info("%s trained in %.1f s", model_name, header.train_seconds)
 
 
 def _fit_pixel_model(arch, arch_args, volume_path, split_csv, n_classes, seed):
-    """Fit a pixel model on the labelled train slices, each read when the model asks for it."""
+    """{"payload": params, "record": the header's training fields} of a pixel model fitted on
+    the labelled train slices, each read when the model asks for it."""
     spec = spec_for(arch)
     split_frame = pd.read_csv(split_csv)
     train_slices = labelled_slices_of(split_frame, "train")
     if not train_slices:
         raise ValueError(f"{split_csv}: the train block holds no labelled slice to fit on")
     with h5py.File(volume_path, "r") as volume:
-        params = spec.fit(
+        params = fit_pixel_model(
+            arch,
             VolumeSlices(volume["raw"], train_slices),
             VolumeSlices(volume["labels"], train_slices),
             n_classes,
+            arch_args,
             seed=seed,
             threads=torch.get_num_threads(),
-            **arch_args,
         )
     size = spec.parameter_count(params) if spec.parameter_count else 0
     log.info(
@@ -156,10 +155,12 @@ def _fit_pixel_model(arch, arch_args, volume_path, split_csv, n_classes, seed):
         len(slices_of(split_frame, "train")),
     )
     # Pixel models fit with numpy and scikit-learn: always on the CPU.
-    return {"params": params, "parameters": size, "device": "cpu"}
+    return {"payload": params, "record": {"parameters": size, "device": "cpu"}}
 
 
 def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_path, seed, device):
+    """{"payload": the best weights, "record": the header's training fields, "history": one row
+    per validation} of a network trained on its patches."""
     settings = check_complete(model_cfg)
     if inputs["patches"] is None:
         raise ValueError(f"{model_cfg['arch']} trains on patches; the job got no patch file")
@@ -183,7 +184,7 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         load_patch_sets(inputs["patches"], split, context, inputs["volume"], split_frame)
         for split in ("train", "val")
     )
-    spatial_dims = spec_for(model_cfg["arch"]).spatial_dims
+    spatial_dims = architecture(model_cfg["arch"]).spatial_dims
     if train_set.images.dim() != spatial_dims + 2:
         raise ValueError(
             f"{inputs['patches']}: holds {train_set.images.dim() - 2}-D patches; "
@@ -205,13 +206,13 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
     state = _resume_state(resume, run_hash)
 
     def save_resume(loop_state):
-        save_checkpoint({"run_hash": run_hash, "state": loop_state}, resume)
+        save_plain({"run_hash": run_hash, "state": loop_state}, resume)
 
     state = fit_network(network, train_set, val_set, settings, device, seed, state, save_resume)
     return {
         "history": state["history"],
-        "checkpoint": {
-            "state_dict": state["best_weights"],
+        "payload": state["best_weights"],
+        "record": {
             "step": state["step"],
             "best_step": state["best_step"],
             "best_val_loss": state["best_val_loss"],
@@ -251,7 +252,7 @@ def _resume_state(resume, run_hash):
     if not resume.exists():
         return None
     try:
-        saved = load_checkpoint(resume)
+        saved = load_plain(resume)
     except Exception as error:  # written atomically, so only a foreign file gets here
         log.warning("ignoring unreadable %s: %s", resume, error)
         return None

@@ -7,11 +7,12 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from scipy import ndimage
 
+from helpers.checkpoints import checkpoint_of
 from xrayseg.evaluation.calibrate import calibrate_model, fitted_temperature, read_calibration
-from xrayseg.models import rf
+from xrayseg.models import fit_pixel_model
+from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.settings.evaluate import CalibrateSettings
 from xrayseg.settings.inference import InferenceSettings
 
@@ -38,16 +39,14 @@ def data(tmp_path_factory):
     # Slice 8 (val) is unlabelled: it must not be fitted on.
     split["labelled"] = split["slice"] != 8
     split.to_csv(folder / "split.csv", index=False)
-    params = rf.fit(
-        [raw[z] for z in range(6)], [labels[z] for z in range(6)], 3, trees=8, samples=3000
+    train = range(6)
+    arguments = {"trees": 8, "samples": 3000}
+    params = fit_pixel_model(
+        "rf", [raw[z] for z in train], [labels[z] for z in train], 3, arguments
     )
-    base = {"n_classes": 3, "in_channels": 1, "class_names": ["a", "b", "c"]}
-    torch.save({**base, "model_name": "rf", "arch": "rf", "params": params}, folder / "rf.pt")
+    save_checkpoint(checkpoint_of("rf", params), folder / "rf.pt")
     threshold = {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}
-    torch.save(
-        {**base, "model_name": "threshold", "arch": "threshold", "params": threshold},
-        folder / "threshold.pt",
-    )
+    save_checkpoint(checkpoint_of("threshold", threshold), folder / "threshold.pt")
     return folder
 
 

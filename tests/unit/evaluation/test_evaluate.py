@@ -11,6 +11,7 @@ import tifffile
 import torch
 from scipy import ndimage
 
+from helpers.checkpoints import checkpoint_of
 from helpers.evaluation import evaluate_settings, evaluation_outputs
 from xrayseg.data.context import context_stack
 from xrayseg.evaluation.evaluate import evaluate_model
@@ -19,6 +20,7 @@ from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import softmax
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.models import build_network
+from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 LABEL_VALUES = [0, 128, 255]
@@ -64,42 +66,33 @@ def data(tmp_path_factory):
     return folder, raw, labels
 
 
-def base_checkpoint(name, arch):
-    return {
-        "model_name": name,
-        "arch": arch,
-        "n_classes": 3,
-        "in_channels": 1,
-        "patch_size": None,
-        "class_names": CLASS_NAMES,
-        "label_values": LABEL_VALUES,
-        "parameters": 2,
-        "train_seconds": 1.5,
-    }
+# The header fields evaluate reports.
+RECORD = {"class_names": CLASS_NAMES, "label_values": LABEL_VALUES, "parameters": 2}
 
 
 def threshold_checkpoint(folder):
     # Thresholds halfway between the class grey values (0, 0.5, 1): a perfect model here.
     params = {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}
     path = folder / "threshold.pt"
-    torch.save({**base_checkpoint("threshold", "threshold"), "params": params}, path)
+    save_checkpoint(checkpoint_of("threshold", params, train_seconds=1.5, **RECORD), path)
     return path
 
 
-def context_unet_checkpoint(folder):
+def context_unet_checkpoint(folder, **fields):
     torch.manual_seed(0)
     arch_args = {"width": 4, "depth": 2}
     network = build_network("unet", 3, 3, arch_args)
     path = folder / "unet25d.pt"
-    checkpoint = {
-        **base_checkpoint("unet25d", "unet"),
-        "in_channels": 3,
-        "context": 1,
-        "arch_args": arch_args,
-        "patch_size": 16,
-        "state_dict": network.state_dict(),
-    }
-    torch.save(checkpoint, path)
+    checkpoint = checkpoint_of(
+        "unet",
+        network.state_dict(),
+        arch_args,
+        patch_size=16,
+        context=1,
+        model_name="unet25d",
+        **{**RECORD, **fields},
+    )
+    save_checkpoint(checkpoint, path)
     return path
 
 
@@ -151,12 +144,9 @@ def test_summary_keeps_the_keys_the_report_reads(threshold_run):
 
 def test_a_network_summary_names_the_device_its_checkpoint_was_trained_on(data, tmp_path):
     folder = data[0]
-    checkpoint = torch.load(context_unet_checkpoint(tmp_path), weights_only=True)
-    torch.save({**checkpoint, "device": "cuda:1"}, tmp_path / "gpu.pt")
+    path = context_unet_checkpoint(tmp_path, device="cuda:1")
     outputs = output_paths(tmp_path)
-    evaluate_model(
-        tmp_path / "gpu.pt", folder / "volume.h5", folder / "split.csv", SETTINGS, outputs
-    )
+    evaluate_model(path, folder / "volume.h5", folder / "split.csv", SETTINGS, outputs)
     summary = json.loads(outputs["summary"].read_text())
     assert summary["train_device"] == "cuda:1" and summary["device"] == "cpu"
 
@@ -426,7 +416,7 @@ def test_a_fitted_temperature_scales_the_written_probabilities(data, tmp_path):
         device="cpu",
         calibration=calibration,
     )
-    predictor = Predictor(torch.load(checkpoint_path, weights_only=True), "cpu", settings.inference)
+    predictor = Predictor(load_checkpoint(checkpoint_path), "cpu", settings.inference)
     logits = predictor.scores(context_stack(raw, 10, 1, [9, 10, 11]))
     with h5py.File(outputs["probabilities"], "r") as saved:
         assert json.loads(saved.attrs["temperature"]) == 2.5

@@ -10,10 +10,12 @@ import tifffile
 import torch
 from scipy import ndimage
 
+from helpers.checkpoints import checkpoint_of
 from helpers.evaluation import evaluate_settings, evaluation_outputs
 from xrayseg.evaluation.evaluate import evaluate_model, predict_and_score
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
+from xrayseg.models.checkpoint import save_checkpoint
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 # train 0-9 | guard 10 | val 11-14 | guard 15 | test 16-21
@@ -47,21 +49,7 @@ def write_data(folder):
 def checkpoint(folder):
     params = {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}  # perfect where raw is not inverted
     path = folder / "threshold.pt"
-    torch.save(
-        {
-            "model_name": "threshold",
-            "arch": "threshold",
-            "n_classes": 3,
-            "in_channels": 1,
-            "patch_size": None,
-            "class_names": CLASS_NAMES,
-            "label_values": [0, 128, 255],
-            "parameters": 2,
-            "train_seconds": 1.0,
-            "params": params,
-        },
-        path,
-    )
+    save_checkpoint(checkpoint_of("threshold", params, class_names=CLASS_NAMES), path)
     return path
 
 
@@ -106,18 +94,7 @@ def test_only_labelled_slices_are_scored_and_the_summary_counts_them(tmp_path):
 def test_a_25d_prediction_of_a_labelled_slice_reads_its_unlabelled_neighbours(tmp_path):
     raw, _ = write_data(tmp_path)
     predictor = Predictor(
-        {
-            "model_name": "m",
-            "arch": "unet",
-            "n_classes": 3,
-            "in_channels": 3,
-            "context": 1,
-            "patch_size": 8,
-            "class_names": CLASS_NAMES,
-            "label_values": [0, 128, 255],
-            "arch_args": {"width": 2, "depth": 1},
-            "state_dict": _unet_state(),
-        }
+        checkpoint_of("unet", _unet_state(), {"width": 2, "depth": 1}, patch_size=8, context=1)
     )
     seen = []
     original = predictor.slice_input

@@ -7,6 +7,7 @@ import pytest
 import torch
 from scipy.ndimage import gaussian_filter1d
 
+from helpers.checkpoints import checkpoint_of
 from xrayseg.inference.block import (
     add_plane,
     block_probabilities,
@@ -36,15 +37,7 @@ def unet_predictor(context=0, seed=0):
     torch.manual_seed(seed)
     arch_args = {"width": 2, "depth": 2}
     network = build_network("unet", 3, 2 * context + 1, arch_args)
-    checkpoint = {
-        "arch": "unet",
-        "arch_args": arch_args,
-        "n_classes": 3,
-        "in_channels": 2 * context + 1,
-        "context": context,
-        "patch_size": 8,
-        "state_dict": network.state_dict(),
-    }
+    checkpoint = checkpoint_of("unet", network.state_dict(), arch_args, 8, context)
     return Predictor(checkpoint, "cpu", SETTINGS)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.checkpoints import checkpoint_of
 from helpers.networks import randomised_norms
 from xrayseg.inference import cpufusion
 from xrayseg.inference.cpufusion import PackedConvolution, fused_forward, pack_convolutions
@@ -57,14 +58,7 @@ def test_fused_network_reproduces_the_network_for_any_batch_and_size(channels_la
 def test_predictions_with_and_without_fusion_agree():
     torch.manual_seed(0)
     network = randomised_norms(build_network("unet", 3, 1, {"width": 4, "depth": 2}))
-    checkpoint = {
-        "arch": "unet",
-        "arch_args": {"width": 4, "depth": 2},
-        "n_classes": 3,
-        "in_channels": 1,
-        "patch_size": 16,
-        "state_dict": network.state_dict(),
-    }
+    checkpoint = checkpoint_of("unet", network.state_dict(), {"width": 4, "depth": 2}, 16)
     image = np.random.default_rng(2).random((1, 45, 37)).astype(np.float32)
     for window in ("patch", "slice"):
         settings = InferenceSettings(window=window, precision="fp32")

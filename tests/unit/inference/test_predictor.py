@@ -2,31 +2,24 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.checkpoints import checkpoint_of
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
 from xrayseg.settings.inference import InferenceSettings
 
 
-def network_checkpoint(arch="unet", in_channels=1, context=0, patch_size=16, **arch_args):
+def network_checkpoint(arch="unet", context=0, patch_size=16, **arch_args):
     arch_args = arch_args or {"width": 2, "depth": 2}
     if arch == "dnn":
         arch_args["patch_size"] = patch_size
     torch.manual_seed(0)
-    network = build_network(arch, 3, in_channels, arch_args)
-    return {
-        "arch": arch,
-        "arch_args": arch_args,
-        "n_classes": 3,
-        "in_channels": in_channels,
-        "context": context,
-        "patch_size": patch_size,
-        "state_dict": network.state_dict(),
-    }
+    network = build_network(arch, 3, 2 * context + 1, arch_args)
+    return checkpoint_of(arch, network.state_dict(), arch_args, patch_size, context)
 
 
 def test_context_models_see_only_their_own_split_block():
     volume = np.arange(12, dtype=np.float32)[:, None, None] * np.ones((1, 4, 4), np.float32)
-    checkpoint = network_checkpoint(in_channels=5, context=2, patch_size=4, width=2, depth=1)
+    checkpoint = network_checkpoint(context=2, patch_size=4, width=2, depth=1)
     predictor = Predictor(checkpoint, "cpu", InferenceSettings())
     image = predictor.slice_input(volume, 9, [9, 10, 11])
     assert image[:, 0, 0].tolist() == [9, 9, 9, 10, 11]

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.checkpoints import checkpoint_of
 from helpers.networks import randomised_norms
 from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import (
@@ -60,16 +61,7 @@ def unet_checkpoint():
     with torch.no_grad():
         for parameter in network.parameters():
             parameter.mul_(1.5)  # outputs that vary with the input, as a trained network's do
-    return {
-        "model_name": "unet",
-        "arch": "unet",
-        "n_classes": 3,
-        "in_channels": 1,
-        "context": 0,
-        "arch_args": arch_args,
-        "patch_size": 16,
-        "state_dict": network.state_dict(),
-    }
+    return checkpoint_of("unet", network.state_dict(), arch_args, patch_size=16)
 
 
 def predictor_for(checkpoint, flip_tta):
@@ -105,12 +97,7 @@ def test_a_temperature_changes_probabilities_and_uncertainty_never_the_classes()
 
 
 def test_the_threshold_baseline_has_no_uncertainty():
-    checkpoint = {
-        "model_name": "threshold",
-        "arch": "threshold",
-        "n_classes": 3,
-        "params": {"thresholds": [0.3, 0.6], "order": [0, 1, 2]},
-    }
+    checkpoint = checkpoint_of("threshold", {"thresholds": [0.3, 0.6], "order": [0, 1, 2]})
     image = np.linspace(0, 1, 64, dtype=np.float32).reshape(1, 8, 8)
     predictor = Predictor(checkpoint, "cpu", InferenceSettings(flip_tta=True))
     uncertain = UncertainPredictor(predictor, temperature=2.0)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.checkpoints import checkpoint_of
 from helpers.networks import randomised_norms
 from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import UncertainPredictor, softmax
@@ -74,17 +75,10 @@ def test_an_identity_volume_predictor_returns_every_slice_exactly():
 def volumetric_checkpoint(patch_depth=8, patch_size=16, seed=0):
     torch.manual_seed(seed)
     network = randomised_norms(build_network("unet3d", 3, 1, {"width": 2, "depth": 2}))
-    return {
-        "arch": "unet3d",
-        "arch_args": {"width": 2, "depth": 2},
-        "n_classes": 3,
-        "in_channels": 1,
-        "context": 0,
-        "patch_size": patch_size,
-        "patch_depth": patch_depth,
-        "spatial_dims": 3,
-        "state_dict": network.state_dict(),
-    }
+    arch_args = {"width": 2, "depth": 2}
+    return checkpoint_of(
+        "unet3d", network.state_dict(), arch_args, patch_size, patch_depth=patch_depth
+    )
 
 
 def test_a_volumetric_predictor_predicts_a_short_block_as_one_volume():
@@ -117,15 +111,9 @@ def test_a_volumetric_predictor_needs_a_contiguous_block():
 def test_slice_models_yield_their_slice_scores_in_order():
     torch.manual_seed(0)
     network = build_network("unet", 3, 3, {"width": 2, "depth": 2})
-    checkpoint = {
-        "arch": "unet",
-        "arch_args": {"width": 2, "depth": 2},
-        "n_classes": 3,
-        "in_channels": 3,
-        "context": 1,
-        "patch_size": 16,
-        "state_dict": network.state_dict(),
-    }
+    checkpoint = checkpoint_of(
+        "unet", network.state_dict(), {"width": 2, "depth": 2}, patch_size=16, context=1
+    )
     predictor = Predictor(checkpoint, "cpu")
     raw = np.random.default_rng(2).random((10, 16, 16)).astype(np.float32)
     block = range(4, 10)

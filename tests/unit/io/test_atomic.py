@@ -22,6 +22,7 @@ import torch
 import xrayseg.data.synthetic
 import xrayseg.io.probabilities
 import xrayseg.models.checkpoint
+from helpers.checkpoints import checkpoint_of
 from helpers.evaluation import evaluate_settings, evaluation_outputs
 from helpers.ingest_data import (
     CLASS_NAMES,
@@ -36,7 +37,7 @@ from xrayseg.data.summary import SliceStatistics
 from xrayseg.data.synthetic import write_synthetic_dataset
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.io.atomic import atomic_output
-from xrayseg.models.checkpoint import load_checkpoint, save_checkpoint
+from xrayseg.models.checkpoint import load_plain, save_checkpoint, save_plain
 from xrayseg.patches.build import build_patches
 from xrayseg.patches.store import PatchWriter
 
@@ -169,7 +170,7 @@ def test_a_crash_while_cutting_patches_leaves_no_patch_file(tmp_path, monkeypatc
 
 def test_a_crash_while_saving_a_checkpoint_keeps_the_last_complete_one(tmp_path, monkeypatch):
     path = tmp_path / "resume.pt"
-    save_checkpoint({"epoch": 3, "weights": torch.arange(1000.0)}, path)
+    save_plain({"epoch": 3, "weights": torch.arange(1000.0)}, path)
 
     def half_a_save(obj, target):
         with open(target, "wb") as f:
@@ -178,8 +179,8 @@ def test_a_crash_while_saving_a_checkpoint_keeps_the_last_complete_one(tmp_path,
 
     monkeypatch.setattr(xrayseg.models.checkpoint.torch, "save", half_a_save)
     with pytest.raises(Crash):
-        save_checkpoint({"epoch": 4, "weights": torch.zeros(1000)}, path)
-    saved = load_checkpoint(path)
+        save_plain({"epoch": 4, "weights": torch.zeros(1000)}, path)
+    saved = load_plain(path)
     assert saved["epoch"] == 3 and torch.equal(saved["weights"], torch.arange(1000.0))
     assert temp_files(tmp_path) == []
 
@@ -209,19 +210,9 @@ EVALUATE = evaluate_settings(save_probabilities=True)
 
 def threshold_model(folder):
     path = folder / "threshold.pt"
-    checkpoint = {
-        "model_name": "threshold",
-        "arch": "threshold",
-        "n_classes": 3,
-        "in_channels": 1,
-        "patch_size": None,
-        "class_names": CLASS_NAMES,
-        "label_values": GREY_VALUES,
-        "parameters": 2,
-        "train_seconds": 1.0,
-        "params": {"thresholds": [0.25, 0.75], "order": [0, 1, 2]},
-    }
-    torch.save(checkpoint, path)
+    params = {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}
+    checkpoint = checkpoint_of("threshold", params, class_names=CLASS_NAMES)
+    save_checkpoint(checkpoint, path)
     return path
 
 

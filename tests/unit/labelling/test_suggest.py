@@ -9,12 +9,13 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from scipy import ndimage
 
+from helpers.checkpoints import checkpoint_of
 from xrayseg.io.uncertainty import slice_means
 from xrayseg.labelling.suggest import suggest_slices
-from xrayseg.models import rf
+from xrayseg.models import fit_pixel_model
+from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.labelling import SuggestSettings
 from xrayseg.settings.layout import suggest_outputs
@@ -49,16 +50,18 @@ def data(tmp_path_factory):
     split["labelled"] = ~split["slice"].isin(UNLABELLED)
     split.to_csv(folder / "sparse.csv", index=False)
     train = [z for z in range(14) if z not in UNLABELLED]
-    params = rf.fit([raw[z] for z in train], [labels[z] for z in train], 3, trees=8, samples=3000)
-    base = {"n_classes": 3, "in_channels": 1, "class_names": ["a", "b", "c"]}
+    arguments = {"trees": 8, "samples": 3000}
+    params = fit_pixel_model(
+        "rf", [raw[z] for z in train], [labels[z] for z in train], 3, arguments
+    )
     for name, arch, model_params, score in (
         ("rf", "rf", params, 0.8),
         ("threshold", "threshold", {"thresholds": [0.25, 0.75], "order": [0, 1, 2]}, 0.9),
     ):
         (folder / "models" / name).mkdir(parents=True)
         (folder / "eval" / name).mkdir(parents=True)
-        checkpoint = {**base, "model_name": name, "arch": arch, "params": model_params}
-        torch.save(checkpoint, folder / "models" / name / "model.pt")
+        checkpoint = checkpoint_of(arch, model_params, model_name=name, class_names=["a", "b", "c"])
+        save_checkpoint(checkpoint, folder / "models" / name / "model.pt")
         summary = {"splits": {"test": {"mean_iou": score}}}
         (folder / "eval" / name / "summary.json").write_text(json.dumps(summary))
     return folder

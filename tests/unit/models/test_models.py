@@ -3,10 +3,12 @@ import pytest
 import torch
 from scipy import ndimage
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 
 from xrayseg.io.volume import IGNORE_INDEX
-from xrayseg.models import REGISTRY, build_network, count_parameters, rf, threshold
-from xrayseg.models.forest import forest_proba, forest_tensors, sklearn_trees
+from xrayseg.models import build_network, count_parameters, fit_pixel_model, rf, threshold
+from xrayseg.models.forest import forest_bytes, forest_proba, load_forest
+from xrayseg.settings.architectures import CATALOGUE
 
 
 def test_seed_dense_network_has_544512_parameters():
@@ -42,14 +44,20 @@ def test_threshold_recovers_separated_classes():
     assert (predicted == labels).mean() > 0.99
 
 
-def test_schema_lists_exactly_the_registered_architectures():
-    import yaml
-
-    from helpers.workflow import REPO
-
-    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())
-    arch_enum = schema["properties"]["models"]["additionalProperties"]["properties"]["arch"]["enum"]
-    assert sorted(arch_enum) == sorted(REGISTRY)
+@pytest.mark.parametrize(
+    "arch", [name for name, entry in CATALOGUE.items() if entry.trains_on_patches]
+)
+def test_each_network_builds_from_its_catalogue_defaults_and_pools_as_catalogued(arch):
+    entry = CATALOGUE[arch]
+    network = build_network(arch, 3, 1, {}).eval()
+    factor = 2 ** entry.arguments[entry.pooling] if entry.pooling else 1
+    side = entry.arguments.get("patch_size", 2 * factor)
+    shape = (1, 1, *[side] * entry.spatial_dims)
+    with torch.no_grad():
+        assert network(torch.zeros(shape)).shape == (1, 3, *shape[2:])
+        if entry.pooling:
+            with pytest.raises(ValueError, match=f"divisible by {factor}"):
+                network(torch.zeros((1, 1, *[side + factor // 2] * entry.spatial_dims)))
 
 
 def test_unet_dropout_acts_in_training_mode_only():
@@ -84,10 +92,16 @@ def _three_phase_slices(count=3, side=64, seed=0):
     return raws, labels
 
 
+def fit_forest(raws, labels, seed=0, **arguments):
+    """The params of the rf architecture fitted as a training job fits it (catalogue defaults
+    for the arguments left out)."""
+    return fit_pixel_model("rf", raws, labels, 3, arguments, seed=seed)
+
+
 def test_random_forest_beats_a_pixelwise_threshold_on_noisy_slices():
     raws, labels = _three_phase_slices()
-    params = rf.fit(raws[:2], labels[:2], 3, seed=0, trees=8, samples=4000)
-    proba = rf.predict_proba(params, raws[2], 3)
+    params = fit_forest(raws[:2], labels[:2], trees=8, samples=4000)
+    proba = rf.predict_proba(rf.unpack(params), raws[2], 3)
     assert proba.shape == (3, 64, 64) and proba.dtype == np.float32
     assert np.allclose(proba.sum(0), 1, atol=1e-5)
     forest_accuracy = (proba.argmax(0) == labels[2]).mean()
@@ -100,31 +114,35 @@ def test_random_forest_beats_a_pixelwise_threshold_on_noisy_slices():
     assert rf.parameter_count(params) > 0
 
 
-def test_stored_forest_predicts_exactly_like_scikit_learn():
+def test_a_stored_forest_predicts_exactly_like_the_fitted_one():
     rng = np.random.default_rng(1)
     features = rng.random((2000, 4)).astype(np.float32)
     targets = (features[:, 0] * 3).astype(int) + (features[:, 1] > 0.9)
     targets = np.minimum(targets, 2)
     forest = RandomForestClassifier(6, max_depth=7, random_state=0).fit(features, targets)
-    stored = forest_tensors(forest, 3)
-    assert np.allclose(forest_proba(stored, features), forest.predict_proba(features), atol=1e-6)
+    loaded = load_forest(forest_bytes(forest))
+    expected = forest.predict_proba(features).astype(np.float32)
+    assert np.array_equal(forest_proba(loaded, features, 3, threads=2, chunk=300), expected)
 
 
-def test_stored_forest_maps_the_classes_it_saw_onto_all_classes():
+def test_a_stored_forest_maps_the_classes_it_saw_onto_all_classes():
     rng = np.random.default_rng(2)
     features = rng.random((500, 3)).astype(np.float32)
     targets = np.where(features[:, 0] > 0.5, 2, 0)  # class 1 never occurs
     forest = RandomForestClassifier(3, max_depth=4, random_state=0).fit(features, targets)
-    proba = forest_proba(forest_tensors(forest, 3), features)
+    proba = forest_proba(load_forest(forest_bytes(forest)), features, 3)
     assert proba.shape == (500, 3) and not proba[:, 1].any()
     assert np.allclose(proba[:, [0, 2]], forest.predict_proba(features), atol=1e-6)
+    with pytest.raises(ValueError, match="has class 2, asked for 2 classes"):
+        forest_proba(forest, features, 2)
 
 
 def test_a_tree_that_is_a_single_leaf_predicts_its_class_fractions():
     features = np.zeros((50, 2), dtype=np.float32)  # nothing to split on
     targets = np.repeat([0, 1], 25)
     forest = RandomForestClassifier(2, bootstrap=False, random_state=0).fit(features, targets)
-    assert forest_proba(forest_tensors(forest, 2), features, threads=2) == pytest.approx(0.5)
+    stored = load_forest(forest_bytes(forest))
+    assert forest_proba(stored, features, 2, threads=2) == pytest.approx(0.5)
 
 
 def test_random_forest_on_a_slice_predicts_like_scikit_learn_on_the_same_features():
@@ -133,32 +151,33 @@ def test_random_forest_on_a_slice_predicts_like_scikit_learn_on_the_same_feature
     rows = [rf.pixel_features(raw, settings).reshape(48 * 48, -1) for raw in raws]
     forest = RandomForestClassifier(5, max_depth=10, random_state=0)
     forest.fit(np.concatenate(rows[:2]), np.concatenate(labels[:2]).ravel())
-    params = {"features": settings, **forest_tensors(forest, 3)}
+    model = {"features": settings, "forest": forest}
     expected = forest.predict_proba(rows[2]).T.reshape(3, 48, 48)
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)  # the job's thread count: rows split between two threads
-        assert np.allclose(rf.predict_proba(params, raws[2], 3), expected, atol=1e-6)
+        assert np.allclose(rf.predict_proba(model, raws[2], 3), expected, atol=1e-6)
     finally:
         torch.set_num_threads(threads)
 
 
-def test_features_fewer_than_the_forest_splits_on_are_a_clear_error():
+def test_features_other_than_the_forest_was_fitted_on_are_a_clear_error():
     rng = np.random.default_rng(4)
     features = rng.random((300, 6)).astype(np.float32)
-    targets = (features[:, 5] > 0.5).astype(int)  # only the last feature separates the classes
-    stored = forest_tensors(RandomForestClassifier(2, random_state=0).fit(features, targets), 2)
-    with pytest.raises(ValueError, match="splits on 6 features"):
-        forest_proba(stored, features[:, :4])
+    targets = (features[:, 5] > 0.5).astype(int)
+    fitted = RandomForestClassifier(2, random_state=0).fit(features, targets)
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        forest_proba(load_forest(forest_bytes(fitted)), features[:, :4], 2)
 
 
 def test_prediction_does_not_depend_on_threads_or_chunks():
     raws, labels = _three_phase_slices(count=2, side=40)
-    params = rf.fit(raws, labels, 3, seed=1, trees=7, samples=2000)
-    features = rf.pixel_features(raws[1], params["features"]).reshape(40 * 40, -1)
-    one = forest_proba(params, features, threads=1)
-    assert np.array_equal(one, forest_proba(params, features, threads=3, chunk=97))
-    assert np.array_equal(one, forest_proba(params, features, threads=2, chunk=10_000))
+    model = rf.unpack(fit_forest(raws, labels, seed=1, trees=7, samples=2000))
+    forest = model["forest"]
+    features = rf.pixel_features(raws[1], model["features"]).reshape(40 * 40, -1)
+    one = forest_proba(forest, features, 3, threads=1)
+    assert np.array_equal(one, forest_proba(forest, features, 3, threads=3, chunk=97))
+    assert np.array_equal(one, forest_proba(forest, features, 3, threads=2, chunk=10_000))
 
 
 def test_growing_the_forest_in_batches_gives_the_forest_of_one_fit():
@@ -175,39 +194,48 @@ def test_growing_the_forest_in_batches_gives_the_forest_of_one_fit():
         assert np.array_equal(mine.tree_.value, theirs.tree_.value)
 
 
-def test_rebuilt_trees_have_the_depth_of_the_fitted_ones():
-    raws, labels = _three_phase_slices(count=2, side=32)
-    features, targets = rf.sample_pixels(
-        raws, labels, [0, 1], 3, 1500, {"sigma_min": 0.5, "sigma_max": 4.0}, 0
+def same_trees(first, second):
+    return len(first.estimators_) == len(second.estimators_) and all(
+        np.array_equal(a.tree_.threshold, b.tree_.threshold)
+        and np.array_equal(a.tree_.feature, b.tree_.feature)
+        and np.array_equal(a.tree_.value, b.tree_.value)
+        for a, b in zip(first.estimators_, second.estimators_, strict=True)
     )
-    forest = rf.grow_forest(features, targets, 4, 9, 1, 0)
-    rebuilt = sklearn_trees(forest_tensors(forest, 3), features.shape[1])
-    assert [t.max_depth for t in rebuilt] == [e.tree_.max_depth for e in forest.estimators_]
-    assert [t.node_count for t in rebuilt] == [e.tree_.node_count for e in forest.estimators_]
 
 
 def test_random_forest_params_survive_a_weights_only_load(tmp_path):
     raws, labels = _three_phase_slices(count=2, side=32)
-    params = rf.fit(raws, labels, 3, seed=0, trees=3, samples=500)
+    params = fit_forest(raws, labels, trees=3, samples=500)
     torch.save({"params": params}, tmp_path / "model.pt")
     loaded = torch.load(tmp_path / "model.pt", weights_only=True)["params"]
-    assert np.array_equal(
-        rf.predict_proba(loaded, raws[0], 3), rf.predict_proba(params, raws[0], 3)
-    )
+    assert same_trees(rf.unpack(loaded)["forest"], rf.unpack(params)["forest"])
+    assert rf.parameter_count(loaded) == rf.parameter_count(params) > 0
+
+
+def test_a_stored_object_that_is_not_a_forest_is_refused():
+    class Stranger:
+        pass
+
+    with pytest.raises(Exception, match="Untrusted types"):
+        load_forest(forest_bytes(Stranger()))
+    tree = DecisionTreeClassifier().fit([[0.0], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match="holds a DecisionTreeClassifier, not a random forest"):
+        load_forest(forest_bytes(tree))
 
 
 def test_random_forest_is_seeded():
     raws, labels = _three_phase_slices(count=2, side=32)
-    first = rf.fit(raws, labels, 3, seed=4, trees=3, samples=500)
-    second = rf.fit(raws, labels, 3, seed=4, trees=3, samples=500)
-    assert all(torch.equal(first[k], second[k]) for k in ("feature", "threshold", "value"))
+    first = rf.unpack(fit_forest(raws, labels, seed=4, trees=3, samples=500))["forest"]
+    second = rf.unpack(fit_forest(raws, labels, seed=4, trees=3, samples=500))["forest"]
+    other = rf.unpack(fit_forest(raws, labels, seed=5, trees=3, samples=500))["forest"]
+    assert same_trees(first, second) and not same_trees(first, other)
 
 
 def test_random_forest_skips_ignored_pixels():
     raws, labels = _three_phase_slices(count=2, side=32)
     labels = [np.where(np.arange(32)[None, :] < 16, IGNORE_INDEX, label) for label in labels]
-    params = rf.fit(raws, labels, 3, seed=0, trees=2, samples=800)
-    assert params["value"].shape[1] == 3
+    forest = rf.unpack(fit_forest(raws, labels, trees=2, samples=800))["forest"]
+    assert forest.classes_.tolist() == [0, 1, 2]
 
 
 def test_threshold_cuts_in_the_middle_of_a_gap_between_classes():

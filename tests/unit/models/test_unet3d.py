@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from xrayseg.models import REGISTRY, build_network, count_parameters
+from xrayseg.models import build_network, count_parameters
 from xrayseg.models.unet3d import flops_per_voxel
 
 
@@ -54,12 +54,6 @@ def test_every_side_must_be_divisible_by_two_to_the_depth(shape):
     network = build_network("unet3d", 3, 1, {"width": 2, "depth": 2})
     with pytest.raises(ValueError, match="unet3d of depth 2 needs sides divisible by 4"):
         network(torch.randn(shape))
-
-
-def test_a_3d_unet_is_registered_as_a_volumetric_torch_model():
-    spec = REGISTRY["unet3d"]
-    assert spec.kind == "torch" and spec.spatial_dims == 3
-    assert {arch for arch, s in REGISTRY.items() if s.spatial_dims == 3} == {"unet3d"}
 
 
 def test_dropout_acts_in_training_mode_only():

@@ -11,6 +11,7 @@ import pytest
 import tifffile
 import torch
 
+from helpers.checkpoints import checkpoint_of
 from xrayseg.data.context import context_stack
 from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import normalised_entropy, softmax
@@ -26,6 +27,8 @@ from xrayseg.settings.roles import MicrostructureSettings
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
 GREY_VALUES = [0, 128, 255]
 NORMALISATION = {"low": 20000.0, "high": 44000.0}
+# The data facts a trained model's checkpoint holds.
+DATA = {"class_names": CLASS_NAMES, "normalisation": NORMALISATION}
 THRESHOLDS = [0.25, 0.6]  # normalised: 26000 and 34400 grey
 ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
 MICROSTRUCTURE = MicrostructureSettings(ROLES, voxel_size=2.0, axis=0)
@@ -67,22 +70,8 @@ def training_data(tmp_path):
 
 
 def threshold_checkpoint(path, label_values=GREY_VALUES):
-    save_checkpoint(
-        {
-            "model_name": "threshold",
-            "arch": "threshold",
-            "kind": "pixel",
-            "arch_args": {},
-            "n_classes": 3,
-            "in_channels": 1,
-            "patch_size": None,
-            "class_names": CLASS_NAMES,
-            "label_values": label_values,
-            "normalisation": NORMALISATION,
-            "params": {"thresholds": THRESHOLDS, "order": [0, 1, 2]},
-        },
-        path,
-    )
+    params = {"thresholds": THRESHOLDS, "order": [0, 1, 2]}
+    save_checkpoint(checkpoint_of("threshold", params, label_values=label_values, **DATA), path)
     return str(path)
 
 
@@ -95,20 +84,16 @@ def context_unet_checkpoint(path):
         for weight in network.parameters():
             if weight.ndim == 4:
                 weight.mul_(4.0)
-    checkpoint = {
-        "model_name": "unet25d",
-        "arch": "unet",
-        "kind": "torch",
-        "arch_args": arch_args,
-        "n_classes": 3,
-        "in_channels": 3,
-        "context": 1,
-        "patch_size": 16,
-        "class_names": CLASS_NAMES,
-        "label_values": GREY_VALUES,
-        "normalisation": NORMALISATION,
-        "state_dict": network.state_dict(),
-    }
+    checkpoint = checkpoint_of(
+        "unet",
+        network.state_dict(),
+        arch_args,
+        patch_size=16,
+        context=1,
+        model_name="unet25d",
+        label_values=GREY_VALUES,
+        **DATA,
+    )
     save_checkpoint(checkpoint, path)
     return checkpoint, str(path)
 

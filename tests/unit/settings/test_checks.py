@@ -2,17 +2,9 @@
 test_config_errors.py runs them through Snakemake)."""
 
 import copy
-import inspect
 
 from helpers.workflow import REPO, TINY_CONFIG
-from xrayseg.models import unet, unet3d
-from xrayseg.settings.checks import (
-    UNET3D_DEFAULT_DEPTH,
-    UNET_DEFAULT_DEPTH,
-    model_problems,
-    schema_problems,
-    split_problems,
-)
+from xrayseg.settings.checks import model_problems, schema_problems, split_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
 
 
@@ -46,9 +38,16 @@ def test_split_problems_name_the_split_section():
     assert key == "split" and "guard_slices" in why
 
 
-def test_default_depth_matches_the_unet():
-    assert inspect.signature(unet.build).parameters["depth"].default == UNET_DEFAULT_DEPTH
-    assert inspect.signature(unet3d.build).parameters["depth"].default == UNET3D_DEFAULT_DEPTH
+def test_a_unet_patch_must_be_divisible_by_its_pooling_default_depth_included():
+    models = {
+        "given": {"arch": "unet", "patch_size": 36, "depth": 3},
+        "default": {"arch": "unet", "patch_size": 40},  # the catalogue's depth 4: 16
+        "dense": {"arch": "dnn", "patch_size": 36},  # no pooling: any size that fits
+    }
+    assert model_problems(models, (64, 64)) == [
+        ("models.given.patch_size", "36 must be divisible by 2**depth = 8 (depth 3)"),
+        ("models.default.patch_size", "40 must be divisible by 2**depth = 16 (depth 4)"),
+    ]
 
 
 def test_a_3d_unets_patch_depth_and_side_must_be_divisible_by_its_pooling():

@@ -1,11 +1,8 @@
-"""One model's settings, and the patch architectures against the model registry."""
+"""One model's settings, and the patch files its architecture trains on."""
 
 import pytest
 
-from xrayseg.models import REGISTRY
 from xrayseg.settings.models import (
-    PATCH_ARCHS,
-    VOLUME_ARCHS,
     cube_shapes,
     model_settings,
     patch_models,
@@ -21,13 +18,6 @@ CONFIG = {
         "dnn": {"arch": "dnn", "patch_size": 32, "epochs": 150},
     },
 }
-
-
-def test_patch_archs_are_the_registrys_torch_models():
-    torch_archs = {arch for arch, spec in REGISTRY.items() if spec.kind == "torch"}
-    assert set(PATCH_ARCHS) == torch_archs
-    volumetric = {arch for arch, spec in REGISTRY.items() if spec.spatial_dims == 3}
-    assert set(VOLUME_ARCHS) == volumetric
 
 
 VOLUMETRIC = {

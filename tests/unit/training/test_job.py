@@ -16,8 +16,9 @@ from xrayseg.data.split import slices_of, split_table
 from xrayseg.data.synthetic import image_phases, make_phases
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import device
-from xrayseg.models.checkpoint import load_checkpoint
+from xrayseg.models.checkpoint import load_checkpoint, load_plain
 from xrayseg.patches.build import build_patches
+from xrayseg.settings.architectures import CATALOGUE
 from xrayseg.training import loop
 from xrayseg.training.data import context_patches, load_patch_set
 from xrayseg.training.defaults import with_defaults
@@ -129,17 +130,18 @@ def test_a_context_patch_set_matches_the_patches_and_the_prediction_stack(tiny_d
 
 def test_a_25d_unet_trains_and_its_checkpoint_rebuilds_it(tiny_data, tmp_path):
     checkpoint, history = run_job(tiny_data, tmp_path, UNET_25D)
-    assert checkpoint["context"] == 1 and checkpoint["in_channels"] == 3
-    assert checkpoint["kind"] == "torch" and checkpoint["model_name"] == "m"
-    assert checkpoint["arch_args"] == {"width": 4, "depth": 2, "dropout": 0.1}
-    assert checkpoint["config"]["lr"] == 0.01
-    assert checkpoint["class_names"] == ["pore", "YSZ", "Ni"]
-    assert checkpoint["label_values"] == [0, 128, 255]
-    assert checkpoint["normalisation"] == {"low": 20000.0, "high": 45000.0}
-    assert checkpoint["step"] == 6 and checkpoint["best_step"] in (2, 4, 6)
-    assert checkpoint["stopped_by"] == "steps" and checkpoint["validations"] == 3
-    assert checkpoint["precision"] == "fp32" and checkpoint["device"] == "cpu"
-    assert checkpoint["best_val_loss"] == pytest.approx(history["val_loss"].min())
+    header = checkpoint.header
+    assert header.context == 1 and header.in_channels == 3
+    assert header.kind == "torch" and header.model_name == "m"
+    assert header.arch_args == {"width": 4, "depth": 2, "dropout": 0.1}
+    assert header.config["lr"] == 0.01
+    assert header.class_names == ["pore", "YSZ", "Ni"]
+    assert header.label_values == [0, 128, 255]
+    assert header.normalisation == {"low": 20000.0, "high": 45000.0}
+    assert header.step == 6 and header.best_step in (2, 4, 6)
+    assert header.stopped_by == "steps" and header.validations == 3
+    assert header.precision == "fp32" and header.device == "cpu"
+    assert header.best_val_loss == pytest.approx(history["val_loss"].min())
     assert list(history.columns) == [
         "step",
         "train_loss",
@@ -167,7 +169,11 @@ def test_the_forest_trains_from_train_slices_and_predicts_from_its_checkpoint(ti
     checkpoint, history = run_job(
         tiny_data, tmp_path, {"arch": "rf", "trees": 4, "samples": 3000}, "forest"
     )
-    assert checkpoint["kind"] == "pixel" and checkpoint["parameters"] > 0
+    header = checkpoint.header
+    assert header.kind == "pixel" and header.parameters > 0 and header.device == "cpu"
+    # Every argument is recorded, the catalogue's defaults for those the config leaves out.
+    assert header.arch_args == {**CATALOGUE["rf"].arguments, "trees": 4, "samples": 3000}
+    assert header.step is None and header.precision is None
     assert list(history.columns) == ["step", "seconds"] and list(history["step"]) == [0]
     split = pd.read_csv(tiny_data / "split.csv")
     z = slices_of(split, "test")[0]
@@ -201,17 +207,17 @@ def test_sigterm_leaves_no_output_and_the_rerun_resumes(tiny_data, tmp_path):
     assert stopped.value.code == 143
     assert not model.exists() and not (tmp_path / "m" / "history.csv").exists()
     assert not [p for p in resume.parent.iterdir() if p.name.startswith(".")]  # no temp files
-    interrupted_at = load_checkpoint(resume)["state"]["step"]
+    interrupted_at = load_plain(resume)["state"]["step"]
     assert 2 <= interrupted_at < 20
 
     checkpoint, history = run_job(tiny_data, tmp_path, settings)
     assert list(history["step"]) == list(range(2, 21, 2))
-    assert checkpoint["step"] == 20 and not resume.exists()
+    assert checkpoint.header.step == 20 and not resume.exists()
 
     uninterrupted, whole = run_job(tiny_data, tmp_path / "again", settings)
     assert np.array_equal(history["val_loss"], whole["val_loss"])
-    for name, value in uninterrupted["state_dict"].items():
-        assert torch.equal(value, checkpoint["state_dict"][name])
+    for name, value in uninterrupted.payload.items():
+        assert torch.equal(value, checkpoint.payload[name])
 
 
 def test_a_resume_file_from_other_settings_is_ignored(tiny_data, tmp_path, caplog):
@@ -234,7 +240,7 @@ def test_auto_precision_follows_the_cpu_and_is_logged_and_recorded(
     with caplog.at_level("INFO", logger="xrayseg.training.job"):
         checkpoint, _ = run_job(tiny_data, tmp_path, settings)
     expected = "bf16" if native else "fp32"
-    assert checkpoint["precision"] == expected
+    assert checkpoint.header.precision == expected
     why = "native bf16 on this CPU" if native else "no native bf16 on this CPU"
     assert f"{expected} (auto: {why})" in caplog.text
 
@@ -252,10 +258,10 @@ def test_max_minutes_stop_is_recorded_in_the_checkpoint_and_history(
     settings = {**UNET_25D, "context": 0, "steps": 20, "val_every": 2, "max_minutes": 8}
     checkpoint, history = run_job(tiny_data, tmp_path, settings)
     # 5 minutes of training after step 2, 10 after step 4: past the 8-minute guard.
-    assert checkpoint["stopped_by"] == "max_minutes" and checkpoint["step"] == 4
+    assert checkpoint.header.stopped_by == "max_minutes" and checkpoint.header.step == 4
     assert list(history["stopped_by"].fillna("")) == ["", "max_minutes"]
     assert list(history["train_minutes"]) == [5.0, 10.0]
-    assert checkpoint["state_dict"] is not None
+    assert checkpoint.payload
 
 
 def test_incomplete_training_settings_stop_the_job_naming_the_keys(tiny_data, tmp_path):

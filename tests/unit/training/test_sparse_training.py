@@ -22,7 +22,7 @@ from xrayseg.data.ingest import ingest_volume
 from xrayseg.data.split import labelled_slices_of, split_table, write_split_table
 from xrayseg.inference.predictor import Predictor
 from xrayseg.io.volume import IGNORE_INDEX
-from xrayseg.models import rf
+from xrayseg.models import fit_pixel_model
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.patches.build import build_patches
 from xrayseg.training.data import load_patch_set
@@ -91,13 +91,12 @@ def test_the_forest_reads_only_the_slices_it_samples():
     labels = rng.integers(0, 3, size=(12, 16, 16)).astype(np.uint8)
     raw = (labels / 2 + rng.normal(0, 0.05, labels.shape)).astype(np.float32)
     raw_ds, label_ds = CountingDataset(raw), CountingDataset(labels)
-    rf.fit(
+    fit_pixel_model(
+        "rf",
         VolumeSlices(raw_ds, range(12)),
         VolumeSlices(label_ds, range(12)),
         3,
-        trees=2,
-        samples=600,
-        slices=3,
+        {"trees": 2, "samples": 600, "slices": 3},
     )
     assert sorted(raw_ds.reads) == sorted(label_ds.reads) == [0, 6, 11]
 
