@@ -57,18 +57,16 @@ class StackRanges:
         low = float(np.median([self.ranges[i][0] for i in same]))
         high = float(np.median([self.ranges[i][1] for i in same]))
         typical_max = float(np.median([self.maxima[i] for i in same]))
-        stack = (
-            f"{len(same)} of the {len(self.names)} slices of {self.spec} are {common} with "
-            f"grey values {_grey(low)}..{_grey(high)}"
-        )
+        others = f"{len(same)} of the {len(self.names)} slices of {self.spec} are {common}"
+        shared = f"grey values {_grey(low)}..{_grey(high)}"
         problems = []
         other_dtype = [i for i, d in enumerate(self.dtypes) if d != common]
         if other_dtype:
             problems.append(
-                f"{self._evidence(other_dtype)} but {stack}: "
-                f"{_these(other_dtype)} another bit depth or number type (exported again?); "
-                f"export {_them(other_dtype)} like the others, or leave {_them(other_dtype)} "
-                "and the partner out of the data"
+                f"{self._evidence(other_dtype, dtype=True)}, but {others} with {shared}: "
+                f"another bit depth or number type (exported again?); export "
+                f"{_them(other_dtype)} like the others, or leave {_them(other_dtype)} and "
+                f"{_its(other_dtype)} partner out of the data"
             )
         eight_bit = [
             i
@@ -78,9 +76,10 @@ class StackRanges:
         ]
         if eight_bit:
             problems.append(
-                f"{self._evidence(eight_bit)} but {stack}: {_these(eight_bit)} only 8-bit "
-                f"values in a {common} file (exported at 8 bits, then widened?); export "
-                f"{_them(eight_bit)} again from the original scan like the others"
+                f"{self._evidence(eight_bit)}: only 8-bit values in a {common} file, while the "
+                f"other slices of {self.spec} reach {shared} (exported at 8 bits, then "
+                f"widened?); export {_them(eight_bit)} again from the original scan like the "
+                "others"
             )
         disjoint = [
             i
@@ -89,17 +88,17 @@ class StackRanges:
         ]
         if disjoint:
             problems.append(
-                f"{self._evidence(disjoint)} but {stack}: {_these(disjoint)} grey values that "
-                "no other slice shares (another scan, or another contrast setting?); "
-                f"export {_them(disjoint)} like the others, or leave {_them(disjoint)} and the "
-                "partner out of the data"
+                f"{self._evidence(disjoint)}, which no other slice of {self.spec} shares (they "
+                f"have {shared}): another scan or contrast setting? export {_them(disjoint)} "
+                f"like the others, or leave {_them(disjoint)} and {_its(disjoint)} partner out "
+                "of the data"
             )
         return problems
 
-    def _evidence(self, indices):
-        """'a.tif is uint8 with grey values 3..251' for the first few of `indices`."""
+    def _evidence(self, indices, dtype=False):
+        """'a.tif has grey values 3..251' ('a.tif is uint8 with ...') for the first few."""
         shown = [
-            f"{self.names[i]} is {self.dtypes[i]} with grey values "
+            f"{self.names[i]} {f'is {self.dtypes[i]} with' if dtype else 'has'} grey values "
             f"{_grey(self.ranges[i][0])}..{_grey(self.ranges[i][1])}"
             for i in indices
         ]
@@ -107,11 +106,12 @@ class StackRanges:
 
 
 def _grey(value):
-    return f"{value:.6g}"
+    """A grey value for a message: whole above 100, three digits below (float scans)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def _these(indices):
-    return "it holds" if len(indices) == 1 else "they hold"
+def _its(indices):
+    return "its" if len(indices) == 1 else "their"
 
 
 def _them(indices):

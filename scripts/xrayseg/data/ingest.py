@@ -54,9 +54,10 @@ def normalisation_from(sample, percentiles):
     low, high = np.percentile(sample, percentiles)
     if not high > low:
         raise InputError(
-            f"raw train slices have no grey-value spread (percentiles {list(percentiles)} give "
-            f"{low} and {high}); check data.raw points at the scans, or widen "
-            "data.normalise_percentiles"
+            f"the raw train slices are blank: their grey values at percentiles "
+            f"{list(percentiles)} are {low:g} and {high:g}; check data.raw points at the scans "
+            "(not a blank export), or widen data.normalise_percentiles when most of each slice "
+            "is empty background"
         )
     return float(low), float(high)
 

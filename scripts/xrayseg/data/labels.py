@@ -126,13 +126,13 @@ class UnknownLabels:
     def __bool__(self):
         return bool(self.pixels)
 
-    def lines(self):
+    def lines(self, shown_slices=5):
         """One line per unknown value, most pixels first: value, pixel count and slices."""
         lines = []
         for value in sorted(self.pixels, key=lambda v: -self.pixels[v]):
             slices = self.slices[value]
-            shown = ", ".join(slices[:5]) + (
-                f", ... ({len(slices)} slices)" if len(slices) > 5 else ""
+            shown = ", ".join(slices[:shown_slices]) + (
+                f", ... ({len(slices)} slices)" if len(slices) > shown_slices else ""
             )
             lines.append(
                 f"value {self.mapping.describe(value)}: {self.pixels[value]} pixels in {shown}"
@@ -145,7 +145,7 @@ class UnknownLabels:
         known = f"data.label_values {self.mapping.label_values}"
         if self.mapping.mask_code is not None:
             known += f" and data.mask {self.mapping.describe(self.mapping.mask_code)}"
-        lines = self.lines()
+        lines = self.lines(shown_slices=3)
         many = ""
         if len(lines) > MANY_UNKNOWN_VALUES:
             many = (

@@ -100,8 +100,8 @@ def pair_slices(raw_paths, label_paths, sparse=False):
         hint = _unpaired_hint(raw_paths, label_paths)
         more_raw = len(raw_paths) > len(label_paths)
         raise InputError(
-            f"found {len(raw_paths)} raw files but {len(label_paths)} label files; {hint}"
-            + (f"; {SPARSE_HINT}" if more_raw else "")
+            f"found {len(raw_paths)} raw files but {len(label_paths)} label files; {hint}; "
+            + (SPARSE_HINT if more_raw else "add their raw slices or remove them")
         )
     if not numbered:
         log.warning(
@@ -147,9 +147,9 @@ def _pair_sparse(raw_paths, label_paths):
     raw_by_number, label_by_number = _numbered(raw_paths, label_paths)
     lonely_labels = label_by_number.keys() - raw_by_number.keys()
     if lonely_labels:
-        shown = [str(label_by_number[n]) for n in sorted(lonely_labels)[:5]]
+        shown = summarised(str(label_by_number[n]) for n in sorted(lonely_labels))
         raise InputError(
-            f"label slices with no raw partner: {shown} ({len(lonely_labels)} in all); every "
+            f"label slices with no raw partner: [{shown}]; every "
             "label file needs the raw slice of the same number (data.sparse_labels allows raw "
             "slices without labels, not the reverse)"
         )

@@ -50,21 +50,29 @@ _DISK_ERRNOS = {
 _H5_FILENAME = re.compile(r"filename = '([^']*)'")
 
 
-def disk_problem(error, where="results/"):
-    """One line for an OSError that a full disk, a read-only file system or a refused
-    permission raised; None for any other error. `where` names the place when the error names
-    no file (h5py and matplotlib often do not)."""
-    if not isinstance(error, OSError):
-        return None
+_HDF5_ERRNO = re.compile(r"errno = (\d+)")
+
+
+def disk_problem(error, where="results/", writing=None):
+    """One line for an error that a full disk, a read-only file system or a refused permission
+    raised (an OSError, or an HDF5 error naming the errno in its text); None for any other.
+    `where` names the place when the error names no file (h5py and matplotlib often do not);
+    writing: whether a refused permission refused a write (None: a file outside results/ was
+    being read)."""
     text = str(error)
-    code = error.errno
+    code = error.errno if isinstance(error, OSError) else None
     if code not in _DISK_ERRNOS.values():
+        hdf5 = _HDF5_ERRNO.search(text)
+        code = int(hdf5[1]) if hdf5 else None
+    if code not in _DISK_ERRNOS.values() and isinstance(error, OSError):
         code = next((c for phrase, c in _DISK_ERRNOS.items() if phrase in text), None)
-    if code is None:
+    if code not in _DISK_ERRNOS.values():
         return None
-    named = error.filename or (_H5_FILENAME.search(text) or [None, None])[1]
+    named = getattr(error, "filename", None) or (_H5_FILENAME.search(text) or [None, None])[1]
     path = str(named) if named else where
     if code in (errno.ENOSPC, errno.EDQUOT):
+        if named and not Path(path).is_dir():  # the disk matters, not the file that did not fit
+            path = f"{Path(path).parent}/"
         what = "no space left" if code == errno.ENOSPC else "the disk quota is used up"
         return (
             f"{what} on the disk holding {path}: free space there (or make results/ a link to a "
@@ -75,8 +83,10 @@ def disk_problem(error, where="results/"):
             f"cannot write {path}: the file system is read-only; run from a writable copy of "
             "the project, or make results/ a link to a writable disk"
         )
+    if writing is None:
+        writing = not _is_input(path)
     return (
-        f"cannot {'read' if _is_input(path) else 'write'} {path}: permission denied; give "
+        f"cannot {'write' if writing else 'read'} {path}: permission denied; give "
         "your user access to it (ls -l shows its owner and mode)"
     )
 
@@ -88,10 +98,19 @@ def _is_input(path):
 
 
 def expected_problem(error):
-    """The message of an expected problem (InputError, disk_problem), None for anything else."""
-    if isinstance(error, InputError):
-        return str(error)
-    return disk_problem(error)
+    """The message of an expected problem (InputError, disk_problem), None for anything else.
+    The exceptions it was raised from or while handling count too: a full disk often surfaces
+    as a library's error while it cleans up after the write that failed."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, InputError):
+            return str(error)
+        problem = disk_problem(error)
+        if problem:
+            return problem
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def job_name(log_path):

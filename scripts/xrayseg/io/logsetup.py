@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import os
 import sys
 import traceback
 
@@ -48,6 +49,10 @@ def log_to(log_path):
     )
     logging.captureWarnings(True)
     log = logging.getLogger("xrayseg")
+    # Exceptions Python cannot raise (in a destructor: h5py disposing of a file it failed to
+    # write) are printed through these hooks: to the log file, not between the job's lines.
+    hooks = sys.unraisablehook, sys.excepthook
+    sys.unraisablehook, sys.excepthook = _unraisable_to_log, _exception_to_log
     try:
         yield log
     except Exception as error:
@@ -68,8 +73,27 @@ def log_to(log_path):
         log.error("job stopped:\n%s", traceback.format_exc(), extra={FILE_ONLY: True})
         raise
     finally:
+        sys.unraisablehook, sys.excepthook = hooks
         for handler in handlers:
             handler.flush()
+
+
+def _unraisable_to_log(unraisable):
+    _exception_to_log(
+        unraisable.exc_type,
+        unraisable.exc_value,
+        unraisable.exc_traceback,
+        f"exception ignored in {unraisable.object!r}",
+    )
+
+
+def _exception_to_log(kind, value, trace, what="exception printed by a library"):
+    logging.getLogger("xrayseg").warning(
+        "%s:\n%s",
+        what,
+        "".join(traceback.format_exception(kind, value, trace)),
+        extra={FILE_ONLY: True},
+    )
 
 
 def _first_line(error):
@@ -78,11 +102,17 @@ def _first_line(error):
 
 
 def _stop(problem, job, errors):
-    """End the job with exit code 1 and the problem's lines on stderr and in `errors`."""
+    """End the job with exit code 1 and the problem's lines on stderr and in `errors`.
+
+    The process exits at once, without tearing down what is left: after a failed write a
+    library (h5py) can crash while it disposes of its half-written objects, which would bury
+    the line under a segfault. Every `with` inside the job has cleaned up by now."""
     lines = problem_lines(job, problem)
     _write_lines(errors, lines)
     print("\n".join(lines), file=sys.stderr, flush=True)
-    raise SystemExit(1) from None
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(1)
 
 
 def _write_lines(path, lines):

@@ -76,7 +76,7 @@ def folder_problem(folder, min_free=MIN_FREE_BYTES):
         code = errno.ENOSPC
     else:
         return None
-    return disk_problem(OSError(code, os.strerror(code), shown))
+    return disk_problem(OSError(code, os.strerror(code), shown), writing=True)
 
 
 def _shown(folder):

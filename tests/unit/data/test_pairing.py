@@ -6,6 +6,7 @@ import tifffile
 
 from helpers.ingest_data import phantom, write_folder
 from xrayseg.data.pairing import natural_key, ordered_paths, pair_slices, pair_sources, slice_number
+from xrayseg.io.errors import InputError
 from xrayseg.io.readers import open_slices
 
 
@@ -55,6 +56,18 @@ def test_unpaired_slice_with_equal_counts_is_named_on_both_sides():
 def test_duplicate_slice_numbers_are_an_error():
     with pytest.raises(ValueError, match="same slice number 7"):
         pair_slices(["a07.tif", "a007.tif"], ["b7.tif", "b8.tif"])
+
+
+def test_a_duplicate_number_on_one_side_is_named_before_the_count_it_skews():
+    # A copy of one raw slice under another name: 3 raw files for 2 label files, but the cause
+    # is the copy, not a missing label file.
+    with pytest.raises(InputError, match="raw files a5.tif and a05.tif carry the same slice num"):
+        pair_slices(["a5.tif", "a05.tif", "a6.tif"], ["b5.tif", "b6.tif"])
+
+
+def test_a_lonely_label_file_count_mismatch_says_what_to_do():
+    with pytest.raises(InputError, match=r"label slices with no raw partner: \[b9.tif\]; add"):
+        pair_slices(["a1.tif"], ["b1.tif", "b9.tif"])
 
 
 def test_ordered_paths_sort_by_number_then_naturally(caplog):
