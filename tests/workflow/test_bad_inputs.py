@@ -229,6 +229,17 @@ def big_slices(data):
     write_real_layout(data.root / "data", raw, grey_labels(classes))
 
 
+def labels_counted_from_zero(data):
+    """The label files renamed slice__000.tif .. slice__011.tif (the raw ones start at 0001)."""
+    for z in range(len(data.raw)):
+        data.label_file(z).rename(data.label_file(z - 1))
+
+
+def labels_as_16_bits(data):
+    for z in range(len(data.raw)):
+        tifffile.imwrite(data.label_file(z), grey_labels(data.classes[z]).astype(np.uint16) * 257)
+
+
 def sparse_lonely_label(data):
     """Sparse labels of slices 0,2,...; and one label file of slice 13, which has no raw."""
     for z in range(1, 12, 2):
@@ -477,6 +488,18 @@ CASES = {
     "duplicate slice number on one side": Case(
         ("raw files", "SOCprist05.tiff carry the same slice number 5", "remove the copy"),
         files=copy_to(raw_path(4), "SOCprist05.tiff"),
+    ),
+    "label files counted from 0, raw from 1": Case(
+        ("raw files are numbered 1..12 and the label files 0..11", "offset of -1", "Rename"),
+        files=labels_counted_from_zero,
+    ),
+    "labels saved as 16-bit images": Case(
+        ("label files hold [0, 32896, 65535]", "saved as 16-bit images"),
+        files=labels_as_16_bits,
+    ),
+    "RGB labels given grey label values": Case(
+        ("slice__006.tif (data/labels): label image is RGB", "give one [R, G, B] colour"),
+        files=label_slice(5, lambda s: np.stack([s, s // 2, s], axis=-1).astype(np.uint8)),
     ),
     "a label file missing": Case(
         ("found 12 raw files but 11 label files", "data.sparse_labels"),

@@ -126,6 +126,19 @@ class UnknownLabels:
     def __bool__(self):
         return bool(self.pixels)
 
+    def widened_to_16_bits(self):
+        """The 16-bit values of the grey label values (v * 257, as an 8-bit image saved as 16
+        bits holds) when the unknown values are those and nothing else; else None."""
+        if self.mapping.rgb or self.mapping.mask_code is not None:
+            return None
+        if not all(isinstance(v, int) and 0 <= v <= 255 for v in self.mapping.codes):
+            return None
+        widened = [v * 257 for v in self.mapping.codes]
+        unknown = set(self.pixels)
+        if not unknown or not unknown <= set(widened):
+            return None
+        return widened
+
     def lines(self, shown_slices=5):
         """One line per unknown value, most pixels first: value, pixel count and slices."""
         lines = []
@@ -147,6 +160,14 @@ class UnknownLabels:
             known += f" and data.mask {self.mapping.describe(self.mapping.mask_code)}"
         lines = self.lines(shown_slices=3)
         many = ""
+        widened = self.widened_to_16_bits()
+        if widened:
+            return (
+                f"label files hold {widened} where data.label_values are "
+                f"{self.mapping.label_values}: the labels were saved as 16-bit images (each "
+                "value times 257); save them as 8-bit, or give the 16-bit values as "
+                f"data.label_values: {widened}"
+            )
         if len(lines) > MANY_UNKNOWN_VALUES:
             many = (
                 "; so many values mean data.labels points at scans, or labels were resized or "

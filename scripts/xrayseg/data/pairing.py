@@ -119,6 +119,15 @@ def pair_slices(raw_paths, label_paths, sparse=False):
         )
     raw_by_number, label_by_number = _numbered(raw_paths, label_paths)
     if raw_by_number.keys() != label_by_number.keys():
+        offset = numbering_offset(raw_by_number, label_by_number)
+        if offset is not None:
+            raw, labels = sorted(raw_by_number), sorted(label_by_number)
+            raise InputError(
+                f"the raw files are numbered {raw[0]}..{raw[-1]} and the label files "
+                f"{labels[0]}..{labels[-1]}: the same {len(raw)} slices counted from another "
+                f"start (an offset of {offset})? Rename the files of one side so that a slice "
+                "and its labels carry the same number"
+            )
         lonely_raw = raw_by_number.keys() - label_by_number.keys()
         raise InputError(
             _unpaired_hint(raw_paths, label_paths)
@@ -140,6 +149,16 @@ def _numbered(raw_paths, label_paths):
                 "label files pair by the number in their names, so every name needs one"
             )
     return _by_number(raw_paths, "raw"), _by_number(label_paths, "label")
+
+
+def numbering_offset(raw_numbers, label_numbers):
+    """k when the label numbers are the raw numbers shifted by k (k != 0), every one of them
+    (at least two), else None."""
+    raw, labels = sorted(raw_numbers), sorted(label_numbers)
+    if len(raw) != len(labels) or len(raw) < 2:
+        return None
+    offsets = {label - number for number, label in zip(raw, labels, strict=True)}
+    return offsets.pop() if len(offsets) == 1 and 0 not in offsets else None
 
 
 def _pair_sparse(raw_paths, label_paths):
