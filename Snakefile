@@ -14,6 +14,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/errors.smk"
 include: "rules/synthetic.smk"
 include: "rules/ingest.smk"
 include: "rules/split.smk"

@@ -65,7 +65,7 @@ SPLIT_TABLE = split_outputs(SPLIT)["split"]
 # their repr, key order included); the dicts built below have a fixed key order too.
 _problems = checked_config(config, SCHEMA)
 if _problems:
-    raise ValueError(problem_lines(_problems))
+    raise SystemExit(problem_lines(_problems))
 
 
 def patch_sizes():

@@ -19,12 +19,20 @@ import math
 import h5py
 import numpy as np
 
+from xrayseg.data.consistency import (
+    StackRanges,
+    class_presence_problems,
+    classes_present,
+    swapped_problem,
+)
 from xrayseg.data.labels import LabelMapping, UnknownLabels
 from xrayseg.data.pairing import pair_sources
 from xrayseg.data.split import SPLITS, assign_splits
 from xrayseg.data.summary import SliceStatistics
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.errors import InputError
 from xrayseg.io.greyslice import grey_slice, is_finite, non_finite_error
+from xrayseg.io.logsetup import FILE_ONLY
 from xrayseg.io.readers import open_slices
 from xrayseg.io.volume import IGNORE_INDEX, LABELLED_DATASET, volume_attrs
 from xrayseg.settings.confighash import config_hash
@@ -38,18 +46,24 @@ NORMALISATION_SAMPLE = 4_000_000
 
 def normalisation_from(sample, percentiles):
     """(low, high) grey values at the given percentiles of a sample of train pixels."""
+    if not percentiles[0] < percentiles[1]:
+        raise InputError(
+            f"data.normalise_percentiles {list(percentiles)}: give the low percentile first, "
+            "e.g. [0.5, 99.5]"
+        )
     low, high = np.percentile(sample, percentiles)
     if not high > low:
-        raise ValueError(
-            f"raw train slices have no grey-value spread (percentiles {list(percentiles)} give "
-            f"{low} and {high}); check data.raw points at the scans, or widen "
-            "data.normalise_percentiles"
+        raise InputError(
+            f"the raw train slices are blank: their grey values at percentiles "
+            f"{list(percentiles)} are {low:g} and {high:g}; check data.raw points at the scans "
+            "(not a blank export), or widen data.normalise_percentiles when most of each slice "
+            "is empty background"
         )
     return float(low), float(high)
 
 
 def check_settings(label_values, class_names, mask, slices):
-    """Raise one ValueError listing every problem with the data settings."""
+    """Raise one InputError listing every problem with the data settings."""
     settings = {
         "label_values": label_values,
         "class_names": class_names,
@@ -58,7 +72,7 @@ def check_settings(label_values, class_names, mask, slices):
     }
     problems = data_problems(settings, check_files=False)
     if problems:
-        raise ValueError("; ".join(f"{key}: {problem}" for key, problem in problems))
+        raise InputError("; ".join(f"{key}: {problem}" for key, problem in problems))
 
 
 def select_range(raw, labels, slices):
@@ -67,7 +81,7 @@ def select_range(raw, labels, slices):
         return raw, labels
     start, stop = slices
     if stop > len(raw):
-        raise ValueError(
+        raise InputError(
             f"data.slices {list(slices)} reaches slice {stop - 1}, but {raw.spec!r} and "
             f"{labels.spec!r} pair into {len(raw)} slices (0..{len(raw) - 1}); lower the stop"
         )
@@ -82,7 +96,7 @@ def stack_splits(n_slices, split, raw, labels):
             n_slices, split["val_fraction"], split["test_fraction"], split["guard_slices"]
         )
     except ValueError as error:
-        raise ValueError(
+        raise InputError(
             f"{raw.spec!r} and {labels.spec!r} give {n_slices} slice pairs, too few for the "
             f"split: {error}"
         ) from error
@@ -144,7 +158,7 @@ def ingest_volume(
     sparse_labels=False,
 ):
     """Read, pair, check, normalise and write the volume (and summary.csv, histograms.csv, the
-    figure); returns the number of slices. Raises ValueError naming the files and the fix for any
+    figure); returns the number of slices. Raises InputError naming the files and the fix for any
     bad input. sparse_labels (data.sparse_labels): raw slices without a label file are allowed
     (xrayseg.data.pairing) and ingested unlabelled."""
     check_settings(label_values, class_names, mask, slices)
@@ -161,6 +175,9 @@ def ingest_volume(
     }
     with open_slices(raw_spec) as raw_all, open_slices(labels_spec) as labels_all:
         raw, labels = select_range(*pair_sources(raw_all, labels_all, sparse_labels), slices)
+        swapped = swapped_problem(raw, labels, mapping)
+        if swapped:
+            raise InputError(swapped)
         splits = stack_splits(len(raw), split, raw, labels)
         shape, low, high = normalisation_pass(raw, splits, percentiles)
         log.info("%d slice pairs of %s from %s and %s", len(raw), shape, raw_spec, labels_spec)
@@ -177,7 +194,7 @@ def ingest_volume(
                     extras[kind] = outputs.enter_context(atomic_output(path))
             with h5py.File(tmp, "w") as out:
                 labelled = _write_slices(
-                    out, raw, labels, splits, shape, (low, high), mapping, statistics
+                    out, raw, labels, splits, shape, (low, high), mapping, statistics, class_names
                 )
                 out.attrs.update(_volume_attrs(settings, raw, labels, mapping, (low, high)))
             _log_labelled(labelled, splits)
@@ -208,15 +225,18 @@ def _volume_attrs(settings, raw, labels, mapping, norm):
     )
 
 
-def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
+def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics, class_names):
     """Pass 2: check, convert and write every slice into the open HDF5 file `out`; returns
     the labelled flag of each slice (also written as the dataset `labelled`). Content problems
-    are gathered and raised together at the end, so one run lists every bad slice."""
+    are gathered and raised together at the end, one line each, so one run names every bad
+    slice: NaN grey values, slices that do not fit the stack (xrayseg.data.consistency), label
+    values not in label_values, classes missing from the train block."""
     low, high = norm
     raw_ds = _create(out, "raw", (len(raw), *shape), "float32")
     label_ds = _create(out, "labels", (len(raw), *shape), "uint8")
     labelled = np.zeros(len(raw), dtype=bool)
-    unknown, non_finite = UnknownLabels(mapping), []
+    present = np.zeros((len(raw), len(class_names)), dtype=bool)
+    unknown, non_finite, ranges = UnknownLabels(mapping), [], StackRanges(raw.spec)
     for z in range(len(raw)):
         pixels = grey_slice(raw, z, shape)
         label_name = labels.name(z)
@@ -226,15 +246,17 @@ def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
         else:
             classes, strange = mapping.classes(label_slice, f"{label_name} ({labels.spec})")
         if classes.shape != shape:
-            raise ValueError(
+            raise InputError(
                 f"label slice {label_name} has shape {classes.shape} but its raw partner "
                 f"{raw.name(z)} has {shape}; labels must cover the raw slice pixel for pixel"
             )
         labelled[z] = bool((classes != IGNORE_INDEX).any())
+        present[z] = classes_present(classes, len(class_names))
         unknown.add(label_name, strange)
         if not is_finite(pixels):
             non_finite.append(raw.name(z))
             continue
+        ranges.add(raw.name(z), pixels)
         if unknown or non_finite:
             continue  # the run fails below; keep checking, skip the work
         normalised = (pixels.astype(np.float32) - np.float32(low)) / np.float32(high - low)
@@ -245,10 +267,21 @@ def _write_slices(out, raw, labels, splits, shape, norm, mapping, statistics):
         )
         if (z + 1) % 50 == 0:
             log.info("slice %d of %d written", z + 1, len(raw))
+    problems = ranges.problems()
     if non_finite:
-        raise non_finite_error(non_finite, raw.spec)
+        problems.append(str(non_finite_error(non_finite, raw.spec)))
     if unknown:
-        raise ValueError(unknown.message())
+        log.error(
+            "label values not in data.label_values, in full:\n%s",
+            "\n".join(unknown.lines()),
+            extra={FILE_ONLY: True},
+        )
+        problems.append(unknown.message())
+    else:
+        values = [mapping.describe(code) for code in mapping.codes]
+        problems += class_presence_problems(present, splits, class_names, values)
+    if problems:
+        raise InputError("\n".join(problems))
     out.create_dataset(LABELLED_DATASET, data=labelled)
     return labelled
 

@@ -14,6 +14,7 @@ import logging
 import re
 from pathlib import Path
 
+from xrayseg.io.errors import InputError, summarised
 from xrayseg.io.readers import FileSlices, read_image_file
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,9 @@ def _by_number(paths, side):
     for path in paths:
         number = slice_number(path)
         if number in numbered:
-            raise ValueError(
+            raise InputError(
                 f"{side} files {numbered[number]} and {path} carry the same slice number {number}; "
-                "each slice needs a unique number in its name"
+                "each slice needs a unique number in its name (remove the copy, or rename one)"
             )
         numbered[number] = path
     return numbered
@@ -80,7 +81,7 @@ def pair_slices(raw_paths, label_paths, sparse=False):
     """List of (raw, label) path pairs in slice order.
 
     Pairs by the number in each file name. When the names carry no numbers at all, pairs by
-    natural sort order and says so in the log. Raises ValueError naming the unpaired files.
+    natural sort order and says so in the log. Raises InputError naming the unpaired files.
     sparse: a raw file without a label partner pairs with None (a label file without a raw
     partner is still an error); the names must carry numbers.
     """
@@ -88,16 +89,21 @@ def pair_slices(raw_paths, label_paths, sparse=False):
     label_paths = [Path(p) for p in label_paths]
     if sparse:
         return _pair_sparse(raw_paths, label_paths)
+    raw_numbers = [slice_number(p) for p in raw_paths]
+    label_numbers = [slice_number(p) for p in label_paths]
+    numbered = not all(n is None for n in raw_numbers + label_numbers)
+    if numbered:
+        # Two files of one side with one number, or a name without one, is the cause of any
+        # count mismatch it makes: say so first.
+        _numbered(raw_paths, label_paths)
     if len(raw_paths) != len(label_paths):
         hint = _unpaired_hint(raw_paths, label_paths)
         more_raw = len(raw_paths) > len(label_paths)
-        raise ValueError(
-            f"found {len(raw_paths)} raw files but {len(label_paths)} label files; {hint}"
-            + (f"; {SPARSE_HINT}" if more_raw else "")
+        raise InputError(
+            f"found {len(raw_paths)} raw files but {len(label_paths)} label files; {hint}; "
+            + (SPARSE_HINT if more_raw else "add their raw slices or remove them")
         )
-    raw_numbers = [slice_number(p) for p in raw_paths]
-    label_numbers = [slice_number(p) for p in label_paths]
-    if all(n is None for n in raw_numbers + label_numbers):
+    if not numbered:
         log.warning(
             "file names carry no slice numbers: pairing raw and labels by natural sort order "
             "(%s with %s, ...)",
@@ -113,8 +119,17 @@ def pair_slices(raw_paths, label_paths, sparse=False):
         )
     raw_by_number, label_by_number = _numbered(raw_paths, label_paths)
     if raw_by_number.keys() != label_by_number.keys():
+        offset = numbering_offset(raw_by_number, label_by_number)
+        if offset is not None:
+            raw, labels = sorted(raw_by_number), sorted(label_by_number)
+            raise InputError(
+                f"the raw files are numbered {raw[0]}..{raw[-1]} and the label files "
+                f"{labels[0]}..{labels[-1]}: the same {len(raw)} slices counted from another "
+                f"start (an offset of {offset})? Rename the files of one side so that a slice "
+                "and its labels carry the same number"
+            )
         lonely_raw = raw_by_number.keys() - label_by_number.keys()
-        raise ValueError(
+        raise InputError(
             _unpaired_hint(raw_paths, label_paths)
             + "; add the missing partner files or remove the lonely ones"
             + (f" ({SPARSE_HINT})" if lonely_raw else "")
@@ -129,11 +144,21 @@ def _numbered(raw_paths, label_paths):
     for side, paths in (("raw", raw_paths), ("label", label_paths)):
         missing = [str(p) for p in paths if slice_number(p) is None]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"{side} files without a slice number in their name: {missing[:5]}; raw and "
                 "label files pair by the number in their names, so every name needs one"
             )
     return _by_number(raw_paths, "raw"), _by_number(label_paths, "label")
+
+
+def numbering_offset(raw_numbers, label_numbers):
+    """k when the label numbers are the raw numbers shifted by k (k != 0), every one of them
+    (at least two), else None."""
+    raw, labels = sorted(raw_numbers), sorted(label_numbers)
+    if len(raw) != len(labels) or len(raw) < 2:
+        return None
+    offsets = {label - number for number, label in zip(raw, labels, strict=True)}
+    return offsets.pop() if len(offsets) == 1 and 0 not in offsets else None
 
 
 def _pair_sparse(raw_paths, label_paths):
@@ -141,9 +166,9 @@ def _pair_sparse(raw_paths, label_paths):
     raw_by_number, label_by_number = _numbered(raw_paths, label_paths)
     lonely_labels = label_by_number.keys() - raw_by_number.keys()
     if lonely_labels:
-        shown = [str(label_by_number[n]) for n in sorted(lonely_labels)[:5]]
-        raise ValueError(
-            f"label slices with no raw partner: {shown} ({len(lonely_labels)} in all); every "
+        shown = summarised(str(label_by_number[n]) for n in sorted(lonely_labels))
+        raise InputError(
+            f"label slices with no raw partner: [{shown}]; every "
             "label file needs the raw slice of the same number (data.sparse_labels allows raw "
             "slices without labels, not the reverse)"
         )
@@ -190,7 +215,7 @@ def pair_sources(raw, labels, sparse=False):
     if labels.kind == "files":
         labels = _reorder(labels, ordered_paths(labels.paths))
     if len(raw) != len(labels):
-        raise ValueError(
+        raise InputError(
             f"raw {raw.spec!r} holds {len(raw)} slices but labels {labels.spec!r} hold "
             f"{len(labels)}; a stack pairs with the other side slice by slice, so both need the "
             "same number of slices (an unlabelled slice of a label stack holds the data.mask "
@@ -216,7 +241,7 @@ def _unpaired_hint(raw_paths, label_paths):
     ]
     parts = []
     if lonely_raw:
-        parts.append(f"raw slices with no label partner: {lonely_raw[:5]}")
+        parts.append(f"raw slices with no label partner: [{summarised(lonely_raw)}]")
     if lonely_labels:
-        parts.append(f"label slices with no raw partner: {lonely_labels[:5]}")
+        parts.append(f"label slices with no raw partner: [{summarised(lonely_labels)}]")
     return "; ".join(parts) or "raw and label file lists differ"

@@ -12,6 +12,7 @@ split.min_labelled_slices labelled slices, checked here before any training.
 import pandas as pd
 
 from xrayseg.io.atomic import atomic_output
+from xrayseg.io.errors import InputError
 from xrayseg.io.volume import read_volume_info
 from xrayseg.settings.split_blocks import GUARD, SPLITS, assign_splits, labelled_block_problems
 
@@ -67,7 +68,7 @@ def labelled_slices_of(split_frame, split):
 def write_split_table(volume_path, split, out_csv):
     """split.csv for the slices of an ingested volume (the same blocks ingest normalised with).
 
-    Raises ValueError, before anything is written, when a block holds fewer labelled slices
+    Raises InputError, before anything is written, when a block holds fewer labelled slices
     than split["min_labelled_slices"]."""
     info = read_volume_info(volume_path)
     names = info.raw_names
@@ -85,7 +86,7 @@ def write_split_table(volume_path, split, out_csv):
         names,
     )
     if problems:
-        raise ValueError("\n".join(f"split: {problem}" for problem in problems))
+        raise InputError("\n".join(f"split: {problem}" for problem in problems))
     with atomic_output(out_csv) as tmp:
         frame.to_csv(tmp, index=False)
     return frame

@@ -5,6 +5,8 @@ its data spec."""
 
 import numpy as np
 
+from xrayseg.io.errors import InputError
+
 
 def grey_slice(source, z, shape=None):
     """Slice z of a SliceSource as a 2-D greyscale array, checked against `shape` (the first
@@ -16,15 +18,15 @@ def grey_slice(source, z, shape=None):
             not (pixels[..., 0] == pixels[..., 1]).all()
             or not (pixels[..., 0] == pixels[..., 2]).all()
         ):
-            raise ValueError(
+            raise InputError(
                 f"{where}: raw slice is a colour image (shape {pixels.shape}); save the scans "
                 "as greyscale"
             )
         pixels = pixels[..., 0]
     if pixels.ndim != 2:
-        raise ValueError(f"{where}: raw slices must be 2-D greyscale, got shape {pixels.shape}")
+        raise InputError(f"{where}: raw slices must be 2-D greyscale, got shape {pixels.shape}")
     if shape is not None and pixels.shape != tuple(shape):
-        raise ValueError(
+        raise InputError(
             f"{where}: shape {pixels.shape} differs from the first slice {source.name(0)} "
             f"{tuple(shape)}; every slice must have the same size (crop or pad them, or leave "
             "the odd ones out)"
@@ -40,7 +42,7 @@ def is_finite(pixels):
 def non_finite_error(names, spec):
     """The error for slices holding NaN or infinite grey values, naming (up to ten of) them."""
     shown = ", ".join(names[:10]) + (f", ... ({len(names)} slices)" if len(names) > 10 else "")
-    return ValueError(
+    return InputError(
         f"{shown} ({spec}): raw slices hold NaN or infinite grey values; replace them in the "
         "scans (e.g. with 0 outside the reconstructed field of view and a data.mask label there)"
     )

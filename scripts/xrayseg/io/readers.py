@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import tifffile
 
+from xrayseg.io.errors import InputError, disk_problem
 from xrayseg.settings.specs import SINGLE_SLICE_SUFFIXES, parse_spec, spec_files
 
 
@@ -100,7 +101,7 @@ class TiffStack(SliceSource):
             try:
                 self._tiff = tifffile.TiffFile(self.path)
             except Exception as error:
-                raise ValueError(_unreadable(self.path, error)) from error
+                raise InputError(_unreadable(self.path, error)) from error
         return self._tiff
 
     def _count(self):
@@ -109,7 +110,7 @@ class TiffStack(SliceSource):
             return len(tiff.series[0].pages)
         except Exception as error:  # a damaged page index shows up here, not on opening
             self.close()
-            raise ValueError(_unreadable(self.path, error)) from error
+            raise InputError(_unreadable(self.path, error)) from error
 
     @property
     def files(self):
@@ -123,7 +124,7 @@ class TiffStack(SliceSource):
         try:
             return self._handle().asarray(key=item, series=0)
         except Exception as error:
-            raise ValueError(_unreadable(self.path, error, f"page {item}")) from error
+            raise InputError(_unreadable(self.path, error, f"page {item}")) from error
 
     def select(self, positions):
         return TiffStack(self.spec, self.path, [self.items[p] for p in positions])
@@ -152,14 +153,14 @@ class Hdf5Stack(SliceSource):
             try:
                 self._file = h5py.File(self.path, "r")
             except Exception as error:
-                raise ValueError(_unreadable(self.path, error)) from error
+                raise InputError(_unreadable(self.path, error)) from error
         if self.dataset is None or self.dataset not in self._file:
             found = _stack_datasets(self._file)
             self.close()
             what = (
                 "names no dataset" if self.dataset is None else f"has no dataset {self.dataset!r}"
             )
-            raise ValueError(
+            raise InputError(
                 f"{self.path} {what}; give it as '{self.path}:/path/to/dataset'. "
                 f"Datasets of 3 or more dimensions in the file: {found or 'none'}"
             )
@@ -167,7 +168,7 @@ class Hdf5Stack(SliceSource):
         shape = getattr(dataset, "shape", None)  # a group has none
         if shape is None or len(shape) not in (3, 4):
             self.close()
-            raise ValueError(
+            raise InputError(
                 f"{self.path}:{self.dataset} must be a Z x Y x X (or Z x Y x X x 3) dataset, "
                 f"got {'a group' if shape is None else f'shape {shape}'}"
             )
@@ -186,7 +187,7 @@ class Hdf5Stack(SliceSource):
         try:
             return np.asarray(dataset[item])
         except Exception as error:
-            raise ValueError(_unreadable(self.path, error, f"{self.dataset}[{item}]")) from error
+            raise InputError(_unreadable(self.path, error, f"{self.dataset}[{item}]")) from error
 
     def select(self, positions):
         return Hdf5Stack(self.spec, self.path, self.dataset, [self.items[p] for p in positions])
@@ -209,6 +210,9 @@ def _stack_datasets(h5file):
 
 
 def _unreadable(path, error, where=None):
+    problem = disk_problem(error)  # no permission to read it: not a damaged file
+    if problem:
+        return problem
     place = f"{path} ({where})" if where else str(path)
     return (
         f"cannot read {place}: {error}. The file may be truncated or not the format its name "
@@ -221,7 +225,7 @@ def read_image_file(path):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SINGLE_SLICE_SUFFIXES:
-        raise ValueError(
+        raise InputError(
             f"{path}: unsupported file type {suffix!r}; slice files must be one of "
             f"{SINGLE_SLICE_SUFFIXES} (narrow the glob in the config's data section)"
         )
@@ -235,8 +239,8 @@ def read_image_file(path):
             if n_pages == 1:
                 return tiff.asarray()
     except Exception as error:  # any decoder failure: say which file and why
-        raise ValueError(_unreadable(path, error)) from error
-    raise ValueError(
+        raise InputError(_unreadable(path, error)) from error
+    raise InputError(
         f"{path} is a stack of {n_pages} pages, but it was listed as one slice of a folder or "
         "glob; give a multi-page TIFF as its own path (data.raw: scan.tif), not in a folder of "
         "slices"
@@ -248,15 +252,15 @@ def open_slices(spec):
     parsed = parse_spec(spec)
     if parsed.kind == "hdf5":
         if not parsed.path.is_file():
-            raise ValueError(f"{parsed.path} does not exist (from data spec {spec!r})")
+            raise InputError(f"{parsed.path} does not exist (from data spec {spec!r})")
         return Hdf5Stack(spec, parsed.path, parsed.dataset)
     if parsed.kind == "stack":
         if not parsed.path.is_file():
-            raise ValueError(f"{parsed.path} does not exist (from data spec {spec!r})")
+            raise InputError(f"{parsed.path} does not exist (from data spec {spec!r})")
         return TiffStack(spec, parsed.path)
     files = spec_files(spec)
     if not files:
-        raise ValueError(
+        raise InputError(
             f"no image files match {spec!r}; check the path (relative to the working directory) "
             "in the config's data section"
         )

@@ -44,11 +44,20 @@ def merge_suggestions(stack_csv, set_files, min_distance, out_csv):
     """Write next_slices.csv from the stack's stack.csv and {set name: uncertainty.h5}."""
     stack = pd.read_csv(stack_csv).drop(columns=list(RANKING_COLUMNS), errors="ignore")
     frames = [stack] + [set_candidates(name, path) for name, path in sorted(set_files.items())]
-    joined = pd.concat([f for f in frames if not f.empty], ignore_index=True, sort=False)
-    if joined.empty:
-        joined = stack
+    candidates = [f for f in frames if not f.empty]
+    # No candidate anywhere (a fully labelled stack without guard slices, and no prediction
+    # sets) is an answer: an empty ranking, and a note saying why.
+    joined = pd.concat(candidates, ignore_index=True, sort=False) if candidates else stack
     ranking = spread_ranking(joined, min_distance)
     write_csv(ranking, out_csv)
+    if ranking.empty:
+        log.info(
+            "nothing to suggest: every slice of the stack is labelled, it has no guard slices "
+            "(split.guard_slices: 0) and there are no prediction sets (predict:); %s lists no "
+            "slice",
+            out_csv,
+        )
+        return ranking
     suggested = ranking.loc[ranking["suggested"], ["source", "slice"]].head(10)
     log.info(
         "%d candidates from the stack and %d prediction sets; first suggestions: %s",

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import torch
 
+from xrayseg.io.errors import InputError
+from xrayseg.settings.startchecks import device_problem
+
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -19,9 +22,14 @@ CPUINFO = Path("/proc/cpuinfo")
 
 
 def pick_device(requested="auto"):
-    """cuda when present (or asked for), else cpu."""
+    """cuda when present (or asked for), else cpu. Asking for a CUDA device this machine lacks
+    is an InputError naming the `device` key."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    problem = device_problem(requested, count, torch.__version__)
+    if problem:
+        raise InputError(problem)
     return torch.device(requested)
 
 

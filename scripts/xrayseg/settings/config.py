@@ -6,6 +6,7 @@ models against the slices and the prediction sets. Each problem is a (config key
 pair; problem_lines turns them into `config error: <key>: <expectation>` lines.
 """
 
+from xrayseg.io.errors import InputError
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.checks import (
     model_problems,
@@ -14,6 +15,7 @@ from xrayseg.settings.checks import (
     stack_geometry,
     synthetic_label_problems,
 )
+from xrayseg.settings.inputchecks import input_problems
 from xrayseg.settings.labelling import labelling_problems
 from xrayseg.settings.models import model_settings
 from xrayseg.settings.predict import predict_problems
@@ -40,13 +42,16 @@ def checked_config(config, schema_path):
         roles = config["microstructure"]["roles"]
         config["microstructure"]["roles"] = roles_that_fit(roles, config["data"]["class_names"])
     _replace(config, canonical(config))
-    problems = data_problems(config["data"])
+    problems = data_problems(config["data"]) or input_problems(config)
     if problems:
         return problems
     problems = microstructure_problems(config["microstructure"], config["data"]["class_names"])
     if problems:
         return problems
-    n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
+    try:
+        n_slices, slice_shape = stack_geometry(config["data"], config["synthetic"])
+    except InputError as error:  # the first raw slice, read for its size
+        return [("data.raw", str(error))]
     models = {name: model_settings(config, name) for name in config["models"]}
     return (
         split_problems(config["split"], n_slices)

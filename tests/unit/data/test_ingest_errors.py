@@ -227,3 +227,38 @@ def test_a_failed_run_keeps_the_previous_good_volume(tmp_path, real):
         ingest_volume(str(raw_dir), str(label_dir), GREY_VALUES, CLASS_NAMES, SPLIT, out, [1, 99])
     assert out.read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["volume.h5"]
+
+
+def test_an_8_bit_slice_among_16_bit_ones_is_named_with_the_stacks_numbers(tmp_path, real):
+    raw_dir, label_dir, raw, _ = real
+    tifffile.imwrite(raw_dir / "SOCprist0010.tiff", (raw[9] // 256).astype(np.uint8))
+    message = fails(tmp_path, raw_dir, label_dir, r"SOCprist0010.tiff is uint8 with grey values")
+    assert "11 of the 12 slices" in message and "uint16" in message
+
+
+def test_a_class_missing_from_the_train_block_is_named_by_its_name(tmp_path, real):
+    raw_dir, label_dir, _, classes = real
+    for z in range(5):  # the train block under SPLIT
+        labels = grey_labels(classes[z])
+        labels[labels == 0] = 128
+        tifffile.imwrite(label_dir / f"slice__{z + 1:03d}.tif", labels)
+    fails(tmp_path, raw_dir, label_dir, r"class 'pore' \(label value 0\) occurs in no slice of")
+
+
+def test_swapped_folders_are_one_message_not_one_line_per_grey_value(tmp_path, real):
+    raw_dir, label_dir, *_ = real
+    message = fails(tmp_path, label_dir, raw_dir, "data.raw and data.labels look swapped")
+    assert "\n" not in message
+
+
+def test_many_unknown_label_values_are_one_line_and_the_full_list_is_in_the_log(
+    tmp_path, real, caplog
+):
+    raw_dir, label_dir, raw, classes = real
+    scan = (raw[2] // 256).astype(np.uint8)  # a scan saved as a label slice
+    tifffile.imwrite(label_dir / "slice__003.tif", scan)
+    foreign = set(np.unique(scan).tolist()) - set(GREY_VALUES)
+    message = fails(tmp_path, raw_dir, label_dir, "label files hold values that are not in")
+    assert "\n" not in message and f"({len(foreign)} in all; the full list: the job log)" in message
+    (full_list,) = [r.getMessage() for r in caplog.records if "in full" in r.getMessage()]
+    assert len(full_list.splitlines()) == 1 + len(foreign)

@@ -115,3 +115,16 @@ def test_good_data_settings_have_no_problems(tmp_path):
     (tmp_path / "s1.tif").write_bytes(b"")
     data = _data(source="files", raw=str(tmp_path), labels=str(tmp_path / "s*.tif"), mask=64)
     assert data_problems(data) == []
+
+
+def test_labels_saved_as_16_bits_are_named_as_such():
+    mapping = LabelMapping([0, 128, 255])
+    unknown = UnknownLabels(mapping)
+    image = np.array([[0, 128 * 257], [255 * 257, 0]], dtype=np.uint16)
+    unknown.add("s.tif", mapping.classes(image, "s.tif")[1])
+    message = unknown.message()
+    assert message.startswith("label files hold [0, 32896, 65535] where data.label_values are ")
+    assert "saved as 16-bit images" in message
+    # Any other foreign value: the plain list
+    unknown.add("t.tif", {7: 1})
+    assert unknown.message().startswith("label files hold values that are not in")

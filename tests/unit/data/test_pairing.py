@@ -5,7 +5,15 @@ import pytest
 import tifffile
 
 from helpers.ingest_data import phantom, write_folder
-from xrayseg.data.pairing import natural_key, ordered_paths, pair_slices, pair_sources, slice_number
+from xrayseg.data.pairing import (
+    natural_key,
+    numbering_offset,
+    ordered_paths,
+    pair_slices,
+    pair_sources,
+    slice_number,
+)
+from xrayseg.io.errors import InputError
 from xrayseg.io.readers import open_slices
 
 
@@ -55,6 +63,29 @@ def test_unpaired_slice_with_equal_counts_is_named_on_both_sides():
 def test_duplicate_slice_numbers_are_an_error():
     with pytest.raises(ValueError, match="same slice number 7"):
         pair_slices(["a07.tif", "a007.tif"], ["b7.tif", "b8.tif"])
+
+
+def test_a_duplicate_number_on_one_side_is_named_before_the_count_it_skews():
+    # A copy of one raw slice under another name: 3 raw files for 2 label files, but the cause
+    # is the copy, not a missing label file.
+    with pytest.raises(InputError, match="raw files a5.tif and a05.tif carry the same slice num"):
+        pair_slices(["a5.tif", "a05.tif", "a6.tif"], ["b5.tif", "b6.tif"])
+
+
+def test_a_lonely_label_file_count_mismatch_says_what_to_do():
+    with pytest.raises(InputError, match=r"label slices with no raw partner: \[b9.tif\]; add"):
+        pair_slices(["a1.tif"], ["b1.tif", "b9.tif"])
+
+
+def test_numbers_counted_from_another_start_are_named_as_an_offset():
+    raw = [f"SOCprist{z:04d}.tiff" for z in range(1, 5)]
+    labels = [f"slice__{z:03d}.tif" for z in range(4)]
+    with pytest.raises(InputError, match=r"numbered 1..4 and the label files 0..3: .*offset of -1"):
+        pair_slices(raw, labels)
+    # One lonely file on each side is no offset.
+    assert numbering_offset([1, 2, 3], [1, 2, 4]) is None
+    assert numbering_offset([1, 2, 3], [11, 12, 13]) == 10
+    assert numbering_offset([1], [2]) is None
 
 
 def test_ordered_paths_sort_by_number_then_naturally(caplog):

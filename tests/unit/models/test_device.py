@@ -7,6 +7,7 @@ import torch
 
 from xrayseg.inference.predictor import InferenceSettings, Predictor
 from xrayseg.inference.speed import unet_checkpoint
+from xrayseg.io.errors import InputError
 from xrayseg.models import device
 from xrayseg.training.precision import Precision
 
@@ -92,3 +93,10 @@ def test_prediction_runs_in_the_precision_auto_picks(monkeypatch, native):
     bf16 = Predictor(checkpoint, "cpu", InferenceSettings(precision="bf16")).scores(image)
     assert not np.array_equal(fp32, bf16)  # the two really differ, so the next line tells
     assert np.array_equal(predictor.scores(image), bf16 if native else fp32)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_cuda_on_a_machine_without_it_is_an_input_error_naming_the_key():
+    with pytest.raises(InputError, match=r"device: 'cuda' asks for a CUDA GPU, .*set device: auto"):
+        device.pick_device("cuda")
+    assert device.pick_device("cpu") == torch.device("cpu")
