@@ -96,8 +96,10 @@ def test_rf_times_fit_and_both_prediction_paths_which_agree(quick_runs):
     assert figures["slice_shape"] == [64, 64]
     paths = figures["per_slice"]
     assert len(paths) == 5 and all(p["median_s"] > 0 for p in paths.values())
-    assert figures["identical"] is True
-    assert "identical probabilities: True" in stdout
+    # The numpy walk and the stored forest agree on every class, probabilities to float rounding.
+    assert figures["same_classes"] is True
+    assert figures["largest_difference"] < 1e-6
+    assert "same classes: True" in stdout
 
 
 def test_fullsize_times_every_job_and_scores_every_model(quick_runs):

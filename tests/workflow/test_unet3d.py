@@ -13,6 +13,7 @@ import tifffile
 from helpers.predict_data import SCAN_SHAPE, read_folder, write_scan
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
 from xrayseg.evaluation.microstructure import measure_test_block
+from xrayseg.settings.roles import MicrostructureSettings
 
 pytestmark = pytest.mark.workflow
 
@@ -80,7 +81,9 @@ def test_the_3d_unet_trains_and_is_scored_like_every_model(run3d):
     # The true microstructure is the test block's own, as for every model: measured here from
     # the ingested labels of the split's test slices.
     micro = pd.read_csv(run3d / "results/eval/unet3d/microstructure.csv")
-    settings = {key: summary["microstructure"][key] for key in ("roles", "voxel_size", "axis")}
+    settings = MicrostructureSettings(
+        *(summary["microstructure"][key] for key in ("roles", "voxel_size", "axis"))
+    )
     with h5py.File(run3d / "results/ingest/volume.h5") as volume:
         labels = volume["labels"]
         truth = {z: labels[z] for z in split.loc[split["split"] == "test", "slice"]}

@@ -73,11 +73,14 @@ def _cpuinfo_flags():
     }
 
 
-def resolve_precision(name, device, fp16=True, key="training.precision"):
+def resolve_precision(name, device, fp16=True, key="training.precision", training_3d=False):
     """The concrete precision (fp32, bf16 or fp16) a setting means on a device.
 
     auto: bf16 on a CUDA card that supports it, else fp16 (or fp32 where `fp16` is False, as
-    for prediction); on the CPU bf16 when it runs natively (cpu_has_native_bf16), else fp32.
+    for prediction); on the CPU bf16 when it runs natively (cpu_has_native_bf16), else fp32 —
+    and fp32 for training a 3-D network on the CPU (training_3d): torch 2.13's bf16 backward of
+    Conv3d on the CPU returns NaN or values near 1e36 for inputs two slices deep, as a 3-D UNet's
+    deepest level gets (measured on an AVX512-BF16 EPYC; forward passes are fine).
     `key` names the setting in errors.
     """
     device = torch.device(device)
@@ -90,7 +93,7 @@ def resolve_precision(name, device, fp16=True, key="training.precision"):
         if torch.cuda.is_bf16_supported():
             return "bf16"
         return "fp16" if fp16 else "fp32"
-    if device.type == "cpu" and cpu_has_native_bf16():
+    if device.type == "cpu" and cpu_has_native_bf16() and not training_3d:
         return "bf16"
     return "fp32"
 
@@ -107,12 +110,14 @@ def network_memory_format(network):
     return torch.channels_last
 
 
-def describe_precision(name, resolved, device):
+def describe_precision(name, resolved, device, training_3d=False):
     """A log phrase: the precision used, and why when `auto` chose it."""
     if name != "auto":
         return resolved
     device = torch.device(device)
-    if device.type == "cpu":
+    if device.type == "cpu" and training_3d and cpu_has_native_bf16():
+        why = "3-D training on the CPU: bf16 Conv3d gradients are unreliable in this torch"
+    elif device.type == "cpu":
         why = "native bf16 on this CPU" if resolved == "bf16" else "no native bf16 on this CPU"
     else:
         why = f"on {device.type}"

@@ -168,14 +168,15 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
         torch.backends.cudnn.benchmark = True  # fastest kernels; bit-for-bit only on the CPU
     network = build_network(model_cfg["arch"], n_classes, 2 * context + 1, arch_args)
     parameters = count_parameters(network)
-    precision = resolve_precision(settings["precision"], device)
+    training_3d = architecture(model_cfg["arch"]).volumetric
+    precision = resolve_precision(settings["precision"], device, training_3d=training_3d)
     log.info(
         "%s: %d parameters, %d input channel(s), training on %s (%s%s)",
         model_cfg["arch"],
         parameters,
         2 * context + 1,
         device,
-        describe_precision(settings["precision"], precision, device),
+        describe_precision(settings["precision"], precision, device, training_3d),
         ", channels-last" if settings["channels_last"] else "",
     )
     split_frame = pd.read_csv(inputs["split"]) if context else None

@@ -56,6 +56,7 @@ def fit_network(
         started = clock()
         first, count = state["step"], min(settings["val_every"], settings["steps"] - state["step"])
         train_loss, train_accuracy, lr = trainer.train_steps(train_set, stream, first, count)
+        check_finite(train_loss, first + count, trainer.precision.name)
         state["step"] += count
         val_loss, val_accuracy = evaluate_patches(
             network, val_set, settings["batch_size"], trainer.device, trainer.precision
@@ -84,6 +85,16 @@ def fit_network(
     return state
 
 
+def check_finite(train_loss, step, precision):
+    """Stop, naming the likely fixes, when the training loss stopped being a number: weights
+    that went NaN give a model that predicts one class, and that must not pass for a result."""
+    if not math.isfinite(train_loss):
+        raise FloatingPointError(
+            f"training diverged: the train loss is {train_loss} by step {step} ({precision}); "
+            "lower training.lr, or set training.precision: fp32 if it is bf16 or fp16"
+        )
+
+
 class Trainer:
     """The parts that take optimiser steps: network, optimiser, schedule, loss, augmentation,
     precision and the random numbers of augmentation and dropout."""
@@ -91,7 +102,10 @@ class Trainer:
     def __init__(self, network, settings, device, seed):
         self.network = network
         self.device = torch.device(device)
-        self.precision = Precision(settings["precision"], self.device, settings["channels_last"])
+        training_3d = any(parameter.dim() == 5 for parameter in network.parameters())
+        self.precision = Precision(
+            settings["precision"], self.device, settings["channels_last"], training_3d
+        )
         network.to(self.device)
         self.precision.prepare(network)
         self.optimizer = make_optimizer(

@@ -18,9 +18,9 @@ from xrayseg.models.device import CHANNELS_LAST, network_memory_format, resolve_
 class Precision:
     """autocast() context, grad_scaler() and layout() for one device and precision setting."""
 
-    def __init__(self, name, device, channels_last=False):
+    def __init__(self, name, device, channels_last=False, training_3d=False):
         self.device = torch.device(device)
-        self.name = resolve_precision(name, self.device)
+        self.name = resolve_precision(name, self.device, training_3d=training_3d)
         self.channels_last = bool(channels_last)
 
     @property

@@ -66,6 +66,18 @@ def test_auto_precision_on_the_cpu_follows_native_bf16(monkeypatch, native):
     assert device.resolve_precision("bf16", "cpu") == "bf16"
 
 
+def test_auto_trains_3d_networks_on_the_cpu_in_fp32_even_with_native_bf16(monkeypatch):
+    """torch 2.13's bf16 Conv3d backward on the CPU is unreliable (NaN or ~1e36 gradients for
+    inputs two slices deep): auto keeps 3-D training in fp32; 3-D prediction and 2-D training
+    keep bf16, and an explicit bf16 is taken as given."""
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
+    assert device.resolve_precision("auto", "cpu", training_3d=True) == "fp32"
+    assert device.resolve_precision("auto", "cpu") == "bf16"
+    assert device.resolve_precision("bf16", "cpu", training_3d=True) == "bf16"
+    assert Precision("auto", "cpu", training_3d=True).name == "fp32"
+    assert "3-D" in device.describe_precision("auto", "fp32", "cpu", training_3d=True)
+
+
 @pytest.mark.parametrize("bf16_card", [True, False])
 def test_auto_precision_on_cuda_is_bf16_or_fp16_for_training_and_fp32_for_prediction(
     monkeypatch, bf16_card

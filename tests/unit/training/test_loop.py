@@ -353,3 +353,16 @@ def test_losses_and_counts_take_3d_logits():
     masked[:, :2] = IGNORE_INDEX
     right, counted = pixel_counts(perfect, masked)
     assert int(counted) == int(right) == 2 * 2 * 8 * 8
+
+
+def test_a_loss_that_stops_being_a_number_stops_training_with_the_fixes(monkeypatch):
+    """Weights gone NaN predict one class: training must stop, not hand on such a model."""
+    original = loop.Trainer.train_steps
+
+    def nan_after_first(self, train_set, stream, first, count):
+        loss, accuracy, lr = original(self, train_set, stream, first, count)
+        return (float("nan") if first >= 3 else loss), accuracy, lr
+
+    monkeypatch.setattr(loop.Trainer, "train_steps", nan_after_first)
+    with pytest.raises(FloatingPointError, match=r"step 6 .*training.lr.*training.precision"):
+        train({"steps": 12})
