@@ -44,9 +44,9 @@ def merge_suggestions(stack_csv, set_files, min_distance, out_csv):
     """Write next_slices.csv from the stack's stack.csv and {set name: uncertainty.h5}."""
     stack = pd.read_csv(stack_csv).drop(columns=list(RANKING_COLUMNS), errors="ignore")
     frames = [stack] + [set_candidates(name, path) for name, path in sorted(set_files.items())]
-    joined = pd.concat([f for f in frames if not f.empty], ignore_index=True, sort=False)
-    if joined.empty:
-        joined = stack
+    # Every slice labelled and no prediction set: nothing to suggest (an empty table).
+    candidates = [f for f in frames if not f.empty]
+    joined = pd.concat(candidates, ignore_index=True, sort=False) if candidates else stack
     ranking = spread_ranking(joined, min_distance)
     write_csv(ranking, out_csv)
     suggested = ranking.loc[ranking["suggested"], ["source", "slice"]].head(10)
