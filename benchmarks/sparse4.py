@@ -3,7 +3,7 @@
 Usage (from the repository root):
     python benchmarks/sparse4.py resources/sparse4     # write the files config/sparse4.yaml reads
     python benchmarks/sparse4.py --run                 # and run the default pipeline on them
-    python benchmarks/sparse4.py --run --quick         # small sections, the threshold model alone
+    python benchmarks/sparse4.py --quick               # --run on small sections, threshold alone
 
 The files (xrayseg.data.sandstone): raw/Sandstone_VersaNNNN.tif (uint8) and
 labels/Sandstone_VersaNNNN.tif (RGB masks), NNNN = 0000, 0050, ..., 0400, each --side x --width
@@ -46,12 +46,13 @@ def parse_args(argv=None):
     parser.add_argument("--cores", default="2", help="snakemake --cores (default: 2)")
     parser.add_argument("--keep", help="run in this folder and keep it (must not exist)")
     parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument("--quick", action="store_true", help="small sections, threshold only")
+    parser.add_argument("--quick", action="store_true", help="--run, small, threshold only")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.run = True
+        args.side, args.width = QUICK_SHAPE
     if not args.out and not args.run:
         parser.error("give a folder to write, or --run")
-    if args.quick:
-        args.side, args.width = QUICK_SHAPE
     return args
 
 

@@ -11,7 +11,7 @@ Besides (DESIGN.md's other facts, measured here by this module's own method):
   spread      each class's grey std over all its pixels, as a fraction of the pore-to-YSZ contrast
               of the all-pixel class means (partial volume, noise, shading and drift together)
   edge rise   the 10-90 % width (px) of the mean grey profile across pore->Ni edges, against the
-              in-plane signed distance to the two phases, far (> 6 px) from YSZ
+              signed 3-D distance to the edge, over 8 px either side, farther than 6 px from YSZ
   reads mid   the share of pore and Ni pixels whose grey is nearer the YSZ interior mean than
               their own class's: the partial-volume bands that read as YSZ (no real target)
 Phases are the first three classes in label order (pore, YSZ, Ni); other label values (the
@@ -25,7 +25,8 @@ PHASES = ("pore", "YSZ", "Ni")
 INTERIOR_MARGIN = 4
 CORRELATION_LAGS_X = (1, 2, 4, 8)
 CORRELATION_LAGS_Z = (1, 2)
-EDGE_REACH = 6
+EDGE_REACH = 8
+EDGE_CLEARANCE = 6
 
 # Measured with ../shared/tools/realism.py (the method above) on the real 500 x 501 x 501 Ni-YSZ
 # tomogram, slices 200-205 counted from 0 (files 0201-0206): interior grey means pore 22.7k,
@@ -101,31 +102,44 @@ def class_spread(slices, n_phases=3):
     return {PHASES[k]: float(stds[k] / contrast) for k in range(n_phases)}
 
 
-def edge_profile(raw, labels, core, dark=0, bright=2, other=1, reach=EDGE_REACH):
+def distance_to(labels, cls):
+    """Euclidean distance (px) of every voxel to the nearest voxel of class `cls` (inf when the
+    block has none)."""
+    if not np.any(labels == cls):
+        return np.full(labels.shape, np.inf)
+    return ndimage.distance_transform_edt(labels != cls)
+
+
+def edge_profile(
+    raw, labels, core, dark=0, bright=2, other=1, reach=EDGE_REACH, clearance=EDGE_CLEARANCE
+):
     """(positions, mean grey) across dark->bright edges, per half pixel of the signed 3-D
-    distance (distance to `dark` minus distance to `bright`: negative inside `dark`), over the
+    distance to the edge (negative inside `dark`, positive inside `bright`), over the
     pixels of the slices `core` (a slice of the block) within `reach` px of both phases and
-    farther than `reach` from `other`. The block should reach `reach` slices beyond the core,
+    farther than `clearance` from `other`. The block should reach `reach` slices beyond the core,
     so that the distances see the phases above and below."""
-    to_dark = ndimage.distance_transform_edt(labels != dark)[core]
-    to_bright = ndimage.distance_transform_edt(labels != bright)[core]
-    to_other = ndimage.distance_transform_edt(labels != other)[core]
-    near = (to_dark <= reach) & (to_bright <= reach) & (to_other > reach)
-    positions = (to_dark - to_bright)[near]
+    to_dark, to_bright, to_other = (distance_to(labels, cls)[core] for cls in (dark, bright, other))
+    near = (to_dark <= reach) & (to_bright <= reach) & (to_other > clearance)
+    # Distances run between voxel centres; the edge lies half a voxel beyond the last one.
+    signed = np.where(to_dark == 0, 0.5 - to_bright, to_dark - 0.5)
+    positions = signed[near]
     greys = np.asarray(raw[core], dtype=np.float64)[near]
     edges = np.arange(-reach, reach + 0.5, 0.5)
     bins = np.digitize(positions, edges) - 1
     keep = (bins >= 0) & (bins < len(edges) - 1)
     counts = np.bincount(bins[keep], minlength=len(edges) - 1)
     sums = np.bincount(bins[keep], weights=greys[keep], minlength=len(edges) - 1)
-    centres = (edges[:-1] + edges[1:]) / 2
+    # Each bin at the mean distance of its pixels (on a grid, they sit at a bin's edge).
+    places = np.bincount(bins[keep], weights=positions[keep], minlength=len(edges) - 1)
     filled = counts > 0
-    return centres[filled], sums[filled] / counts[filled]
+    return places[filled] / counts[filled], sums[filled] / counts[filled]
 
 
-def rise_width(positions, profile, low=0.1, high=0.9, plateau=3):
+def rise_width(positions, profile, low=0.1, high=0.9, plateau=2):
     """Distance between the `low` and `high` fractions of the rise from the mean of the first
     `plateau` profile values to the mean of the last (NaN for a profile that does not rise)."""
+    if len(profile) < 2 * plateau:
+        return float("nan")
     start, end = np.mean(profile[:plateau]), np.mean(profile[-plateau:])
     if not end > start:
         return float("nan")
