@@ -35,20 +35,21 @@ REAL_DATA_DEFAULTS = {
     "label_values": [0, 128, 255],
 }
 
-# synthetic.realism: real. Fitted by benchmarks/fit_noise.py (edge_blur 2.0, the default
-# structure) to the real tomogram's interior statistics (xrayseg.data.realism.REAL_INTERIOR):
-# measured as there, this noise gives noise 0.066 / 0.059 / 0.060 of the contrast (real 0.059 /
-# 0.054 / 0.054), in-plane correlation 0.77-0.80 / 0.40-0.48 / 0.16-0.24 / 0.09-0.12 at 1 / 2 /
-# 4 / 8 px (real 0.78-0.82 / 0.38-0.47 / 0.12-0.23 / 0.07-0.13) and 0.69 / 0.24 at 1 / 2 slices
-# (real 0.66-0.69 / 0.21-0.27). Its own std (0.046 of the contrast) is below the measured one
-# and it needs no long-range part: the 3-D blur leaks the grey value of a phase just above or
-# below a slice into that slice's 2-D interiors, a smooth signal that adds the measured long
-# tail. One std for every class; `contrast` is a fraction of |grey_means[1] - grey_means[0]|.
+# synthetic.realism: real. Fitted by benchmarks/fit_noise.py (edge_blur 2.0 and the default
+# structure, on a 32 x 400 x 400 volume) to the real tomogram's interior statistics
+# (xrayseg.data.realism.REAL_INTERIOR). Measured as there, it gives noise 0.059 / 0.053 / 0.055 of
+# the contrast (real 0.059 / 0.054 / 0.054), in-plane correlation 0.77-0.80 / 0.40-0.47 /
+# 0.15-0.22 / 0.09-0.12 at 1 / 2 / 4 / 8 px (real 0.78-0.82 / 0.38-0.47 / 0.12-0.23 / 0.07-0.13)
+# and 0.68-0.69 / 0.23-0.26 at 1 / 2 slices (real 0.66-0.69 / 0.21-0.27). Its own std (0.047 of
+# the contrast) is below the measured one, and its long-range part weak (6 % of the variance):
+# the 3-D blur leaks the grey value of a phase just above or below a slice into that slice's 2-D
+# interiors, a smooth signal that adds to the measured noise and to its long tail. One std for
+# every class; `contrast` is a fraction of |grey_means[1] - grey_means[0]|.
 REALISTIC_NOISE = {
-    "contrast": 0.046,
-    "short_sigma": (0.78, 0.80, 0.80),
-    "long_sigma": (1.0, 1.0, 1.0),
-    "long_share": 0.0,
+    "contrast": 0.047,
+    "short_sigma": (0.77, 0.87, 0.87),
+    "long_sigma": (1.5, 7.1, 7.1),
+    "long_share": 0.064,
 }
 
 
