@@ -4,14 +4,14 @@ label masks, and only every 50th slice of the scan written, named by its slice n
 (`Sandstone_Versa0000.tif`, `Sandstone_Versa0050.tif`, ...).
 
 Structure: quartz grains (discs of random size, packed at random and overlapping a little) with
-the pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces and as
-a fill of some narrow pore throats; pyrite as rare small bright crystals. Clay is hard on purpose:
-thin, and its grey value lies between pore and quartz, where the partial volume at every
-pore-quartz edge lies too. Slices 50 apart are independent (grains are ~15-40 px across), so each
+the pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces, as a
+fill of narrow pore throats and as pore-filling aggregates, microporous (a grainy texture);
+pyrite as rare small bright crystals. Clay is hard on purpose: often thin, and its grey value
+lies between pore and quartz, where the partial volume at every pore-quartz edge lies too. Slices 50 apart are independent (grains are ~15-40 px across), so each
 written slice is its own 2-D section, generated from a seed of its own.
 
-Imaging: class grey means, a Gaussian blur (partial volume), spatially correlated noise
-(xrayseg.data.imaging), rounded to uint8.
+Imaging: class grey means (clay's varying per pixel), a Gaussian blur (partial volume),
+spatially correlated noise (xrayseg.data.imaging), rounded to uint8.
 """
 
 import logging
@@ -38,7 +38,12 @@ NOISE_SIGMA = 0.9
 GRAIN_RADII = (8.0, 22.0)
 GRAIN_COVER = 0.72
 CLAY_COAT_PX = (1, 3)
-CLAY_SHARE = 0.45
+CLAY_SHARE = 0.3
+# Pore-filling clay aggregates: where a smooth field (sigma 8 px) is in its top 12 %, in the pore.
+CLAY_FILL_SIGMA = 8.0
+CLAY_FILL_SHARE = 0.12
+# Clay is microporous: its grey value varies from pixel to pixel (std, grey levels).
+CLAY_TEXTURE = 22.0
 THROAT_PX = 3
 PYRITE_PER_MPX = 400
 PYRITE_RADII = (1.5, 5.0)
@@ -88,7 +93,9 @@ def sandstone_section(shape, rng):
     # Narrow throats (pore no wider than THROAT_PX from grain to grain) fill with clay.
     throat = ~quartz & (ndimage.distance_transform_edt(~quartz) <= THROAT_PX)
     throat &= ndimage.binary_opening(~quartz, iterations=THROAT_PX) == 0
-    classes[coat | throat] = CLAY
+    fill = unit_filtered_noise(shape, CLAY_FILL_SIGMA, rng)
+    aggregate = ~quartz & (fill > np.quantile(fill, 1 - CLAY_FILL_SHARE))
+    classes[coat | throat | aggregate] = CLAY
     # Pyrite: a few small crystals anywhere.
     for _ in range(rng.poisson(PYRITE_PER_MPX * shape[0] * shape[1] / 1e6)):
         window, disc = random_disc(shape, PYRITE_RADII, rng)
@@ -99,6 +106,8 @@ def sandstone_section(shape, rng):
 def image_section(classes, rng):
     """8-bit raw grey values of a section: class means, blur, correlated noise."""
     grey = np.asarray(GREY_MEANS, dtype=np.float32)[classes]
+    clay = classes == CLAY
+    grey[clay] += rng.normal(0.0, CLAY_TEXTURE, int(clay.sum())).astype(np.float32)
     grey = ndimage.gaussian_filter(grey, EDGE_BLUR, mode="nearest")
     grey += correlated_noise(classes.shape, NOISE_STD, NOISE_SIGMA, NOISE_SIGMA, 0.0, rng)
     return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
