@@ -7,8 +7,9 @@ Structure: quartz grains (discs of random size, packed at random and overlapping
 the pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces, as a
 fill of narrow pore throats and as pore-filling aggregates, microporous (a grainy texture);
 pyrite as rare small bright crystals. Clay is hard on purpose: often thin, and its grey value
-lies between pore and quartz, where the partial volume at every pore-quartz edge lies too. Slices 50 apart are independent (grains are ~15-40 px across), so each
-written slice is its own 2-D section, generated from a seed of its own.
+lies between pore and quartz, where the partial volume at every pore-quartz edge lies too.
+Slices 50 apart are independent (grains are ~15-45 px across), so each written slice is its own
+2-D section, generated from a seed of its own.
 
 Imaging: class grey means (clay's varying per pixel), a Gaussian blur (partial volume),
 spatially correlated noise (xrayseg.data.imaging), rounded to uint8.
