@@ -3,8 +3,8 @@
 
 Entry: synthetic.write_synthetic_from_config, ingest.ingest_volume, split.write_split_table
 Modules: synthetic, imaging (its correlated noise and shading), realism (how real a volume looks:
-benchmarks/realism.py), sandstone (a 4-phase set labelled on 9 slices 50 apart), ingest, pairing (raw <-> label by number), labels (label values -> classes),
-summary (per-slice statistics, class histograms and the classes figure), splitshading (the split
-blocks behind plots along the stack, shared with the report), split, context (2.5-D neighbours
-within a split block).
+benchmarks/realism.py), sandstone (a 4-phase set labelled on 9 slices 50 apart), ingest, pairing
+(raw <-> label by number), labels (label values -> classes), summary (per-slice statistics, class
+histograms and the classes figure), splitshading (the split blocks behind plots along the stack,
+shared with the report), split, context (2.5-D neighbours within a split block).
 """
