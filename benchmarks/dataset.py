@@ -18,6 +18,25 @@ def default_config():
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
+def merged(base, top):
+    """`base` with `top`'s keys over it, section by section (as Snakemake's --configfile)."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def config_with(paths):
+    """The default config with each config file of `paths` merged over it in turn."""
+    config = default_config()
+    for path in paths:
+        config = merged(config, yaml.safe_load(Path(path).read_text()) or {})
+    return config
+
+
 class Dataset:
     """Paths of the stages' outputs under `workdir`, and the calls that make them."""
 

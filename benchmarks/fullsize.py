@@ -6,10 +6,13 @@ Usage (from the repository root, with the environment `make run` uses active):
     python benchmarks/fullsize.py --synthetic /work/data/full/resources/synthetic
     python benchmarks/fullsize.py --set models.rf.trees=64 --set threads.evaluate=2
     python benchmarks/fullsize.py --quick                  # a tiny volume, the baseline alone
+    python benchmarks/fullsize.py --realistic              # the volume of config/realistic.yaml
 
 The repository is copied into a fresh work folder (as benchmarks/pipeline.py does: nothing
 cached), config/config.yaml there is the default config with synthetic.shape set to --shape and
 the --set overrides applied (dotted keys, YAML values), and `snakemake --cores N` runs rule all.
+--realistic images the volume as hard as real data (synthetic.realism: real, the real tomogram's
+correlated noise; config/realistic.yaml) instead of the easy default.
 --synthetic reuses a synthetic volume made before (a folder with raw/ and labels/, as the
 synthetic rule writes it; 95 s and ~4 GB at full size): the config then reads it as
 `data.source: files`, which ingest pairs exactly as it pairs the synthetic rule's output.
@@ -61,6 +64,9 @@ def parse_args(argv=None):
     parser.add_argument("--keep", help="run in this folder and keep it (must not exist)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--quick", action="store_true", help="a tiny volume, threshold only")
+    parser.add_argument(
+        "--realistic", action="store_true", help="synthetic.realism: real (as hard as real data)"
+    )
     args = parser.parse_args(argv)
     if args.shape is None:
         args.shape = QUICK_SHAPE if args.quick else FULL_SHAPE
@@ -79,9 +85,12 @@ def set_key(config, dotted, value):
 
 
 def benchmark_config(args):
-    """The default config, synthetic.shape = args.shape, then --quick's and --set's overrides."""
+    """The default config, synthetic.shape = args.shape, then --realistic's, --quick's and
+    --set's overrides."""
     config = default_config()
     config["synthetic"]["shape"] = list(args.shape)
+    if args.realistic:
+        config["synthetic"]["realism"] = "real"
     if args.quick:
         config["models"] = copy.deepcopy(QUICK_MODELS)
         for key, value in QUICK_SETTINGS.items():
@@ -220,7 +229,8 @@ def main(argv=None):
         volume = (
             f"the synthetic volume in {args.synthetic}"
             if args.synthetic
-            else f"a synthetic {' x '.join(map(str, args.shape))} volume"
+            else f"a synthetic {' x '.join(map(str, args.shape))} volume "
+            f"(realism {config['synthetic']['realism']})"
         )
         print(
             f"in {workdir}: {volume}, {len(config['models'])} models; "
@@ -232,6 +242,7 @@ def main(argv=None):
         figures = {
             "machine": machine,
             "shape": None if args.synthetic else list(args.shape),
+            "realism": None if args.synthetic else config["synthetic"]["realism"],
             "overrides": args.set,
             "synthetic_reused": args.synthetic,
             "run_s": time.perf_counter() - started,

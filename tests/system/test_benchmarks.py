@@ -14,7 +14,18 @@ import pytest
 
 from helpers.workflow import REPO
 
-SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d")
+SCRIPTS = (
+    "inference",
+    "training",
+    "data",
+    "pipeline",
+    "rf",
+    "fullsize",
+    "unet3d",
+    "realism",
+    "fit_noise",
+    "sparse4",
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +144,26 @@ def test_unet3d_reports_both_networks_costs(quick_runs):
     # Same width and depth: 3x3x3 kernels hold three times the weights of 3x3 ones.
     assert costs["unet3d"]["parameters"] > 2 * costs["unet"]["parameters"]
     assert "kFLOP/voxel" in stdout
+
+
+def test_realism_prints_every_statistic_beside_the_real_tomograms(quick_runs):
+    _, stdout, _, figures = quick_runs["realism"]
+    found = figures["realism"]
+    assert set(found["interior"]) == set(found["spread"]) == {"pore", "YSZ", "Ni"}
+    assert figures["generate_s"] > 0 and figures["generate_peak_mb"] > 0
+    assert "(in brackets: the real tomogram)" in stdout and "10-90 % rise" in stdout
+
+
+def test_fit_noise_prints_fitted_parameters_and_their_statistics(quick_runs):
+    _, stdout, _, figures = quick_runs["fit_noise"]
+    assert figures["noise"]["contrast"] > 0 and 0 <= figures["noise"]["long_share"] <= 1
+    assert set(figures["measured"]) == {"pore", "YSZ", "Ni"}
+    assert "short sigma" in stdout
+
+
+def test_sparse4_runs_the_pipeline_on_nine_sections_and_scores_each_class(quick_runs):
+    _, stdout, _, figures = quick_runs["sparse4"]
+    scores = figures["models"]["threshold"]
+    assert set(scores["iou"]) == {"pore", "clay", "quartz", "pyrite"}
+    assert 0 < scores["mean_iou"] <= 1 and figures["run_s"] > 0
+    assert "IoU clay" in stdout
