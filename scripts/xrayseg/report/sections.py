@@ -8,7 +8,8 @@ import pandas as pd
 import yaml
 
 from xrayseg.io.volume import VolumeInfo
-from xrayseg.report import microranking, tables
+from xrayseg.microstructure.ranking import RANKING_RULE
+from xrayseg.report import tables
 from xrayseg.report.figures import window_text
 from xrayseg.report.page import definition_list, esc, figure_html, table
 from xrayseg.report.units import unit_note
@@ -173,7 +174,7 @@ def _microstructure_parts(content):
         parts += [
             "<p>The models ranked on the microstructure of their predicted test block, the "
             "number a segmentation is used for: by "
-            f"{esc(microranking.RANKING_RULE)} (relative errors against the same quantity "
+            f"{esc(RANKING_RULE)} (relative errors against the same quantity "
             "measured on the labels), beside their rank by test mean IoU. Each model's "
             "prediction options (<code>evaluate.axes</code>, <code>smooth_sigma</code>) are "
             "those of its evaluation.</p>",
