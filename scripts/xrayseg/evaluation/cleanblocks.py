@@ -18,9 +18,8 @@ from xrayseg.evaluation.cleanupchoice import (
 )
 from xrayseg.evaluation.metrics import confusion_matrix
 from xrayseg.evaluation.microstructure import measure_test_block
+from xrayseg.io.resultnames import CLEANED
 from xrayseg.microstructure.ranking import RANKED_METRICS
-
-CLEANED = "cleaned"
 
 
 def choose_on_val(labels, blocks, scored, maps, settings, class_names):

@@ -34,12 +34,7 @@ from xrayseg.evaluation.blockpredict import (
     predicted_slices,
 )
 from xrayseg.evaluation.calibrate import read_calibration
-from xrayseg.evaluation.cleanblocks import (
-    CLEANED,
-    apply_to_blocks,
-    choose_on_val,
-    figures_before_after,
-)
+from xrayseg.evaluation.cleanblocks import apply_to_blocks, choose_on_val, figures_before_after
 from xrayseg.evaluation.microstructure import measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
@@ -56,6 +51,7 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import write_class_stack
 from xrayseg.io.probabilities import ProbabilityFile
 from xrayseg.io.progress import Progress
+from xrayseg.io.resultnames import CLEANED
 from xrayseg.io.tables import write_csv, write_json
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
