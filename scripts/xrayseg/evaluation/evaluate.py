@@ -168,10 +168,12 @@ def evaluate_model(
             "test block microstructure, mean |relative error| per metric: %s",
             summary["microstructure"]["mean_abs_relative_error"],
         )
+        # Timings at the top level, like the others, so the rest of the summary is the same on
+        # every run.
+        summary["cleanup_seconds"] = {"choosing": choice.seconds, "applying": applying_seconds}
         summary["cleanup"] = {
             **choice.record(),
             "splits": cleaned,
-            "applying_seconds": applying_seconds,
             "test": figures_before_after(
                 volume["labels"],
                 before if cleaned["test"] == CLEANED else None,

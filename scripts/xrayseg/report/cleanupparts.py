@@ -7,6 +7,7 @@ where the effect of the clean-up itself can be read.
 
 import math
 
+from xrayseg.io.resultnames import CLEANED
 from xrayseg.report.page import duration, esc, table
 
 # (figure in summary.json's cleanup.test.before / after, column label, format)
@@ -43,15 +44,18 @@ def cleanup_rows(models):
         if not record:
             continue
         test = record["test"]
+        chosen = record["chosen"]["name"]
+        if chosen != "none" and record["splits"].get("test") != CLEANED:
+            chosen += " (test block not cleaned)"
         rows.append(
             [
                 name,
-                record["chosen"]["name"],
+                chosen,
                 *(
                     before_after(test["before"].get(key), test["after"].get(key), kind)
                     for key, _, kind in COLUMNS
                 ),
-                duration(record.get("choosing_seconds")),
+                duration(model.summary.get("cleanup_seconds", {}).get("choosing")),
             ]
         )
     return rows
@@ -81,7 +85,7 @@ def cleanup_parts(models):
         "<p>Each model's predicted labels are cleaned in 3-D by the clean-up chosen on its val "
         "block: a majority vote over a k × k × k box and/or the removal of islands smaller than "
         "N voxels (<code>cleanup.candidates</code>). The rule: "
-        f"{esc(first['rule'])} (tolerance {100 * first['accuracy_tolerance']:.2g} pp). The "
+        f"{esc(first['rule'])}; the tolerance is {100 * first['accuracy_tolerance']:.2g} pp. The "
         "chosen clean-up is applied to the val and test blocks before they are scored, so every "
         "test score in this report, the verdict and the rankings included, is after it; this "
         "table shows the test block before → after. Train slices scored on a spread subset are "

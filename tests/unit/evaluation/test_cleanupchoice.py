@@ -107,7 +107,7 @@ def test_without_specks_nothing_beats_no_clean_up():
 
 def score(name_or_cleanup, accuracy, error):
     figures = {"accuracy": accuracy, "mean_iou": accuracy, "microstructure_error": error}
-    return CandidateScore(name_or_cleanup, figures, 0.0)
+    return CandidateScore(name_or_cleanup, figures)
 
 
 def test_the_rule_takes_the_lowest_error_within_the_tolerance_and_the_earlier_of_equals():

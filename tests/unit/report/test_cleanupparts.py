@@ -21,6 +21,7 @@ def model(name, cleanup=None):
     summary = {"class_names": ["pore", "YSZ", "Ni"], "splits": {"test": {}}, "parameters": 1}
     if cleanup is not None:
         summary["cleanup"] = cleanup
+        summary["cleanup_seconds"] = {"choosing": 2.5, "applying": 0.5}
     return inputs.ModelResults(name, summary, pd.DataFrame(), pd.DataFrame(), None, None)
 
 
@@ -30,7 +31,6 @@ def record(name, before, after, test_status="cleaned"):
         "why": f"{name}: the lowest val microstructure error",
         "rule": "the stated rule",
         "accuracy_tolerance": 0.0005,
-        "choosing_seconds": 2.5,
         "splits": {"test": test_status},
         "test": {"before": before, "after": after},
     }
@@ -72,9 +72,16 @@ def test_each_model_with_a_record_has_a_row_of_before_to_after():
     assert [row[0] for row in rows] == ["unet", "rf"]
 
 
+def test_a_choice_the_test_block_could_not_take_says_so():
+    gappy = record("islands < 50", figures(0.98, 0.96, 0.5, 0.1), figures(0.98, 0.96, 0.5, 0.1))
+    gappy["splits"]["test"] = "not cleaned: 3 of the test block's 8 slices are scored"
+    [row] = cleanup_rows({"m": model("m", gappy)})
+    assert row[1] == "islands < 50 (test block not cleaned)"
+
+
 def test_the_section_names_the_rule_and_each_reason_and_is_left_out_without_records():
     html = "".join(cleanup_parts(MODELS))
-    assert "the stated rule (tolerance 0.05 pp)" in html
+    assert "the stated rule; the tolerance is 0.05 pp" in html
     assert "unet: majority 3: the lowest val microstructure error." in html
     assert cleanup_parts({"old": MODELS["old"]}) == []
 
