@@ -1,5 +1,6 @@
-"""The report's clean-up section: each model's chosen 3-D clean-up and its test scores before and
-after it (summary.json's `cleanup`, written by xrayseg.evaluation.cleanblocks).
+"""The report's clean-up section: each model's chosen 3-D clean-up, its test scores before/after.
+
+From summary.json's `cleanup`, written by xrayseg.evaluation.cleanblocks.
 
 Every other section shows the scores after the clean-up, the ones evaluate scored: this table is
 where the effect of the clean-up itself can be read.
