@@ -5,6 +5,7 @@ Usage (from the repository root, with the environment `make run` uses active):
     python benchmarks/cleanup.py --workdir W              # W: a finished run (W/results, W/config)
     python benchmarks/cleanup.py --workdir W --models unet25d,rf --json cleanup.json
     python benchmarks/cleanup.py --workdir W --candidates "[{}, {majority: 5}]"
+    python benchmarks/cleanup.py --quick      # a smoke test: fullsize.py --quick's run first
 
 W is a folder a pipeline run finished in (benchmarks/fullsize.py --keep W, or a repository
 checkout after `snakemake`): its config (W/config/config.yaml, completed with the schema's
@@ -22,6 +23,9 @@ its test figures beside no clean-up's.
 
 import argparse
 import copy
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,12 +79,25 @@ BLOCKS = ("val", "test")
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", required=True, help="a folder a pipeline run finished in")
+    parser.add_argument("--workdir", help="a folder a pipeline run finished in")
     parser.add_argument("--models", help="comma-separated (default: every configured model)")
     parser.add_argument("--candidates", help="YAML list of {majority, min_island} (default BROAD)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--json", help="also write the figures to this file")
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="a tiny run made first, 4 candidates")
+    args = parser.parse_args(argv)
+    if not args.workdir and not args.quick:
+        parser.error("--workdir is required (or --quick)")
+    return args
+
+
+def quick_run():
+    """A finished tiny run (benchmarks/fullsize.py --quick: the threshold model alone)."""
+    workdir = Path(tempfile.mkdtemp(prefix="cleanup_quick_")) / "run"
+    command = [sys.executable, str(REPO / "benchmarks" / "fullsize.py"), "--quick"]
+    command += ["--keep", str(workdir), "--cores", "1"]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return workdir
 
 
 def run_config(workdir):
@@ -152,10 +169,12 @@ def chosen_among(rows, entries, tolerance):
 def main(argv=None):
     args = parse_args(argv)
     machine = print_machine("clean-up candidates on each model's val and test blocks")
-    workdir = Path(args.workdir).resolve()
+    workdir = quick_run() if args.quick else Path(args.workdir).resolve()
     config = run_config(workdir)
     settings = EvaluateSettings.from_config(config)
     entries = yaml.safe_load(args.candidates) if args.candidates else BROAD
+    if args.quick:
+        entries = entries[:4]
     configured = config["cleanup"]["candidates"]
     cleanups = candidate_cleanups(copy.deepcopy(entries) + copy.deepcopy(configured))
     split = pd.read_csv(workdir / split_outputs(SPLIT)["split"])

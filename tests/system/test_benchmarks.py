@@ -14,7 +14,7 @@ import pytest
 
 from helpers.workflow import REPO
 
-SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d")
+SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d", "cleanup")
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,15 @@ def test_unet3d_reports_both_networks_costs(quick_runs):
     # Same width and depth: 3x3x3 kernels hold three times the weights of 3x3 ones.
     assert costs["unet3d"]["parameters"] > 2 * costs["unet"]["parameters"]
     assert "kFLOP/voxel" in stdout
+
+
+def test_cleanup_scores_every_candidate_on_val_and_test_and_names_the_choice(quick_runs):
+    _, stdout, _, figures = quick_runs["cleanup"]
+    rows = figures["threshold"]["rows"]
+    names = [row["candidate"] for row in rows]
+    assert names[0] == "none" and len(names) == len(set(names)) >= 4
+    for row in rows:
+        for split in ("val", "test"):
+            assert 0 < row[f"{split}_accuracy"] <= 1 and 0 < row[f"{split}_mean_iou"] <= 1
+    assert figures["threshold"]["chosen"]["config"]["candidate"] in names
+    assert "chosen among the config candidates" in stdout
