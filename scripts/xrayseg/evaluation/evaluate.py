@@ -6,15 +6,14 @@ inputs still take neighbours from every slice of the block, labelled or not), wi
 line in the log at least every 30 s. The 3-D clean-up of the predicted labels is chosen on the
 val block and applied to every block scored whole (evaluation.cleanblocks) before anything below
 is scored or written; cleanup.json holds the choice for predict. Per-slice scores and counts go
-to metrics.csv; pooled
-scores per split (summed counts, with bootstrap intervals over slices) to summary.json; pooled
-confusion matrices to confusion.csv; the scored test slices' predictions to a TIFF stack (and
-optionally their class probabilities to HDF5); raw / label / prediction / error panels of the
-worst, median and best test slices to PNGs (panel.png is the median one); the microstructure of
-the test block (its longest run of labelled slices when only some are), true and predicted, to
-microstructure.csv (relative errors also in the summary). summary.json's labelled_slices says
-how many slices each split has, how many of them are labelled and how many were scored. The
-scored test slices' uncertainty maps, reliability bins and error detection
+to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
+summary.json; pooled confusion matrices to confusion.csv; the scored test slices' predictions to
+a TIFF stack (and optionally their class probabilities to HDF5); raw / label / prediction /
+error panels of the worst, median and best test slices to PNGs (panel.png is the median one);
+the microstructure of the test block (its longest run of labelled slices when only some are),
+true and predicted, to microstructure.csv (relative errors also in the summary). summary.json's
+labelled_slices says how many slices each split has, how many of them are labelled and how many
+were scored. The scored test slices' uncertainty maps, reliability bins and error detection
 (evaluation.testuncertainty) use the temperature the calibrate job fitted."""
 
 import contextlib
