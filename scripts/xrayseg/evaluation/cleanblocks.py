@@ -4,8 +4,8 @@ A split block is cleaned when every one of its slices is scored (one run of neig
 labelled slices, at least evaluation.cleanupchoice.MIN_SLICES): val and test, and train when
 evaluate.train_slices covers the whole train block. Train scored on a spread subset of its slices
 (the default at full size) cannot be cleaned in 3-D, so its scores, and its gap to test, are
-before clean-up; summary.json says so per split. The test scores before the clean-up are
-recorded beside the after ones, which are the headline scores.
+before clean-up; summary.json lists the blocks cleaned and why not the others. The test scores
+before the clean-up are recorded beside the after ones, which are the headline scores.
 """
 
 import numpy as np
@@ -18,7 +18,6 @@ from xrayseg.evaluation.cleanupchoice import (
 )
 from xrayseg.evaluation.metrics import confusion_matrix
 from xrayseg.evaluation.microstructure import measure_test_block
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.microstructure.ranking import RANKED_METRICS
 
 
@@ -42,20 +41,19 @@ def choose_on_val(labels, blocks, scored, maps, settings, class_names):
 
 def apply_to_blocks(cleanup, blocks, scored, maps, n_classes):
     """Clean the class maps of every split block that can be cleaned, in place in `maps`;
-    {split: CLEANED, or why not}."""
-    status = {}
+    ([the splits cleaned], {split not cleaned: why})."""
+    cleaned, not_cleaned = [], {}
     for split, block in blocks.items():
-        if cleanup.is_none:
-            status[split] = "no clean-up chosen"
-            continue
-        problem = block_problem(split, block, scored[split])
+        problem = (
+            "no clean-up chosen" if cleanup.is_none else block_problem(split, block, scored[split])
+        )
         if problem:
-            status[split] = f"not cleaned: {problem}"
+            not_cleaned[split] = problem
             continue
-        cleaned = cleanup.apply(np.stack([maps[split][z] for z in block]), n_classes)
-        maps[split] = {z: cleaned[i] for i, z in enumerate(block)}
-        status[split] = CLEANED
-    return status
+        volume = cleanup.apply(np.stack([maps[split][z] for z in block]), n_classes)
+        maps[split] = {z: volume[i] for i, z in enumerate(block)}
+        cleaned.append(split)
+    return cleaned, not_cleaned
 
 
 def figures_before_after(labels, before, after_confusion, after_table, settings, class_names):

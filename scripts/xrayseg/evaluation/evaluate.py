@@ -50,7 +50,6 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.labelfiles import write_class_stack
 from xrayseg.io.probabilities import ProbabilityFile
 from xrayseg.io.progress import Progress
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.io.tables import write_csv, write_json
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
@@ -135,7 +134,9 @@ def evaluate_model(
         choice = choose_on_val(volume["labels"], blocks, scored, maps, settings, class_names)
         before = dict(maps.get("test", {}))
         started = time.perf_counter()
-        cleaned = apply_to_blocks(choice.cleanup, blocks, scored, maps, predictor.n_classes)
+        cleaned, not_cleaned = apply_to_blocks(
+            choice.cleanup, blocks, scored, maps, predictor.n_classes
+        )
         applying_seconds = time.perf_counter() - started
         results = score_blocks(maps, seconds, volume["labels"], predictor.n_classes, settings)
         test_predictions = maps["test"]
@@ -172,10 +173,11 @@ def evaluate_model(
         summary["cleanup_seconds"] = {"choosing": choice.seconds, "applying": applying_seconds}
         summary["cleanup"] = {
             **choice.record(),
-            "splits": cleaned,
+            "cleaned": cleaned,
+            "not_cleaned": not_cleaned,
             "test": figures_before_after(
                 volume["labels"],
-                before if cleaned["test"] == CLEANED else None,
+                before if "test" in cleaned else None,
                 confusions["test"],
                 table,
                 settings,

@@ -1,4 +1,4 @@
-"""Names of the results one stage writes and another reads: interval scores, patch counts.
+"""Names of the results one stage writes and another reads: interval scores and patch counts.
 
 Standard library only: the scores
 with a bootstrap interval (evaluate writes them, the report reads them) and the patch counts (the
@@ -52,7 +52,3 @@ PATCH_COUNTS = {
     "kept": "kept",
 }
 COUNT_NAMES = tuple(PATCH_COUNTS)
-
-# summary.json's cleanup.splits entry of a split block whose class maps evaluate cleaned (the
-# others say why not); the report reads it to say which scores are after a clean-up.
-CLEANED = "cleaned"

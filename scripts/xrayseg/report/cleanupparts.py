@@ -8,7 +8,6 @@ where the effect of the clean-up itself can be read.
 
 import math
 
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.report.page import duration, esc, table
 
 # (figure in summary.json's cleanup.test.before / after, column label, format)
@@ -46,7 +45,7 @@ def cleanup_rows(models):
             continue
         test = record["test"]
         chosen = record["chosen"]["name"]
-        if chosen != "none" and record["splits"].get("test") != CLEANED:
+        if chosen != "none" and "test" not in record["cleaned"]:
             chosen += " (test block not cleaned)"
         rows.append(
             [

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 import yaml
 
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.io.volume import VolumeInfo
 from xrayseg.microstructure.ranking import RANKING_RULE
 from xrayseg.report import tables
@@ -116,7 +115,7 @@ def after_cleanup_note(models):
     cleaned = [
         name
         for name, model in models.items()
-        if (model.summary.get("cleanup") or {}).get("splits", {}).get("test") == CLEANED
+        if "test" in (model.summary.get("cleanup") or {}).get("cleaned", [])
     ]
     if not cleaned:
         return ""

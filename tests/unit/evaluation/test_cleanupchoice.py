@@ -17,7 +17,6 @@ from xrayseg.evaluation.cleanupchoice import (
     choose,
     choose_cleanup,
 )
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.io.volume import IGNORE_INDEX
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
@@ -181,13 +180,12 @@ def test_the_choice_is_applied_to_every_block_scored_whole_and_nowhere_else():
     scored = {**blocks, "train": [0, 4]}
     maps = {split: {z: labels[z] for z in scored[split]} for split in blocks}
     cleanup = Cleanup(majority=3)
-    status = apply_to_blocks(cleanup, blocks, scored, maps, 3)
-    assert status["val"] == status["test"] == CLEANED
-    assert status["train"].startswith("not cleaned: 2 of the train block's 8 slices")
+    cleaned, not_cleaned = apply_to_blocks(cleanup, blocks, scored, maps, 3)
+    assert cleaned == ["val", "test"]
+    assert not_cleaned["train"].startswith("2 of the train block's 8 slices")
     np.testing.assert_array_equal(
         np.stack([maps["test"][z] for z in blocks["test"]]), cleanup.apply(labels[12:16], 3)
     )
     np.testing.assert_array_equal(maps["train"][4], labels[4])
-    assert set(apply_to_blocks(Cleanup(), blocks, scored, maps, 3).values()) == {
-        "no clean-up chosen"
-    }
+    cleaned, not_cleaned = apply_to_blocks(Cleanup(), blocks, scored, maps, 3)
+    assert cleaned == [] and set(not_cleaned.values()) == {"no clean-up chosen"}

@@ -15,7 +15,6 @@ from helpers.evaluation import evaluate_settings, evaluation_outputs
 from xrayseg.cleanup.candidates import Cleanup
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.evaluation.metrics import accuracy_and_mean_iou, confusion_matrix
-from xrayseg.io.resultnames import CLEANED
 from xrayseg.models.checkpoint import save_checkpoint
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
@@ -73,7 +72,7 @@ def test_a_clean_up_is_chosen_on_val_and_the_test_predictions_are_cleaned(run):
     chosen = Cleanup.from_record(record["chosen"])
     assert not chosen.is_none
     assert [c["name"] for c in record["candidates"]] == ["none", "majority 3", "islands < 4"]
-    assert record["val_slices"] == [7, 12] and record["splits"]["test"] == CLEANED
+    assert record["val_slices"] == [7, 12] and record["cleaned"] == ["val", "test"]
     classes = np.searchsorted(LABEL_VALUES, tifffile.imread(outputs["predictions"]))
     np.testing.assert_array_equal(classes, chosen.apply(own[TEST[0] : TEST[-1] + 1], 3))
 
@@ -105,8 +104,8 @@ def test_the_test_scores_before_and_after_are_those_of_the_maps_before_and_after
 def test_train_scored_on_a_subset_is_not_cleaned_and_says_why(run):
     outputs, labels, own = run
     summary = summary_of(outputs)
-    assert summary["cleanup"]["splits"]["train"].startswith(
-        "not cleaned: 3 of the train block's 6 slices are scored"
+    assert summary["cleanup"]["not_cleaned"]["train"].startswith(
+        "3 of the train block's 6 slices are scored"
     )
     metrics = pd.read_csv(outputs["metrics"])
     for _, row in metrics[metrics["split"] == "train"].iterrows():

@@ -25,13 +25,13 @@ def model(name, cleanup=None):
     return inputs.ModelResults(name, summary, pd.DataFrame(), pd.DataFrame(), None, None)
 
 
-def record(name, before, after, test_status="cleaned"):
+def record(name, before, after, cleaned=("val", "test")):
     return {
         "chosen": {"name": name},
         "why": f"{name}: the lowest val microstructure error",
         "rule": "the stated rule",
         "accuracy_tolerance": 0.0005,
-        "splits": {"test": test_status},
+        "cleaned": list(cleaned),
         "test": {"before": before, "after": after},
     }
 
@@ -49,7 +49,7 @@ MODELS = {
             "none",
             figures(0.98, 0.96, 0.54, 0.1),
             figures(0.98, 0.96, 0.54, 0.1),
-            "no clean-up chosen",
+            cleaned=(),
         ),
     ),
     "old": model("old"),
@@ -74,7 +74,7 @@ def test_each_model_with_a_record_has_a_row_of_before_to_after():
 
 def test_a_choice_the_test_block_could_not_take_says_so():
     gappy = record("islands < 50", figures(0.98, 0.96, 0.5, 0.1), figures(0.98, 0.96, 0.5, 0.1))
-    gappy["splits"]["test"] = "not cleaned: 3 of the test block's 8 slices are scored"
+    gappy["cleaned"] = ["val"]
     [row] = cleanup_rows({"m": model("m", gappy)})
     assert row[1] == "islands < 50 (test block not cleaned)"
 
