@@ -86,12 +86,20 @@ def cleanup_parts(models):
         "block: a majority vote over a k × k × k box and/or the removal of islands smaller than "
         "N voxels (<code>cleanup.candidates</code>). The rule: "
         f"{esc(first['rule'])}; the tolerance is {100 * first['accuracy_tolerance']:.2g} pp. The "
-        "chosen clean-up is applied to the val and test blocks before they are scored, so every "
-        "test score in this report, the verdict and the rankings included, is after it; this "
-        "table shows the test block before → after. Train slices scored on a spread subset are "
-        "not cleaned (a 3-D clean-up needs neighbouring slices), and the probabilities and "
+        "chosen clean-up is applied to every block whose every slice is scored (here "
+        f"{esc(_blocks(records))}) before it is scored, so every test score in this report, the "
+        "verdict and the rankings included, is after it; this table shows the test block "
+        "before → after. Train slices scored on a spread subset of the train block are not "
+        "cleaned (a 3-D clean-up needs neighbouring slices), and the probabilities and "
         "uncertainty maps stay the model's own. <code>predict</code> applies the same clean-up "
         "to new scans (<code>results/eval/{model}/cleanup.json</code>).</p>",
         f"<div class='wide'>{cleanup_table_html(models)}</div>",
         f"<details><summary>why each clean-up was chosen</summary><ul>{reasons}</ul></details>",
     ]
+
+
+def _blocks(records):
+    """'train, val and test': the blocks any model's clean-up was applied to, in split order."""
+    cleaned = {split for record in records.values() for split in record.get("cleaned", [])}
+    names = [split for split in ("train", "val", "test") if split in cleaned] or ["none"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -82,6 +82,7 @@ def test_a_choice_the_test_block_could_not_take_says_so():
 def test_the_section_names_the_rule_and_each_reason_and_is_left_out_without_records():
     html = "".join(cleanup_parts(MODELS))
     assert "the stated rule; the tolerance is 0.05 pp" in html
+    assert "every slice is scored (here val and test)" in html
     assert "unet: majority 3: the lowest val microstructure error." in html
     assert cleanup_parts({"old": MODELS["old"]}) == []
 
