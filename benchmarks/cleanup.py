@@ -23,6 +23,7 @@ its test figures beside no clean-up's.
 
 import argparse
 import copy
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -218,6 +219,8 @@ def main(argv=None):
         figures[model] = record
     if args.json:
         write_json(args.json, figures)
+    if args.quick:
+        shutil.rmtree(workdir.parent)
 
 
 if __name__ == "__main__":
