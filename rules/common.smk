@@ -16,6 +16,7 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 sys.path.insert(0, str(SCRIPTS))
 from xrayseg.settings import codedeps
 from xrayseg.settings import models as model_config
+from xrayseg.settings.adapt import adapt_to_data
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.config import checked_config, problem_lines
 from xrayseg.settings.evaluate import CalibrateSettings, EvaluateSettings
@@ -64,8 +65,24 @@ SPLIT_TABLE = split_outputs(SPLIT)["split"]
 # it is the same whatever order the config file lists its keys in (Snakemake compares params by
 # their repr, key order included); the dicts built below have a fixed key order too.
 _problems = checked_config(config, SCHEMA)
+# Then the settings the data cannot support (slices far apart, voxels not cubes): defaults are
+# adapted in place, settings the user's own config asks for stop the run (xrayseg.settings.adapt).
+# The default config is what the Snakefile's `configfile:` loaded, not a --configfile.
+if not _problems:
+    ADAPTATION = adapt_to_data(
+        config,
+        [
+            path
+            for path in workflow.configfiles
+            if Path(path).resolve() not in {Path(p).resolve() for p in workflow.overwrite_configfiles}
+        ],
+        SCHEMA,
+    )
+    _problems = list(ADAPTATION.problems)
 if _problems:
     raise SystemExit(problem_lines(_problems))
+if ADAPTATION.changes and "--target-jobs" not in sys.argv:
+    print("note: " + "\n  ".join(ADAPTATION.lines()), file=sys.stderr)
 
 
 def patch_sizes():
