@@ -1,8 +1,8 @@
 """A synthetic 4-phase sandstone scan labelled on a few slices far apart.
 
-The labelling pattern of many users (issue 23): lab X-ray microscopy, 8-bit raw, classes pore, clay, quartz and pyrite, RGB
-label masks, and only every 50th slice of the scan written, named by its slice number
-(`Sandstone_Versa0000.tif`, `Sandstone_Versa0050.tif`, ...).
+The labelling pattern of many users (issue 23): lab X-ray microscopy, 8-bit raw, classes pore, clay,
+quartz and pyrite, RGB label masks, and only every 50th slice of the scan written, named by its
+slice number (`Sandstone_Versa0000.tif`, `Sandstone_Versa0050.tif`, ...).
 
 Structure: quartz grains (discs of random size, packed at random and overlapping a little) with
 the pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces, as a

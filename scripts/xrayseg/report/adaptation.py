@@ -11,8 +11,7 @@ def adaptation_line(record):
         return None
     spacing = record["spacing"]["description"]
     changes = "; ".join(
-        f"{change['key']} {_shown(change['before'])} → {_shown(change['after'])} "
-        f"({change['why']})"
+        f"{change['key']} {_shown(change['before'])} → {_shown(change['after'])} ({change['why']})"
         for change in record["changes"]
     )
     return f"Settings adapted to the data, since {spacing}: {changes}."

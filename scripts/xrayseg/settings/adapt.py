@@ -167,9 +167,7 @@ def _settings_in_need(config, defaults):
     """Every _Setting of `config` that needs neighbours or cubic voxels when it is on."""
     for name in config["models"]:
         settings = model_settings(config, name)
-        default = (
-            model_settings(defaults, name) if name in defaults.get("models", {}) else {}
-        )
+        default = model_settings(defaults, name) if name in defaults.get("models", {}) else {}
         own = config["models"][name]
         if settings["arch"] in VOLUME_ARCHS:
             yield _Setting(

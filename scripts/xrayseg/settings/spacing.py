@@ -22,8 +22,8 @@ step x aspect pixels apart. Two facts follow:
 """
 
 from collections import Counter
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 from xrayseg.settings.specs import parse_spec, slice_number, spec_files
 
