@@ -60,6 +60,13 @@ SYNTHETIC_DIR = "resources/synthetic"
 VOLUME = ingest_outputs(INGEST)["volume"]
 SPLIT_TABLE = split_outputs(SPLIT)["split"]
 
+
+def default_config_files():
+    """The default config's files: what the Snakefile's `configfile:` loaded, not --configfile."""
+    given = {Path(path).resolve() for path in workflow.overwrite_configfiles}
+    return [path for path in workflow.configfiles if Path(path).resolve() not in given]
+
+
 # Stop before any job, one line per problem naming the config key and what it expects. From here
 # on the config has the schema's defaults and its keys in sorted order, so every param taken from
 # it is the same whatever order the config file lists its keys in (Snakemake compares params by
@@ -67,17 +74,8 @@ SPLIT_TABLE = split_outputs(SPLIT)["split"]
 _problems = checked_config(config, SCHEMA)
 # Then the settings the data cannot support (slices far apart, voxels not cubes): defaults are
 # adapted in place, settings the user's own config asks for stop the run (xrayseg.settings.adapt).
-# The default config is what the Snakefile's `configfile:` loaded, not a --configfile.
 if not _problems:
-    ADAPTATION = adapt_to_data(
-        config,
-        [
-            path
-            for path in workflow.configfiles
-            if Path(path).resolve() not in {Path(p).resolve() for p in workflow.overwrite_configfiles}
-        ],
-        SCHEMA,
-    )
+    ADAPTATION = adapt_to_data(config, default_config_files(), SCHEMA)
     _problems = list(ADAPTATION.problems)
 if _problems:
     raise SystemExit(problem_lines(_problems))
