@@ -107,6 +107,8 @@ def adapt_to_data(config, default_paths, schema_path):
     no problem. default_paths: the default config's files (the Snakefile's `configfile:`, not
     the --configfile ones), merged in order and completed from the schema at schema_path."""
     spacing = slice_spacing(config["data"])
+    if spacing.isotropic:  # everything is supported: no need to read the default config
+        return Adaptation(spacing)
     adapted = adaptation(config, default_config(default_paths, schema_path), spacing)
     if not adapted.problems:
         apply_adaptation(config, adapted)
