@@ -158,10 +158,14 @@ def _measured_block(models):
     first, last = micro["test_slices"]
     measured, labelled = micro.get("slices_measured"), micro.get("labelled_test_slices")
     if micro.get("measure") == "sections":
+        which = (
+            f"test slice {first}"
+            if first == last
+            else f"each of the {measured} test slices {first}–{last}"
+        )
         return (
-            f" (each of the {measured} test slices {first}–{last} as a 2-D section: boundary "
-            "length and triple points per area, averaged; the slices are not neighbours or the "
-            "voxels not cubes)"
+            f" ({which} as a 2-D section: boundary length and triple points per area, averaged "
+            "over the slices; the slices are not neighbours or the voxels not cubes)"
         )
     if measured is not None and labelled is not None and measured < labelled:
         return (
