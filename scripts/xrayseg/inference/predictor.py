@@ -32,6 +32,11 @@ from xrayseg.settings.inference import InferenceSettings
 # Pixels per forward pass when batch_size is 0 (auto): 16 windows of 256 px, 256 of 64 px. Fewer,
 # larger forward passes cut the per-op overhead that dominates small windows on a CPU.
 AUTO_BATCH_PIXELS = 2**20
+# window auto: a side of the image up to AUTO_WHOLE_SIDE px goes through whole (as `slice`), a
+# longer one in windows of AUTO_WINDOW_SIDE px, so the memory of a forward pass stops growing
+# with the slice (benchmarks/bigscan.py measured it on 2048 px slices).
+AUTO_WHOLE_SIDE = 1024
+AUTO_WINDOW_SIDE = 512
 
 
 class Predictor:
@@ -80,8 +85,9 @@ class Predictor:
 
         slice: the image in one window, each side rounded up to a size every pooling level
         divides (rectangular for the y- and x-planes of a block, which are as tall as the block
-        is deep); patch (and networks built for one input size): the training patch; pixels: a
-        square of that side.
+        is deep); auto: as slice along each side up to AUTO_WHOLE_SIDE px, AUTO_WINDOW_SIDE px
+        along a longer one; patch (and networks built for one input size): the training patch;
+        pixels: a square of that side.
         """
         if self.forward is None:
             return None
@@ -89,10 +95,16 @@ class Predictor:
         setting = self.settings.window
         if setting == "patch" or self.architecture.fixed_input_size:
             return patch, patch
-        if setting == "slice":
-            # The patch size's largest power-of-two factor: a size every pooling level divides.
-            multiple = patch & -patch
-            return tuple(-(-side // multiple) * multiple for side in (height, width))
+        # The patch size's largest power-of-two factor: a size every pooling level divides.
+        multiple = patch & -patch
+        if setting in ("slice", "auto"):
+            whole = tuple(-(-side // multiple) * multiple for side in (height, width))
+            if setting == "slice":
+                return whole
+            return tuple(
+                side if length <= AUTO_WHOLE_SIDE else AUTO_WINDOW_SIDE
+                for side, length in zip(whole, (height, width), strict=True)
+            )
         return int(setting), int(setting)
 
     @property

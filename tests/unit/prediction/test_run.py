@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import tifffile
 import torch
+import zarr
 
 from helpers.checkpoints import checkpoint_of
 from xrayseg.data.context import context_stack
@@ -21,7 +22,7 @@ from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.prediction.predict import predict_set
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.layout import predict_outputs
-from xrayseg.settings.predict import PredictSettings
+from xrayseg.settings.predict import ChunkSettings, PredictSettings
 from xrayseg.settings.roles import MicrostructureSettings
 
 CLASS_NAMES = ["pore", "YSZ", "Ni"]
@@ -35,9 +36,23 @@ MICROSTRUCTURE = MicrostructureSettings(ROLES, voxel_size=2.0, axis=0)
 INFERENCE = InferenceSettings(window="slice", batch_size=4)
 
 
-def set_settings(raw_spec, shift_tolerance=0.1):
-    """The prediction job's settings for a set of `raw_spec`."""
-    return PredictSettings(raw_spec, shift_tolerance, INFERENCE, MICROSTRUCTURE)
+def set_settings(raw_spec, shift_tolerance=0.1, chunk_slices=None, **chunk):
+    """The prediction jobs' settings for a set of `raw_spec` (chunk: ChunkSettings fields)."""
+    chunk = {"inference": INFERENCE, "axes": ["z"], "smooth_sigma": 0.0, "slab_mb": 512, **chunk}
+    return PredictSettings(
+        raw_spec,
+        shift_tolerance,
+        "tiff",
+        chunk_slices,
+        MICROSTRUCTURE,
+        ChunkSettings(raw=raw_spec, **chunk),
+    )
+
+
+def uncertainty_maps(outputs):
+    """(maps (C, Z, Y, X) of level 0, the image's xrayseg attributes) of uncertainty.ome.zarr."""
+    group = zarr.open_group(str(outputs["uncertainty"]), mode="r")
+    return np.asarray(group["0"][:]), dict(group.attrs["xrayseg"])
 
 
 def electrode_raw(shape, seed, gain=1.0):
@@ -228,8 +243,8 @@ def test_a_failing_scan_leaves_no_output_behind(tmp_path, training_data):
     outputs = outputs_in(tmp_path / "out")
     with pytest.raises(ValueError, match="s2.tif.*differs from the first slice"):
         run(str(tmp_path / "scan"), checkpoint, training_data, outputs)
-    left = [p.name for p in (tmp_path / "out").iterdir()] if (tmp_path / "out").exists() else []
-    assert left in ([], ["shift.csv"]), left
+    left = [p.name for p in (tmp_path / "out").rglob("*") if not p.is_dir()]
+    assert left == [], left
 
 
 def test_the_log_shows_progress_from_the_first_slice_to_the_last(tmp_path, training_data, caplog):
@@ -260,17 +275,19 @@ def test_every_slice_gets_an_uncertainty_map_with_the_models_temperature(tmp_pat
     )
     predictor = Predictor(checkpoint, "cpu", INFERENCE)
     volume = normalise(raw)
-    with h5py.File(outputs["probabilities"]) as saved, h5py.File(outputs["uncertainty"]) as maps:
+    maps, about = uncertainty_maps(outputs)
+    assert about["temperature"] == 3.0 and about["maps"] == ["uncertainty"]
+    assert maps.shape == (1, 4, 16, 16) and maps.dtype == np.float16
+    fractions = pd.read_csv(outputs["fractions"])
+    with h5py.File(outputs["probabilities"]) as saved:
         assert json.loads(saved.attrs["temperature"]) == 3.0
-        assert json.loads(maps.attrs["temperature"]) == 3.0
-        assert maps["slice_index"][:].tolist() == [0, 1, 2, 3]
         for z in range(4):
             logits = predictor.scores(context_stack(volume, z, 1, range(4)))
             expected = softmax(logits, 3.0)
             np.testing.assert_allclose(saved["probabilities"][z], expected, atol=2e-3)
-            np.testing.assert_allclose(
-                maps["uncertainty"][z], normalised_entropy(expected), atol=2e-3
-            )
+            entropy = normalised_entropy(expected)
+            np.testing.assert_allclose(maps[0, z], entropy, atol=2e-3)
+            assert fractions["mean_uncertainty"][z] == pytest.approx(entropy.mean(), abs=1e-5)
     assert json.loads(outputs["summary"].read_text())["temperature"] == 3.0
 
 
@@ -279,6 +296,7 @@ def test_a_threshold_models_uncertainty_is_undefined(tmp_path, training_data):
     checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
     outputs = outputs_in(tmp_path / "out")
     run(str(tmp_path / "scan.tif"), checkpoint, training_data, outputs)
-    with h5py.File(outputs["uncertainty"]) as maps:
-        assert np.isnan(maps["uncertainty"][:]).all() and maps.attrs["defined"] == False  # noqa: E712
+    maps, about = uncertainty_maps(outputs)
+    assert np.isnan(maps).all() and about["defined"] is False
+    assert pd.read_csv(outputs["fractions"])["mean_uncertainty"].isna().all()
     assert json.loads(outputs["summary"].read_text())["temperature"] is None
