@@ -75,7 +75,7 @@ class Halo:
 def slab_slices_for(slab_mb, slice_pixels, bytes_per_pixel=SLAB_BYTES_PER_PIXEL):
     """Slices per slab: what `slab_mb` megabytes hold at bytes_per_pixel, 1 to MAX_SLAB_SLICES."""
     per_slice = max(1, int(slice_pixels)) * bytes_per_pixel
-    return max(1, min(MAX_SLAB_SLICES, int(slab_mb) * 2**20 // per_slice))
+    return max(1, min(MAX_SLAB_SLICES, int(float(slab_mb) * 2**20) // per_slice))
 
 
 @dataclass(frozen=True)
