@@ -1,9 +1,9 @@
 """A new scan to segment: its slices read, checked and normalised as training was.
 
-Slices are read one at a time or a slab at a time. The volume is never loaded whole. A 2.5-D model reads each slice up to 2k+1 times (as itself and
-as a neighbour's context), so the last few normalised slices are kept in a small cache; the
-prediction engine reads a slab and its halo at once (`block`), which decompresses each chunk of
-a Zarr array once.
+Slices are read one at a time or a slab at a time; the volume is never loaded whole. A 2.5-D
+model reads each slice up to 2k+1 times (as itself and as a neighbour's context), so the last few
+normalised slices are kept in a small cache; the prediction engine reads a slab and its halo at
+once (`block`), which decompresses each chunk of a Zarr array once.
 """
 
 from collections import OrderedDict
