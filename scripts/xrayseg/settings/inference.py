@@ -25,7 +25,8 @@ class InferenceSettings(StageSettings):
     # Windows per forward pass; 0 picks as many as make about a megapixel
     # (xrayseg.inference.predictor.AUTO_BATCH_PIXELS).
     batch_size: int = _DEFAULTS["batch_size"]
-    # Window side: "auto" (the whole slice up to 1024 px a side, 512 px windows beyond), "slice"
+    # Window side: "auto" (the whole slice up to a side set by the network's width, windows of
+    # that side beyond: xrayseg.inference.predictor.AUTO_ACTIVATIONS), "slice"
     # (the whole slice in one window), "patch" (the training patch size) or pixels. Networks
     # built for one input size (patch_size among their architecture arguments, like the dense
     # network) always use their patch size.
