@@ -5,8 +5,8 @@ neuroglancer all read):
   <name>.ome.zarr/.zattrs    multiscales: axes (c,) z, y, x; one dataset per level with its
                              scale (voxel size x 2**level); omero channel names for images
   <name>.ome.zarr/0, 1, ...  level 0 is full resolution; each next level halves z, y and x
-                             (rounding up). Chunks of about a million voxels (256 x 256 px tiles,
-                             16 slices deep), "/"-separated chunk keys, Blosc-compressed.
+                             (rounding up). Chunks of half a million voxels (256 x 256 px tiles,
+                             8 slices deep), "/"-separated chunk keys, Blosc-compressed.
 
 Labels are downsampled by the mode of each 2 x 2 x 2 box (ties: the lowest class), so every
 level holds real label values; images (uncertainty) by the mean. The writer takes class indices
@@ -26,7 +26,7 @@ NGFF_VERSION = "0.4"
 # Levels are added until the largest in-plane side of the last is at most this.
 TOP_SIDE = 256
 TILE = 256
-CHUNK_VOXELS = 2**20
+CHUNK_VOXELS = 2**19
 
 
 def level_count(shape, top_side=TOP_SIDE):
@@ -44,7 +44,7 @@ def level_shape(shape, level):
 
 
 def chunk_shape(shape):
-    """(depth, rows, cols) of the chunks of a (Z, Y, X) level: 256 px tiles, ~1 M voxels."""
+    """(depth, rows, cols) of the chunks of a (Z, Y, X) level: 256 px tiles, ~0.5 M voxels."""
     rows, cols = min(shape[1], TILE), min(shape[2], TILE)
     depth = max(1, min(shape[0], CHUNK_VOXELS // (rows * cols)))
     return depth, rows, cols
@@ -263,7 +263,8 @@ class MapImageWriter:
 
     def write(self, maps):
         """Append one slice's maps: {name: (Y, X)}."""
-        self.first.push(np.stack([np.asarray(maps[n], dtype=np.float32) for n in self.names]))
+        # float16 as stored: the buffered slices take half the memory of float32.
+        self.first.push(np.stack([np.asarray(maps[n], dtype=np.float16) for n in self.names]))
         self.slices += 1
 
     def close(self):

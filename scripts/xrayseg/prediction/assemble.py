@@ -49,7 +49,7 @@ from xrayseg.prediction.shift import grey_shift, sample_percentiles, shift_messa
 log = logging.getLogger(__name__)
 # Slices per slab of the microstructure counts (StreamingMicrostructure peaks at about 15 bytes
 # per slab voxel); fewer for large slices.
-MICROSTRUCTURE_VOXELS = 2**25
+MICROSTRUCTURE_VOXELS = 2**24
 
 
 def check_chunks(readers):
