@@ -14,7 +14,7 @@ import pytest
 
 from helpers.workflow import REPO
 
-SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d")
+SCRIPTS = ("inference", "training", "data", "pipeline", "rf", "fullsize", "unet3d", "bigscan")
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,19 @@ def test_unet3d_reports_both_networks_costs(quick_runs):
     # Same width and depth: 3x3x3 kernels hold three times the weights of 3x3 ones.
     assert costs["unet3d"]["parameters"] > 2 * costs["unet"]["parameters"]
     assert "kFLOP/voxel" in stdout
+
+
+def test_bigscan_predicts_one_job_and_chunk_jobs_alike_and_times_every_job(quick_runs):
+    _, stdout, _, figures = quick_runs["bigscan"]
+    runs = figures["runs"]
+    assert runs["whole"]["chunk_jobs"] == 1 and runs["chunked"]["chunk_jobs"] == 4
+    for run in runs.values():
+        assert run["wall_s"] > 0 and run["voxels_per_s"] > 0
+        assert "assemble" in run["jobs"] and len(run["jobs"]) == run["chunk_jobs"] + 1
+        assert all(job["peak_mb"] > 0 for job in run["jobs"].values())
+    assert figures["identical"] == {
+        "segmentation.ome.zarr": True,
+        "uncertainty.ome.zarr": True,
+        "volume.csv": True,
+    }
+    assert "2048^3 estimate" in stdout
