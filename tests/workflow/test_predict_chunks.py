@@ -88,12 +88,14 @@ def test_a_killed_chunk_job_leaves_nothing_finished_and_reruns_alone(workdir):
     kept.rename(chunk_file)
 
     assert not (chunks / stuck).exists()
+    # As after any killed run: unlock, and let Snakemake redo the job it marked incomplete
+    # (profiles/slurm sets rerun-incomplete).
     run_snakemake(workdir, "--unlock")
-    plan = run_snakemake(workdir, TARGET, "--dry-run").stdout
+    plan = run_snakemake(workdir, TARGET, "--dry-run", "--rerun-incomplete").stdout
     assert job_counts(plan) == {"predict_chunk": 1, "predict": 1}
     assert f"chunks/{stuck}" in plan
 
-    resumed = run_snakemake(workdir, TARGET, "--cores", "2")
+    resumed = run_snakemake(workdir, TARGET, "--cores", "2", "--rerun-incomplete")
     assert job_counts(resumed.stdout + resumed.stderr) == {"predict_chunk": 1, "predict": 1}
     # The leftover of the killed writer is gone, and the set equals one job's prediction.
     assert not (chunks.exists() and list(chunks.iterdir()))
