@@ -2,6 +2,7 @@
 
 import json
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,8 @@ from helpers.predict_models import (
     write_training_data,
 )
 from xrayseg.cleanup.candidates import Cleanup
+from xrayseg.inference.block import block_probabilities
+from xrayseg.inference.predictor import Predictor
 from xrayseg.microstructure import measure_microstructure
 from xrayseg.prediction.predict import predict_set
 from xrayseg.settings.inference import InferenceSettings
@@ -35,8 +38,10 @@ INFERENCE = InferenceSettings(window="slice", batch_size=4, precision="fp32")
 SMALL_SLABS_MB = 0.05
 
 
-def settings(raw, chunk_slices=None, axes=("z",), smooth_sigma=0.0, layout="tiff"):
-    chunk = ChunkSettings(raw, INFERENCE, list(axes), smooth_sigma, SMALL_SLABS_MB)
+def settings(
+    raw, chunk_slices=None, axes=("z",), smooth_sigma=0.0, layout="tiff", slab_mb=SMALL_SLABS_MB
+):
+    chunk = ChunkSettings(raw, INFERENCE, list(axes), smooth_sigma, slab_mb)
     return PredictSettings(raw, 0.5, layout, chunk_slices, MICROSTRUCTURE, chunk)
 
 
@@ -196,3 +201,18 @@ def test_a_zarr_scan_is_segmented_as_its_tiff_slices(tmp_path, scan):
     fractions = pd.read_csv(from_zarr["fractions"])
     assert fractions["name"][2] == "scan.ome.zarr/0[2]"
     assert fractions["file"][2] == "scan_0002.tif"
+
+
+def test_a_scan_in_one_slab_is_predicted_as_evaluate_predicts_a_block(tmp_path, scan):
+    values, raw = scan
+    data = write_training_data(tmp_path)
+    checkpoint, path = context_unet_checkpoint(tmp_path / "models" / "unet25d" / "model.pt")
+    axes, sigma = ("z", "y", "x"), 0.8
+    outputs = run(
+        tmp_path / "out", raw, "unet25d", path, data, axes=axes, smooth_sigma=sigma, slab_mb=64
+    )
+    predictor = Predictor(checkpoint, "cpu", INFERENCE)
+    expected = block_probabilities(predictor, normalise(values), axes, sigma)
+    with h5py.File(outputs["probabilities"]) as saved:
+        np.testing.assert_allclose(saved["probabilities"][:], expected, atol=2e-3)
+    np.testing.assert_array_equal(labels_of(outputs), np.take(GREY_VALUES, expected.argmax(axis=1)))
