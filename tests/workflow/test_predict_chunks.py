@@ -8,6 +8,7 @@ Snakemake is then killed with its jobs (SIGKILL to the process group, as a clust
 or a wall-time kill does), the pipe replaced by the real chunk file, and the run resumed.
 """
 
+import base64
 import copy
 import os
 import re
@@ -53,6 +54,13 @@ def workdir(finished_tiny_run, tmp_path_factory):
     return workdir
 
 
+def unfinished(workdir):
+    """The outputs Snakemake marks as being written (.snakemake/incomplete: base64 names)."""
+    folder = workdir / ".snakemake" / "incomplete"
+    names = [path.name for path in folder.iterdir()] if folder.is_dir() else []
+    return sorted(base64.urlsafe_b64decode(name).decode() for name in names)
+
+
 def wait_for(condition, seconds=300):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -81,6 +89,8 @@ def test_a_killed_chunk_job_leaves_nothing_finished_and_reruns_alone(workdir):
         others = [chunks / "000000-000004", chunks / "000008-000012"]
         assert wait_for(lambda: all(path.is_dir() for path in others)), "the other chunks ran"
         assert wait_for(lambda: any(chunks.glob(f".{stuck}.tmp-*"))), "the stuck chunk started"
+        # Snakemake has recorded the others as finished: only the stuck job is in progress.
+        assert wait_for(lambda: unfinished(workdir) == [f"{FOLDER}/chunks/{stuck}"])
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
