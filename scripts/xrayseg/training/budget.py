@@ -15,6 +15,11 @@ from dataclasses import asdict, dataclass
 # Why the budget is what it is.
 RULES = ("fixed", "passes", "floor", "cap")
 
+# val_every auto: about this many validations per budget, and never more often than every
+# MIN_VAL_EVERY steps (a validation costs about ten optimiser steps of the default UNet).
+VALIDATIONS_PER_BUDGET = 20
+MIN_VAL_EVERY = 50
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -78,3 +83,13 @@ def training_budget(settings, train_patches):
     wanted = passes_steps(passes, train_patches, batch_size)
     rule = "floor" if wanted < floor else "cap" if wanted > cap else "passes"
     return Budget(min(max(wanted, floor), cap), rule, train_patches, batch_size, passes, floor, cap)
+
+
+def validation_interval(val_every, steps):
+    """Steps between validations: `val_every` itself, or for "auto" a twentieth of the budget
+    (VALIDATIONS_PER_BUDGET), at least MIN_VAL_EVERY steps. Scaling with the budget keeps
+    `patience` (counted in validations) a fixed share of the run, so early stopping does not
+    cut a long cosine schedule while its learning rate is still high."""
+    if val_every == "auto":
+        return max(MIN_VAL_EVERY, math.ceil(steps / VALIDATIONS_PER_BUDGET))
+    return int(val_every)

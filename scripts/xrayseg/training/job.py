@@ -201,14 +201,12 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
             f"{model_cfg['arch']} trains on {spatial_dims}-D patches"
         )
     log.info(
-        "%d train and %d val patches of %s px (validation on %d); steps of %d patches, "
-        "validating every %d",
+        "%d train and %d val patches of %s px (validation on %d); steps of %d patches",
         len(train_set),
         len(val_set),
         " x ".join(str(side) for side in train_set.images.shape[2:]),
         min(len(val_set), settings["val_patches"]),
         settings["batch_size"],
-        settings["val_every"],
     )
     resume = resume_path(checkpoint_path)
     run_hash = _run_hash(model_cfg, seed, device, inputs)

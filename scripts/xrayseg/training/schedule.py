@@ -24,33 +24,15 @@ def cosine_factor(step, steps, floor):
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def warmup_factor(step, warmup_steps):
-    """The linear warm-up's lr multiplier at `step`: 1/warmup_steps up to 1, then 1."""
-    return min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
-
-
 def make_scheduler(optimizer, settings):
-    """The schedule (None for constant without warm-up); see per_step for when it is stepped.
-
-    A positive `warmup` (a fraction of the steps) ramps the rate up linearly first; cosine then
-    decays it over the remaining steps."""
+    """The schedule (None for constant); see per_step for when it is stepped."""
     name = settings["lr_schedule"]
     floor = settings["min_lr_factor"]
-    warmup = round(settings["warmup"] * settings["steps"])
     if name == "cosine":
-        steps = settings["steps"] - warmup
+        steps = settings["steps"]
         return torch.optim.lr_scheduler.LambdaLR(
-            optimizer,
-            lambda step: (
-                warmup_factor(step, warmup) * cosine_factor(max(0, step - warmup), steps, floor)
-            ),
+            optimizer, lambda step: cosine_factor(step, steps, floor)
         )
-    if warmup and name == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_factor(step, warmup)
-        )
-    if warmup:
-        raise ValueError("training.warmup works with lr_schedule cosine or constant, not plateau")
     if name == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer,

@@ -21,7 +21,6 @@ SETTING_KEYS = (
     "optimizer",
     "lr_schedule",
     "min_lr_factor",
-    "warmup",
     "patience",
     "dice_weight",
     "precision",

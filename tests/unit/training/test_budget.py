@@ -2,7 +2,7 @@
 
 import pytest
 
-from xrayseg.training.budget import Budget, training_budget
+from xrayseg.training.budget import Budget, training_budget, validation_interval
 from xrayseg.training.defaults import with_defaults
 
 
@@ -70,3 +70,11 @@ def test_a_floor_above_the_cap_or_no_patches_is_refused():
         training_budget(auto(), 0)
     with pytest.raises(ValueError, match="auto or a positive integer"):
         training_budget(with_defaults({"steps": "many"}), 10)
+
+
+def test_auto_validation_comes_a_twentieth_of_the_budget_apart_but_not_too_often():
+    assert validation_interval("auto", 4000) == 200
+    assert validation_interval("auto", 4010) == 201  # rounded up: never more than 20
+    # A small budget keeps validations at least 50 steps apart (700 steps: 14 of them).
+    assert validation_interval("auto", 700) == 50
+    assert validation_interval(30, 4000) == 30
