@@ -2,9 +2,19 @@
 # Stages and data flow: README.md (a tour) and docs/architecture.md. This file is the table of
 # contents.
 
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# A YAML mistake in the config gets one line naming the file and the place (Snakemake's own
+# message names neither).
+sys.path.insert(0, f"{workflow.basedir}/scripts")
+from xrayseg.settings.configfile import yaml_syntax_problem
+
+if _yaml_problem := yaml_syntax_problem("config/config.yaml"):
+    raise SystemExit(f"config error: {_yaml_problem}")
 
 
 configfile: "config/config.yaml"

@@ -286,8 +286,22 @@ CASES = {
         dry_run=True,
         stage="config",
     ),
+    "config file not valid YAML (a bracket left open)": Case(
+        ("config error: config/config.yaml line", "not valid YAML"),
+        files=lambda data: (data.root / "config" / "config.yaml").write_text(
+            "data:\n  source: files\n  label_values: [0, 128, 255\nseed: 1\n"
+        ),
+        dry_run=True,
+        stage="config",
+    ),
+    "config file indented with a tab": Case(
+        ("config error: config/config.yaml line 2", "not valid YAML", "'\\t'"),
+        files=lambda data: (data.root / "config" / "config.yaml").write_text("data:\n\tseed: 1\n"),
+        dry_run=True,
+        stage="config",
+    ),
     "unknown device name": Case(
-        ("config error: device", "gpu"),
+        ("config error: device", "'gpu' is not allowed; use one of auto, cpu, cuda"),
         config=setting("device", "gpu"),
         dry_run=True,
         stage="config",

@@ -44,6 +44,9 @@ def _describe(error):
         return key, f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     if error.validator == "type":
         return key, f"{error.instance!r} should be of type {error.validator_value}"
+    if error.validator == "pattern" and "examples" in error.schema:
+        examples = ", ".join(map(str, error.schema["examples"]))
+        return key, f"{error.instance!r} is not allowed; use one of {examples}"
     return key or "config", error.message
 
 
