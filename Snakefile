@@ -26,6 +26,7 @@ include: "rules/report.smk"
 include: "rules/predict.smk"
 include: "rules/suggest.smk"
 include: "rules/learning_curve.smk"
+include: "rules/transport.smk"
 
 
 rule all:
@@ -34,3 +35,4 @@ rule all:
         learning_curve_figure(),
         predict_targets(),
         next_slices_file(suggest_folder(suggest_model())),
+        transport_targets(),

@@ -48,11 +48,16 @@ from xrayseg.settings.layout import (
     suggest_outputs,
     train_folder,
     train_outputs,
+    TRANSPORT,
+    transport_labels_outputs,
+    transport_model_outputs,
+    transport_set_outputs,
 )
 from xrayseg.settings.models import PATCH_ARCHS, model_settings
 from xrayseg.settings.predict import BEST, PredictSettings, set_model
 from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
+from xrayseg.settings.transport import TransportSettings, transport_enabled
 
 SYNTHETIC_DIR = "resources/synthetic"
 # The ingested volume and the split of its slices: inputs of most rules.
@@ -345,6 +350,39 @@ def learning_curve_train_inputs(wildcards):
 def learning_curve_evaluate_settings():
     """The evaluate settings of a learning-curve point as a param: the test block only."""
     return EvaluateSettings.from_config(config).test_only().to_params()
+
+
+# The labels' transport table of the test block: every model's is measured against it.
+TRANSPORT_LABELS = transport_labels_outputs(TRANSPORT)
+
+
+def transport_settings():
+    """xrayseg.settings.transport.TransportSettings as a param."""
+    return TransportSettings.from_config(config).to_params()
+
+
+def transport_set_pattern():
+    return "|".join(config["transport"]["sets"]) or MATCHES_NOTHING
+
+
+def transport_tables():
+    """Every model's transport table of the test block, in config order; none when
+    transport.quantities is empty."""
+    if not transport_enabled(config):
+        return []
+    return [transport_model_outputs(TRANSPORT, model)["table"] for model in config["models"]]
+
+
+def transport_targets():
+    """Targets of `all`: the models' test block tables and those of the prediction sets
+    transport.sets lists (each set as rule all segments it, by its `model`)."""
+    if not transport_enabled(config):
+        return []
+    sets = [
+        transport_set_outputs(TRANSPORT, set_model(config["predict"][name]), name)["table"]
+        for name in config["transport"]["sets"]
+    ]
+    return transport_tables() + sets
 
 
 # The report shows the command that ran the pipeline. Only this main Snakemake process sees it
