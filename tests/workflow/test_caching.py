@@ -85,7 +85,7 @@ def changed(base=TINY_CONFIG, **edits):
 
 
 def model_jobs(*models):
-    rules = ("train", "calibrate", "evaluate")
+    rules = ("train", "calibrate", "evaluate", "transport")
     return {f"{rule}[model={m}]" for m in models for rule in rules}
 
 
@@ -131,6 +131,7 @@ def test_switching_the_learning_curve_on_after_a_run_trains_its_points_and_redoe
 def test_split_settings_rerun_everything_downstream_of_them(workflow_copy):
     config = changed(split__guard_slices=2)
     expected = {"ingest", "split", "patches[size=16]", "patches[size=32]", "report"} | SUGGEST_JOBS
+    expected |= {"transport_labels"}  # the test block's labels are measured anew
     assert planned_jobs(workflow_copy, config) == expected | model_jobs(*TINY_CONFIG["models"])
 
 
@@ -144,7 +145,8 @@ def test_editing_one_stages_code_reruns_that_stage_and_after(workflow_copy):
     finally:
         module.write_text(original)
     models = TINY_CONFIG["models"]
-    assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"} | SUGGEST_JOBS
+    evaluations = {f"{rule}[model={m}]" for m in models for rule in ("evaluate", "transport")}
+    assert jobs == evaluations | {"report"} | SUGGEST_JOBS
 
 
 def copied_module(workdir, module):
@@ -170,7 +172,7 @@ def test_editing_training_code_retrains_every_model(workflow_copy):
 
 def test_editing_code_every_stage_shares_reruns_every_stage(workflow_copy):
     everything = {"synthetic", "ingest", "split", "patches[size=16]", "patches[size=32]", "report"}
-    everything |= SUGGEST_JOBS
+    everything |= SUGGEST_JOBS | {"transport_labels"}
     jobs = planned_after_edit(workflow_copy, atomic)
     assert jobs == everything | model_jobs(*TINY_CONFIG["models"])
 
@@ -188,7 +190,9 @@ def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     config = changed(PREDICT_CONFIG, **{f"evaluate__{setting}": value})
     # Calibration fits the temperature on predictions made with these settings.
     evaluations = {
-        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("calibrate", "evaluate")
+        f"{rule}[model={m}]"
+        for m in TINY_CONFIG["models"]
+        for rule in ("calibrate", "evaluate", "transport")
     }
     expected = evaluations | {"report", PREDICT_JOB, SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
@@ -198,7 +202,9 @@ def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_fixed_models_pre
     workflow_copy,
 ):
     config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
-    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    evaluations = {
+        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("evaluate", "transport")
+    }
     # A set predicted by `best` waits for the scores that name the best model, so it reruns with
     # them (known cost: docs/prediction.md); a set with a named model does not.
     expected = evaluations | {"report", SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
@@ -209,6 +215,12 @@ def test_the_documented_command_rebuilds_one_model_its_evaluation_and_the_report
     command = ("--forcerun", "results/models/unet/model.pt")
     expected = model_jobs("unet") | {"report"} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == expected
+
+
+def test_a_transport_setting_reruns_only_the_transport_jobs(workflow_copy):
+    config = changed(transport={"tortuosity": {"directions": ["z"]}})
+    expected = {"transport_labels"} | {f"transport[model={m}]" for m in TINY_CONFIG["models"]}
+    assert planned_jobs(workflow_copy, config) == expected
 
 
 def output_times(workdir):

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 def run_transport(inputs, settings, output, threads=1, device="auto"):
     """The job of the rule whose inputs these are: a model's (predictions), a prediction set's
     (segmentation) or the labels'. device: the config's (auto: CUDA when present)."""
-    run = {"threads": threads, "device": solver_device(device)}
+    solves = "tortuosity" in settings.quantities
+    run = {"threads": threads, "device": solver_device(device) if solves else "cpu"}
     if "predictions" in inputs:
         measure_model(
             inputs["predictions"],
@@ -67,15 +68,20 @@ def solver_device(requested):
     return torch.device(requested)
 
 
-def use_threads(threads):
-    """Let torch (TauFactor), numba and PoreSpy's distance transform use `threads` threads."""
-    import numba
-    import porespy
-    import torch
+def use_threads(threads, settings):
+    """Let the libraries the quantities need use `threads` threads: torch (TauFactor) for the
+    tortuosity, numba and PoreSpy's distance transform for the sizes. Imported only then (each
+    takes seconds to import)."""
+    if "tortuosity" in settings.quantities:
+        import torch
 
-    torch.set_num_threads(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    porespy.settings.ncores = threads
+        torch.set_num_threads(threads)
+    if "sizes" in settings.quantities:
+        import numba
+        import porespy
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        porespy.settings.ncores = threads
 
 
 def test_run(split_csv):
@@ -114,7 +120,7 @@ def read_rows(path):
 
 def measure_labels(volume_path, split_csv, settings, output, threads=1, device="cpu"):
     """The labels' transport table (measure.COLUMNS) of the test block, written to `output`."""
-    use_threads(threads)
+    use_threads(threads, settings)
     info = read_volume_info(volume_path)
     run = test_run(split_csv)
     with h5py.File(volume_path, "r") as volume:
@@ -136,7 +142,7 @@ def measure_model(
 ):
     """A model's transport table (compare.COLUMNS) of its test block prediction against the
     labels' table, written to `output`."""
-    use_threads(threads)
+    use_threads(threads, settings)
     info = read_volume_info(volume_path)
     predicted = read_label_stack(predictions_path, info.label_values)
     test_slices = labelled_slices_of(pd.read_csv(split_csv), "test")
@@ -169,7 +175,7 @@ def read_segmentation(path, label_values, max_voxels):
 
 def measure_set(segmentation_path, volume_path, settings, output, threads=1, device="cpu"):
     """A prediction set's transport table (measure.COLUMNS) of its segmentation."""
-    use_threads(threads)
+    use_threads(threads, settings)
     info = read_volume_info(volume_path)
     volume, shape = read_segmentation(segmentation_path, info.label_values, settings.max_voxels)
     note = crop_note(shape, central_crop(shape, settings.max_voxels))
