@@ -17,10 +17,11 @@ SMALL_CPU = {
 }
 
 
-def evaluate_settings(microstructure=None, **evaluate):
+def evaluate_settings(microstructure=None, cleanup=None, **evaluate):
     """EvaluateSettings of the schema's defaults with SMALL_CPU and then `evaluate` (keys of the
     config's evaluate section) over them; microstructure: keys of that section over the
-    schema's defaults, which here have no roles (no TPB)."""
+    schema's defaults, which here have no roles (no TPB); cleanup: keys of that section over
+    the schema's defaults."""
     config = {
         "evaluate": {**section_defaults("evaluate"), **SMALL_CPU, **evaluate},
         "microstructure": {
@@ -28,6 +29,7 @@ def evaluate_settings(microstructure=None, **evaluate):
             "roles": {},
             **(microstructure or {}),
         },
+        "cleanup": {**section_defaults("cleanup"), **(cleanup or {})},
     }
     return EvaluateSettings.from_config(config)
 

@@ -25,6 +25,7 @@ SCRIPTS = (
     "realism",
     "fit_noise",
     "sparse4",
+    "cleanup",
 )
 
 
@@ -167,3 +168,15 @@ def test_sparse4_runs_the_pipeline_on_nine_sections_and_scores_each_class(quick_
     assert set(scores["iou"]) == {"pore", "clay", "quartz", "pyrite"}
     assert 0 < scores["mean_iou"] <= 1 and figures["run_s"] > 0
     assert "IoU clay" in stdout
+
+
+def test_cleanup_scores_every_candidate_on_val_and_test_and_names_the_choice(quick_runs):
+    _, stdout, _, figures = quick_runs["cleanup"]
+    rows = figures["threshold"]["rows"]
+    names = [row["candidate"] for row in rows]
+    assert names[0] == "none" and len(names) == len(set(names)) >= 4
+    for row in rows:
+        for split in ("val", "test"):
+            assert 0 < row[f"{split}_accuracy"] <= 1 and 0 < row[f"{split}_mean_iou"] <= 1
+    assert figures["threshold"]["chosen"]["config"]["candidate"] in names
+    assert "chosen among the config candidates" in stdout

@@ -71,3 +71,20 @@ def test_probabilities_are_an_output_only_when_asked_for(tmp_path):
     write_config(tmp_path, config)
     asked = run_snakemake(tmp_path, "--dry-run", "--printshellcmds").stdout
     assert "results/eval/unet/test_probabilities.h5" in asked
+
+
+@pytest.mark.parametrize("model", list(TINY_CONFIG["models"]))
+def test_each_model_gets_a_clean_up_chosen_on_the_val_block_for_predict(finished_tiny_run, model):
+    folder = finished_tiny_run / "results" / "eval" / model
+    summary = json.loads((folder / "summary.json").read_text())
+    record = summary["cleanup"]
+    split = pd.read_csv(finished_tiny_run / "results" / "split" / "split.csv")
+    val = split.loc[split["split"] == "val", "slice"]
+    assert record["val_slices"] == [val.min(), val.max()]
+    assert record["candidates"][0]["name"] == "none"
+    assert record["chosen"]["name"] in [c["name"] for c in record["candidates"]]
+    saved = json.loads((folder / "cleanup.json").read_text())
+    assert saved == {**record["chosen"], "model": model, "why": record["why"]}
+    # The headline test scores are those after the clean-up.
+    after = record["test"]["after"]
+    assert after["accuracy"] == pytest.approx(summary["splits"]["test"]["accuracy"])

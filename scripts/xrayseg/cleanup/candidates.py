@@ -28,6 +28,12 @@ class Cleanup:
             raise ValueError(f"clean-up keys {sorted(unknown)} unknown; use majority, min_island")
         return cls(**(entry or {}))
 
+    @classmethod
+    def from_record(cls, record):
+        """The Cleanup a record describes (record(), or evaluate's cleanup.json, which adds why it
+        was chosen: only majority and min_island are read)."""
+        return cls(int(record["majority"]), int(record["min_island"]))
+
     @property
     def is_none(self):
         return self.majority == 1 and self.min_island <= 1

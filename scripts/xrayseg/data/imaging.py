@@ -1,7 +1,8 @@
 """Imaging effects of a real tomogram for the synthetic volume: correlated noise, shading.
 
-Spatially correlated noise and slow shading within a class (xrayseg.data.synthetic applies them; benchmarks/fit_noise.py fits
-their parameters to the real tomogram's statistics, xrayseg.data.realism measures them)."""
+Spatially correlated noise and slow shading within a class (xrayseg.data.synthetic applies them;
+benchmarks/fit_noise.py fits their parameters to the real tomogram's statistics,
+xrayseg.data.realism measures them)."""
 
 import numpy as np
 from scipy import ndimage

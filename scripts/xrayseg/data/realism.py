@@ -1,6 +1,7 @@
 """How real does a volume look? The statistics that tell real tomograms from easy volumes.
 
-The statistics that tell a real Ni-YSZ tomogram from an easy synthetic volume, measured the same way on both (benchmarks/realism.py prints them).
+The statistics that tell a real Ni-YSZ tomogram from an easy synthetic volume, measured the same way
+on both (benchmarks/realism.py prints them).
 
 Interior noise (the method of ../shared/tools/realism.py, copied here so the project carries it):
 on 6 slices mid-stack, per phase, on its interior (pixels at least 4 px, city block, from any other

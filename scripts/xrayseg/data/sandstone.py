@@ -1,19 +1,19 @@
 """A synthetic 4-phase sandstone scan labelled on a few slices far apart.
 
-The labelling pattern of many users (issue 23): lab X-ray microscopy, 8-bit raw, classes pore, clay, quartz and pyrite, RGB
-label masks, and only every 50th slice of the scan written, named by its slice number
-(`Sandstone_Versa0000.tif`, `Sandstone_Versa0050.tif`, ...).
+The labelling pattern of many users (issue 23): lab X-ray microscopy, 8-bit raw, classes pore, clay,
+quartz and pyrite, RGB label masks, and only every 50th slice of the scan written, named by its
+slice number (`Sandstone_Versa0000.tif`, `Sandstone_Versa0050.tif`, ...).
 
-Structure: quartz grains (discs of random size, packed at random and overlapping a little) with
-the pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces, as a
-fill of narrow pore throats and as pore-filling aggregates, microporous (a grainy texture);
-pyrite as rare small bright crystals. Clay is hard on purpose: often thin, and its grey value
-lies between pore and quartz, where the partial volume at every pore-quartz edge lies too.
-Slices 50 apart are independent (grains are ~15-45 px across), so each written slice is its own
-2-D section, generated from a seed of its own.
+Structure: quartz grains (discs of random size, packed at random and overlapping a little) with the
+pore space between them; clay as thin coats (1-3 px) on parts of the grain surfaces, as a fill of
+narrow pore throats and as pore-filling aggregates, microporous (a grainy texture); pyrite as rare
+small bright crystals. Clay is hard on purpose: often thin, and its grey value lies between pore and
+quartz, where the partial volume at every pore-quartz edge lies too. Slices 50 apart are independent
+(grains are ~15-45 px across), so each written slice is its own 2-D section, generated from a seed
+of its own.
 
-Imaging: class grey means (clay's varying per pixel), a Gaussian blur (partial volume),
-spatially correlated noise (xrayseg.data.imaging), rounded to uint8.
+Imaging: class grey means (clay's varying per pixel), a Gaussian blur (partial volume), spatially
+correlated noise (xrayseg.data.imaging), rounded to uint8.
 """
 
 import logging

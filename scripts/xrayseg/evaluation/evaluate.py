@@ -3,15 +3,17 @@
 Every labelled slice of the evaluated val and test blocks, and `train_slices` of the labelled
 train slices spread evenly over them (evaluation.subset), is predicted whole and scored (2.5-D
 inputs still take neighbours from every slice of the block, labelled or not), with a progress
-line in the log at least every 30 s. Per-slice scores and counts go to metrics.csv; pooled
-scores per split (summed counts, with bootstrap intervals over slices) to summary.json; pooled
-confusion matrices to confusion.csv; the scored test slices' predictions to a TIFF stack (and
-optionally their class probabilities to HDF5); raw / label / prediction / error panels of the
-worst, median and best test slices to PNGs (panel.png is the median one); the microstructure of
-the test block (its longest run of labelled slices when only some are), true and predicted, to
-microstructure.csv (relative errors also in the summary). summary.json's labelled_slices says
-how many slices each split has, how many of them are labelled and how many were scored. The
-scored test slices' uncertainty maps, reliability bins and error detection
+line in the log at least every 30 s. The 3-D clean-up of the predicted labels is chosen on the
+val block and applied to every block scored whole (evaluation.cleanblocks) before anything below
+is scored or written; cleanup.json holds the choice for predict. Per-slice scores and counts go
+to metrics.csv; pooled scores per split (summed counts, with bootstrap intervals over slices) to
+summary.json; pooled confusion matrices to confusion.csv; the scored test slices' predictions to
+a TIFF stack (and optionally their class probabilities to HDF5); raw / label / prediction /
+error panels of the worst, median and best test slices to PNGs (panel.png is the median one);
+the microstructure of the test block (its longest run of labelled slices when only some are),
+true and predicted, to microstructure.csv (relative errors also in the summary). summary.json's
+labelled_slices says how many slices each split has, how many of them are labelled and how many
+were scored. The scored test slices' uncertainty maps, reliability bins and error detection
 (evaluation.testuncertainty) use the temperature the calibrate job fitted."""
 
 import contextlib
@@ -31,6 +33,7 @@ from xrayseg.evaluation.blockpredict import (
     predicted_slices,
 )
 from xrayseg.evaluation.calibrate import read_calibration
+from xrayseg.evaluation.cleanblocks import apply_to_blocks, choose_on_val, figures_before_after
 from xrayseg.evaluation.microstructure import measure_test_block
 from xrayseg.evaluation.panels import pick_panel_slices, save_panel
 from xrayseg.evaluation.slicescores import (
@@ -125,9 +128,18 @@ def evaluate_model(
                 test_uncertainty.uncertain.temperature,
             )
             stack.callback(probabilities.close)
-        results, test_predictions, plans = predict_and_score(
+        maps, seconds, plans = predict_blocks(
             predictor, volume, blocks, settings, probabilities, scored, test_uncertainty
         )
+        choice = choose_on_val(volume["labels"], blocks, scored, maps, settings, class_names)
+        before = dict(maps.get("test", {}))
+        started = time.perf_counter()
+        cleaned, not_cleaned = apply_to_blocks(
+            choice.cleanup, blocks, scored, maps, predictor.n_classes
+        )
+        applying_seconds = time.perf_counter() - started
+        results = score_blocks(maps, seconds, volume["labels"], predictor.n_classes, settings)
+        test_predictions = maps["test"]
         summary = summarise(predictor, settings, results, class_names, volume["raw"].shape[1:])
         summary["train_slices"] = train_slices
         summary["prediction"] = {split: plan.record() for split, plan in plans.items()}
@@ -156,6 +168,23 @@ def evaluate_model(
             "test block microstructure, mean |relative error| per metric: %s",
             summary["microstructure"]["mean_abs_relative_error"],
         )
+        # Timings at the top level, like the others, so the rest of the summary is the same on
+        # every run.
+        summary["cleanup_seconds"] = {"choosing": choice.seconds, "applying": applying_seconds}
+        summary["cleanup"] = {
+            **choice.record(),
+            "cleaned": cleaned,
+            "not_cleaned": not_cleaned,
+            "test": figures_before_after(
+                volume["labels"],
+                before if "test" in cleaned else None,
+                confusions["test"],
+                table,
+                settings,
+                class_names,
+            ),
+        }
+        write_json(choice.file_record(header.model_name), outputs["cleanup"])
         test_results = [r for r in results if r.split == "test"]
         picks = pick_panel_slices(ranked_slices(test_results))
         if not picks:
@@ -192,7 +221,7 @@ def slices_to_score(blocks, settings):
     return scored, {**record, "seed": seed}
 
 
-def predict_and_score(
+def predict_blocks(
     predictor,
     volume,
     blocks,
@@ -201,8 +230,8 @@ def predict_and_score(
     scored=None,
     test_uncertainty=None,
 ):
-    """(SliceResults of the scored slices of every split block, the test slices' class maps,
-    {split: BlockPlan}).
+    """({split: {slice: class map}}, {split: {slice: seconds}}, {split: BlockPlan}) of the
+    scored slices of every split block.
 
     scored: {split: slices} (default all); each split is predicted as its BlockPlan says
     (evaluation.blockpredict): 2.5-D inputs and y-/x-planes take their neighbours from the
@@ -210,17 +239,19 @@ def predict_and_score(
     (Predictor.block_scores). test_uncertainty (a TestUncertainty) adds the test slices'
     uncertainty: predicted slice by slice it predicts them itself (with each flip's
     disagreement), predicted as a block it takes their probabilities; the probabilities
-    written are then its temperature-scaled ones.
+    written are then its temperature-scaled ones. Probabilities are written as predicted: a
+    clean-up changes class maps only.
     """
     scored = scored or blocks
     plans = block_plans(
         blocks, scored, settings.axes, settings.smooth_sigma, predictor_predicts_volumes(predictor)
     )
-    results, test_predictions = [], {}
+    maps, seconds = {}, {}
     units = sum(plan_units(plans[split], len(scored[split])) for split in blocks)
     progress = Progress("evaluate", units, log.info)
     for split, slices in blocks.items():
         log.info("%s: %s", split, plans[split].why)
+        maps[split], seconds[split] = {}, {}
         if split == "test" and test_uncertainty is not None and not plans[split].whole_block:
             predictions = _uncertain_slices(
                 predictor, volume, slices, scored[split], test_uncertainty, progress.advance
@@ -238,22 +269,29 @@ def predict_and_score(
                 predicted = PredictedSlice(
                     z, uncertain.probabilities, uncertain.classes, predicted.seconds
                 )
-            results.append(
-                score_slice(
-                    split,
-                    z,
-                    volume["labels"][z],
-                    predicted.classes,
-                    predictor.n_classes,
-                    settings.boundary_tolerance,
-                    predicted.seconds,
-                )
-            )
-            if split == "test":
-                test_predictions[z] = predicted.classes
-                if probabilities is not None:
-                    probabilities.write(z, predicted.probabilities)
-    return results, test_predictions, plans
+            maps[split][z] = predicted.classes
+            seconds[split][z] = predicted.seconds
+            if split == "test" and probabilities is not None:
+                probabilities.write(z, predicted.probabilities)
+    return maps, seconds, plans
+
+
+def score_blocks(maps, seconds, labels, n_classes, settings):
+    """SliceResults of every predicted slice ({split: {slice: class map}}, split by split in
+    the order given, slices in order) against the volume's `labels`."""
+    return [
+        score_slice(
+            split,
+            z,
+            labels[z],
+            split_maps[z],
+            n_classes,
+            settings.boundary_tolerance,
+            seconds[split][z],
+        )
+        for split, split_maps in maps.items()
+        for z in sorted(split_maps)
+    ]
 
 
 def _uncertain_slices(predictor, volume, block, scored, test_uncertainty, advance):

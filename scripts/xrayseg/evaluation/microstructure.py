@@ -22,14 +22,14 @@ from xrayseg.microstructure.roles import class_roles
 log = logging.getLogger(__name__)
 
 
-def measure_test_block(labels, predictions, settings, class_names):
+def measure_test_block(labels, predictions, settings, class_names, metrics=None):
     """(table, summary) for the test slices of one model.
 
     labels: the volume's label dataset (Z x Y x X class indices, IGNORE_INDEX ignored);
     predictions: {slice index: predicted class map} of the test block; settings:
-    xrayseg.settings.roles.MicrostructureSettings (roles by class name, voxel_size, axis). The
-    table is microstructure_table's; the summary holds every relative error and their mean per
-    metric.
+    xrayseg.settings.roles.MicrostructureSettings (roles by class name, voxel_size, axis);
+    metrics: the metrics measured (default all). The table is microstructure_table's; the
+    summary holds every relative error and their mean per metric.
     """
     predicted_slices = sorted(predictions)
     if not predicted_slices:
@@ -52,6 +52,7 @@ def measure_test_block(labels, predictions, settings, class_names):
         settings.voxel_size,
         settings.axis,
         class_names=class_names,
+        metrics=metrics,
     )
     summary = summarise_microstructure(table, settings, slices)
     summary["labelled_test_slices"] = len(predicted_slices)

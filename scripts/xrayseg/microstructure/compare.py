@@ -63,7 +63,7 @@ def class_labels(roles, n_classes, class_names=None):
 
 
 def measure_microstructure(
-    labels, roles, voxel_size=1.0, axis=0, n_classes=None, *, class_names=None
+    labels, roles, voxel_size=1.0, axis=0, n_classes=None, *, class_names=None, metrics=None
 ):
     """Every metric of a labelled 2-D slice or 3-D volume as {(metric, phases): value}.
 
@@ -74,27 +74,36 @@ def measure_microstructure(
       three roles there is no triple and no tpb_density entry; with more, every triple is given.
     `voxel_size` is the length of a voxel edge (densities then come in its units).
     `class_names` (optional) names the classes without a role, and with n_classes unset makes
-    every named class a row even when absent from the labels.
+    every named class a row even when absent from the labels. `metrics` (optional): the metric
+    names to measure (keys of UNITS), e.g. only the densities a ranking needs; default all.
     """
     labels = check_labels(labels)
     roles = check_roles(roles)
+    wanted = set(UNITS if metrics is None else metrics)
+    unknown = wanted - set(UNITS)
+    if unknown:
+        raise ValueError(f"unknown microstructure metrics {sorted(unknown)}; known: {list(UNITS)}")
     if n_classes is None:
         n_classes = max(class_count_needed(roles, labels), len(class_names or []))
     names = class_labels(roles, n_classes, class_names)
-    metrics = {}
-    for index, fraction in enumerate(phase_fractions(labels, n_classes)):
-        metrics["volume_fraction", names[index]] = float(fraction)
-    for index in range(n_classes):
-        metrics["connected_fraction", names[index]] = connected_fraction(labels, index, axis)
-    interfaces = interface_densities(labels, n_classes, voxel_size)
-    for low, high in itertools.combinations(range(n_classes), 2):
-        metrics["interface_density", f"{names[low]}/{names[high]}"] = float(interfaces[low, high])
+    measured = {}
+    if "volume_fraction" in wanted:
+        for index, fraction in enumerate(phase_fractions(labels, n_classes)):
+            measured["volume_fraction", names[index]] = float(fraction)
+    if "connected_fraction" in wanted:
+        for index in range(n_classes):
+            measured["connected_fraction", names[index]] = connected_fraction(labels, index, axis)
+    if "interface_density" in wanted:
+        interfaces = interface_densities(labels, n_classes, voxel_size)
+        for low, high in itertools.combinations(range(n_classes), 2):
+            pair = f"{names[low]}/{names[high]}"
+            measured["interface_density", pair] = float(interfaces[low, high])
     triples = list(itertools.combinations(sorted(roles.values()), 3))
-    if triples:
+    if triples and "tpb_density" in wanted:
         densities = tpb_densities(labels, triples, voxel_size)
         for triple, density in zip(triples, densities, strict=True):
-            metrics["tpb_density", "/".join(names[i] for i in triple)] = float(density)
-    return metrics
+            measured["tpb_density", "/".join(names[i] for i in triple)] = float(density)
+    return measured
 
 
 def relative_errors(true_metrics, predicted_metrics):
@@ -107,14 +116,14 @@ def relative_errors(true_metrics, predicted_metrics):
 
 
 def microstructure_table(
-    true_volume, predicted_volume, roles, voxel_size=1.0, axis=0, *, class_names=None
+    true_volume, predicted_volume, roles, voxel_size=1.0, axis=0, *, class_names=None, metrics=None
 ):
     """Tidy table: metric, phases, unit, true, predicted, relative_error (one row per metric).
 
     Both volumes are measured over the same voxels: a voxel ignored in either (IGNORE_INDEX) is
     ignored in both, so a prediction is never scored where the truth is unknown. Both use the
-    same class count, so rows line up even when one volume lacks a class. `class_names` as in
-    measure_microstructure.
+    same class count, so rows line up even when one volume lacks a class. `class_names` and
+    `metrics` as in measure_microstructure.
     """
     true_volume = check_labels(true_volume)
     predicted_volume = check_labels(predicted_volume)
@@ -131,12 +140,18 @@ def microstructure_table(
     n_classes = max(
         class_count_needed(roles, true_volume, predicted_volume), len(class_names or [])
     )
-    true = measure_microstructure(
-        true_volume, roles, voxel_size, axis, n_classes, class_names=class_names
+    true, predicted = (
+        measure_microstructure(
+            volume, roles, voxel_size, axis, n_classes, class_names=class_names, metrics=metrics
+        )
+        for volume in (true_volume, predicted_volume)
     )
-    predicted = measure_microstructure(
-        predicted_volume, roles, voxel_size, axis, n_classes, class_names=class_names
-    )
+    return comparison_table(true, predicted)
+
+
+def comparison_table(true, predicted):
+    """The tidy table of microstructure_table from two measure_microstructure results of the
+    same classes and metrics (the true volume's and the prediction's)."""
     errors = relative_errors(true, predicted)
     rows = [
         {
@@ -144,7 +159,7 @@ def microstructure_table(
             "phases": phases,
             "unit": UNITS[metric],
             "true": true[metric, phases],
-            "predicted": predicted[metric, phases],
+            "predicted": predicted.get((metric, phases), float("nan")),
             "relative_error": errors[metric, phases],
         }
         for metric, phases in true

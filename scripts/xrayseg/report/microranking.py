@@ -1,30 +1,19 @@
 """Ranking models on their predicted test block's microstructure, and TPB density along it.
 
-The TPB density along the block shows where their errors come from.
-
-Pixel scores hide what scientists measure from a segmentation: a model at 99 % pixel accuracy can
-still be 20 % off in triple-phase boundary (TPB) density, since every edge that flickers from
-slice to slice adds boundary. The report therefore ranks the models on the microstructure too,
-by one stated rule (RANKING_RULE), and its verdict (xrayseg.report.verdict) says whether that
-ranking agrees with the one on pixels.
+The TPB density along the block shows where their errors come from. The ranking's score is the
+microstructure error of xrayseg.microstructure.ranking (RANKING_RULE), the one evaluate
+chooses each model's clean-up by; the report's verdict (xrayseg.report.verdict) says whether
+this ranking agrees with the one on pixels.
 """
 
 import itertools
-import math
 
-import numpy as np
 import pandas as pd
 
 from xrayseg.microstructure.profile import tpb_profile
+from xrayseg.microstructure.ranking import model_errors
 from xrayseg.microstructure.roles import class_roles
 
-# What the microstructure ranking averages: each metric's mean absolute relative error over its
-# phases (pairs, triples), then the mean over these metrics (those measured).
-RANKED_METRICS = ("tpb_density", "interface_density")
-RANKING_RULE = (
-    "the mean, over the TPB density and the interface densities, of each one's mean absolute "
-    "relative error over its phases"
-)
 RANKING_COLUMNS = [
     "model",
     "microstructure_rank",
@@ -35,40 +24,6 @@ RANKING_COLUMNS = [
     "interface_mean_abs_error",
     "interface_max_abs_error",
 ]
-
-
-def _metric_errors(table, metric):
-    rows = table[table["metric"] == metric]
-    return rows, rows["relative_error"].to_numpy(dtype=float)
-
-
-def _mean_abs(errors):
-    finite = np.abs(errors[np.isfinite(errors)])
-    return float(finite.mean()) if finite.size else math.nan
-
-
-def model_errors(table):
-    """The ranking's figures of one model's microstructure.csv table: the first TPB triple's
-    predicted density and relative error, every metric's mean absolute relative error, the
-    largest interface error, and the score (RANKING_RULE; NaN when nothing ranked is measured)."""
-    tpb_rows, tpb_errors = _metric_errors(table, "tpb_density")
-    _, interface_errors = _metric_errors(table, "interface_density")
-    per_metric = {
-        "tpb_density": _mean_abs(tpb_errors),
-        "interface_density": _mean_abs(interface_errors),
-    }
-    measured = [value for value in per_metric.values() if math.isfinite(value)]
-    finite_interfaces = np.abs(interface_errors[np.isfinite(interface_errors)])
-    return {
-        "microstructure_error": float(np.mean(measured)) if measured else math.nan,
-        "tpb_density": float(tpb_rows["predicted"].iloc[0]) if len(tpb_rows) else math.nan,
-        "tpb_relative_error": float(tpb_errors[0]) if tpb_errors.size else math.nan,
-        "tpb_mean_abs_error": per_metric["tpb_density"],
-        "interface_mean_abs_error": per_metric["interface_density"],
-        "interface_max_abs_error": (
-            float(finite_interfaces.max()) if finite_interfaces.size else math.nan
-        ),
-    }
 
 
 def microstructure_ranking(tables):

@@ -8,7 +8,9 @@ import pandas as pd
 import yaml
 
 from xrayseg.io.volume import VolumeInfo
-from xrayseg.report import microranking, tables
+from xrayseg.microstructure.ranking import RANKING_RULE
+from xrayseg.report import tables
+from xrayseg.report.cleanupparts import cleanup_parts
 from xrayseg.report.figures import window_text
 from xrayseg.report.page import definition_list, esc, figure_html, table
 from xrayseg.report.units import unit_note
@@ -42,8 +44,8 @@ class ReportContent:
 
 def sections(content):
     """[(anchor, title, [html parts])] of the page, in reading order: the comparison, where the
-    models fail, microstructure (when given), the extra sections, training, data, patches, how
-    it was made."""
+    models fail, microstructure (when given), the clean-up (when recorded), the extra sections,
+    training, data, patches, how it was made."""
     page_sections = [
         ("comparison", "Models side by side", _comparison_parts(content)),
         ("failures", "Where they fail", _failure_parts(content.pngs, content.picks)),
@@ -56,6 +58,9 @@ def sections(content):
                 _microstructure_parts(content),
             )
         )
+    cleanup = cleanup_parts(content.models)
+    if cleanup:
+        page_sections.append(("cleanup", "Clean-up", cleanup))
     return (
         page_sections
         + content.extra_sections
@@ -84,7 +89,7 @@ def _comparison_parts(content):
         "above 0 means the lead is not down to which slices happen to be in the test block. "
         "Neighbouring slices are nearly identical, so the intervals are about the slices "
         "scored, not the whole sample. Differences of scores are in percentage points (pp). "
-        "Ranked by test mean IoU; ★ best.</p>",
+        f"{after_cleanup_note(models)}Ranked by test mean IoU; ★ best.</p>",
         tables.score_table_html(comparison),
         figure_html(
             pngs["scores"],
@@ -102,6 +107,23 @@ def _comparison_parts(content):
         ),
         tables.per_class_table_html(content.iou),
     ]
+
+
+def after_cleanup_note(models):
+    """The sentence that says the scores are after each model's clean-up ('' when none
+    was applied to the test block)."""
+    cleaned = [
+        name
+        for name, model in models.items()
+        if "test" in (model.summary.get("cleanup") or {}).get("cleaned", [])
+    ]
+    if not cleaned:
+        return ""
+    return (
+        "Scores are of each model's predictions after the 3-D clean-up chosen on its val block "
+        f"(cleaned: {esc(', '.join(cleaned))}; <a href='#cleanup'>Clean-up</a> has the scores "
+        "before). "
+    )
 
 
 def _failure_parts(pngs, picks):
@@ -173,7 +195,7 @@ def _microstructure_parts(content):
         parts += [
             "<p>The models ranked on the microstructure of their predicted test block, the "
             "number a segmentation is used for: by "
-            f"{esc(microranking.RANKING_RULE)} (relative errors against the same quantity "
+            f"{esc(RANKING_RULE)} (relative errors against the same quantity "
             "measured on the labels), beside their rank by test mean IoU. Each model's "
             "prediction options (<code>evaluate.axes</code>, <code>smooth_sigma</code>) are "
             "those of its evaluation.</p>",

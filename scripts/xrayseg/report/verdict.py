@@ -9,7 +9,7 @@ interval's ends apart.
 
 import math
 
-from xrayseg.report.microranking import RANKING_RULE
+from xrayseg.microstructure.ranking import RANKING_RULE
 from xrayseg.report.page import difference_points
 from xrayseg.report.scores import RANKED_BY
 

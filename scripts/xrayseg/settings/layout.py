@@ -135,10 +135,12 @@ def evaluate_outputs(folder, uncertainty=True, probabilities=False):
     """evaluate_model's outputs in `folder`. uncertainty: the test slices' uncertainty maps and
     reliability table (an evaluation with the calibrate job's temperature; a learning-curve
     point has none); probabilities: the test slices' class probabilities
-    (evaluate.save_probabilities)."""
+    (evaluate.save_probabilities). cleanup: the clean-up chosen on the val block, which predict
+    applies to new scans."""
     outputs = {
         "metrics": f"{folder}/metrics.csv",
         "summary": f"{folder}/summary.json",
+        "cleanup": f"{folder}/cleanup.json",
         "confusion": f"{folder}/confusion.csv",
         "predictions": f"{folder}/test_predictions.tif",
         "microstructure": f"{folder}/microstructure.csv",

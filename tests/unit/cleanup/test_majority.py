@@ -35,7 +35,8 @@ def test_constant_volume_unchanged():
     np.testing.assert_array_equal(majority_vote(labels, 3, 3), labels)
 
 
-@pytest.mark.parametrize("size", [3, 5])
+# 3 and 5 count in uint8, 7 (343 voxels) in uint16.
+@pytest.mark.parametrize("size", [3, 5, 7])
 def test_equals_brute_force(size):
     labels = random_labels((6, 7, 8), 3, seed=size, smooth=0.6)
     np.testing.assert_array_equal(majority_vote(labels, 3, size), brute_force_vote(labels, 3, size))

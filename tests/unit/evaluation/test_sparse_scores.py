@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from helpers.checkpoints import checkpoint_of
 from helpers.evaluation import evaluate_settings, evaluation_outputs
-from xrayseg.evaluation.evaluate import evaluate_model, predict_and_score
+from xrayseg.evaluation.evaluate import evaluate_model, predict_blocks
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models import build_network
 from xrayseg.models.checkpoint import save_checkpoint
@@ -107,10 +107,8 @@ def test_a_25d_prediction_of_a_labelled_slice_reads_its_unlabelled_neighbours(tm
     predictor.slice_input = recording
     blocks = {"test": list(range(16, 22))}
     with h5py.File(tmp_path / "volume.h5") as volume:
-        results, _, _ = predict_and_score(
-            predictor, volume, blocks, SETTINGS, scored={"test": [17, 19]}
-        )
-    assert [r.slice for r in results] == [17, 19]
+        maps, _, _ = predict_blocks(predictor, volume, blocks, SETTINGS, scored={"test": [17, 19]})
+    assert sorted(maps["test"]) == [17, 19]
     # Slice 18 is unlabelled (scored nowhere), yet it is both scored slices' neighbour.
     for z, image in seen:
         np.testing.assert_array_equal(image[0 if z == 19 else 2], raw[18])

@@ -5,42 +5,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from helpers.microstructure import micro_table
 from xrayseg.microstructure.profile import tpb_profile
-from xrayseg.report.microranking import (
-    microstructure_ranking,
-    model_errors,
-    profile_windows,
-    tpb_profiles,
-)
+from xrayseg.report.microranking import microstructure_ranking, profile_windows, tpb_profiles
 from xrayseg.report.tables import microstructure_ranking_html
-
-
-def micro_table(tpb, interfaces, fraction=0.0):
-    """A microstructure.csv table with these relative errors (true values 1)."""
-    rows = [("volume_fraction", "pore", fraction), ("tpb_density", "pore/YSZ/Ni", tpb)]
-    rows += [
-        ("interface_density", pair, error)
-        for pair, error in zip(("pore/YSZ", "pore/Ni", "YSZ/Ni"), interfaces, strict=True)
-    ]
-    return pd.DataFrame(
-        {
-            "metric": [r[0] for r in rows],
-            "phases": [r[1] for r in rows],
-            "true": 1.0,
-            "predicted": [1 + r[2] for r in rows],
-            "relative_error": [r[2] for r in rows],
-        }
-    )
-
-
-def test_the_score_is_the_mean_of_the_tpb_and_interface_mean_absolute_errors():
-    errors = model_errors(micro_table(0.12, [0.03, -0.06, 0.0], fraction=0.5))
-    assert math.isclose(errors["tpb_relative_error"], 0.12)
-    assert math.isclose(errors["interface_mean_abs_error"], 0.03)
-    assert math.isclose(errors["interface_max_abs_error"], 0.06)
-    # (0.12 + 0.03) / 2: the volume fraction's 50 % error is not ranked.
-    assert math.isclose(errors["microstructure_error"], 0.075)
-    assert math.isclose(errors["tpb_density"], 1.12)
 
 
 def test_models_are_ranked_by_the_smallest_microstructure_error():
