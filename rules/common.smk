@@ -373,6 +373,29 @@ def transport_tables():
     return [transport_model_outputs(TRANSPORT, model)["table"] for model in config["models"]]
 
 
+def transport_report_inputs():
+    """The labels' and every model's transport table for the report; none when transport is
+    off."""
+    tables = transport_tables()
+    if not tables:
+        return {}
+    return {"transport_labels": TRANSPORT_LABELS["table"], "transport": tables}
+
+
+def transport_report_outputs():
+    """The report's transport figure, when transport is measured."""
+    if not transport_enabled(config):
+        return {}
+    return {
+        "figure_transport": report(
+            "results/report/transport.png",
+            caption="../report/comparison_transport.rst",
+            category="Comparison",
+            labels={"result": "transport errors"},
+        )
+    }
+
+
 def transport_targets():
     """Targets of `all`: the models' test block tables and those of the prediction sets
     transport.sets lists (each set as rule all segments it, by its `model`)."""
