@@ -183,6 +183,14 @@ def test_a_prediction_set_is_cached_like_every_other_output(workflow_copy):
     assert planned_jobs(workflow_copy, PREDICT_CONFIG) == {"next_slices[model=best]"}
 
 
+def test_a_prediction_set_listed_in_transport_sets_is_measured_and_nothing_else_reruns(
+    workflow_copy,
+):
+    config = changed(PREDICT_CONFIG, transport={"sets": ["scan"]})
+    expected = {"transport_set[model=threshold, set=scan]", "next_slices[model=best]"}
+    assert planned_jobs(workflow_copy, config) == expected
+
+
 @pytest.mark.parametrize("setting,value", [("overlap", 0.25), ("flip_tta", True), ("window", 32)])
 def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     workflow_copy, setting, value

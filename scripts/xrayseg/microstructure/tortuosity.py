@@ -8,6 +8,11 @@ tau = volume_fraction / (D_eff / D_0): 1 for straight channels along the flux, l
 paths wind. A phase with no face-connected path between the two faces carries nothing: tau is
 infinite and D_eff / D_0 is 0 (decided here by labelling, without running the solver).
 
+The solver runs on the phase's components that touch both faces: the others (isolated, or
+touching one face only) carry no net flux, so leaving them out changes no converged flux, while
+their transient fluxes would hold back TauFactor's convergence test (every layer's flux). tau
+takes the whole phase's volume fraction, as TauFactor defines it for the whole phase.
+
 Convergence is TauFactor's own test, made every 100 iterations: the flux through every layer normal
 to the flux direction agrees within `tolerance` ((max - min) / max, its conv_crit) and tau moved by
 less than 2e-3 since the last test (fixed in TauFactor). Iterations grow about linearly with the
@@ -47,13 +52,14 @@ class Tortuosity:
     seconds: float
 
 
-def spans(mask, axis):
-    """Whether a face-connected component of `mask` touches both ends along `axis`."""
+def spanning(mask, axis):
+    """The voxels of `mask` in face-connected components that touch both ends along `axis`."""
     structure = ndimage.generate_binary_structure(mask.ndim, 1)
     components, _ = ndimage.label(mask, structure=structure)
     first = np.unique(np.take(components, 0, axis=axis))
     last = np.unique(np.take(components, -1, axis=axis))
-    return bool(np.intersect1d(first[first > 0], last[last > 0]).size)
+    crossing = np.intersect1d(first[first > 0], last[last > 0])
+    return np.isin(components, crossing)
 
 
 def tortuosity(labels, phase, direction, tolerance=0.01, max_iterations=20000, device="cpu"):
@@ -74,11 +80,12 @@ def tortuosity(labels, phase, direction, tolerance=0.01, max_iterations=20000, d
     fraction = float(np.count_nonzero(mask) / mask.size)
     if labels.shape[axis] < 2:
         return Tortuosity(math.nan, math.nan, fraction, 0, False, time.perf_counter() - start)
-    if not spans(mask, axis):
+    network = spanning(mask, axis)
+    if not network.any():
         return Tortuosity(math.inf, 0.0, fraction, 0, True, time.perf_counter() - start)
     import taufactor  # torch, pyvista and IPython: imported only when a solve runs
 
-    image = np.ascontiguousarray(np.moveaxis(mask, axis, 0)).astype(np.uint8)
+    image = np.ascontiguousarray(np.moveaxis(network, axis, 0)).astype(np.uint8)
     # TauFactor prints its progress and warnings; they go to the log instead.
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -94,9 +101,10 @@ def tortuosity(labels, phase, direction, tolerance=0.01, max_iterations=20000, d
             tolerance,
             solver.iter,
         )
+    diffusivity = float(solver.D_rel[0])
     return Tortuosity(
-        tau=float(solver.tau[0]),
-        effective_diffusivity=float(solver.D_rel[0]),
+        tau=fraction / diffusivity if diffusivity > 0 else math.inf,
+        effective_diffusivity=diffusivity,
         volume_fraction=fraction,
         iterations=int(solver.iter),
         converged=bool(solver.converged),

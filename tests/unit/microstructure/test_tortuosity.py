@@ -1,9 +1,12 @@
 """Tortuosity factors of shapes whose answer is known without TauFactor."""
 
+import contextlib
+import io
 import math
 
 import numpy as np
 import pytest
+import taufactor
 
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.microstructure.tortuosity import tortuosity
@@ -79,3 +82,18 @@ def test_bad_directions_and_2d_labels_are_refused():
         tortuosity(straight_channel(), 1, "w")
     with pytest.raises(ValueError, match="3-D volume"):
         tortuosity(np.ones((4, 4), np.uint8), 1, "z")
+
+
+def test_components_that_cross_nothing_change_nothing_but_count_in_the_volume_fraction():
+    # A channel, an isolated block and a dead end touching the first face only: TauFactor on
+    # the whole phase and the solve on the crossing network give the same tau.
+    volume = straight_channel()
+    volume[3:6, 6:8, 6:8] = 1  # isolated
+    volume[0:4, 0:2, 6:8] = 1  # touches the first face only
+    with contextlib.redirect_stdout(io.StringIO()):
+        whole = taufactor.Solver((volume == 1).astype(np.uint8), device="cpu")
+        whole.solve(verbose=False, conv_crit=1e-4)
+    result = tortuosity(volume, 1, "z", tolerance=1e-4)
+    assert result.volume_fraction == pytest.approx(float(whole.VF[0]))
+    assert result.tau == pytest.approx(float(whole.tau[0]), rel=1e-3)
+    assert result.tau > 1  # the same flux through more of the phase
