@@ -45,7 +45,7 @@ use rule transport_labels as transport with:
 
 use rule transport_labels as transport_set with:
     input:
-        segmentation=predict_outputs(predict_folder("{model}", "{set}"))["stack"],
+        segmentation=predict_outputs(predict_folder("{model}", "{set}"))["zarr"],
         volume=VOLUME,
         code=package_modules(SCRIPTS / "transport.py"),
     output:

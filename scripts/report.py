@@ -42,4 +42,5 @@ with log_to(snakemake.log[0]):
             for key in ("splits", "summaries", "metrics")
         },
         transport=transport_inputs(snakemake.params.models, inputs),
+        adaptation=snakemake.params.adaptation,
     )

@@ -26,6 +26,7 @@ SCRIPTS = (
     "fit_noise",
     "sparse4",
     "cleanup",
+    "bigscan",
     "transport",
 )
 
@@ -191,3 +192,19 @@ def test_transport_measures_the_labels_and_the_model_with_their_times(quick_runs
     quantities = {row["quantity"] for row in figures["sources"]["threshold"]["table"]}
     assert {"tortuosity_factor", "active_tpb_density", "thickness_d50"} <= quantities
     assert "| labels |" in stdout and "τ pore z" in stdout
+
+
+def test_bigscan_predicts_one_job_and_chunk_jobs_alike_and_times_every_job(quick_runs):
+    _, stdout, _, figures = quick_runs["bigscan"]
+    runs = figures["runs"]
+    assert runs["whole"]["chunk_jobs"] == 1 and runs["chunked"]["chunk_jobs"] == 4
+    for run in runs.values():
+        assert run["wall_s"] > 0 and run["voxels_per_s"] > 0
+        assert "assemble" in run["jobs"] and len(run["jobs"]) == run["chunk_jobs"] + 1
+        assert all(job["peak_mb"] > 0 for job in run["jobs"].values())
+    assert figures["identical"] == {
+        "segmentation.ome.zarr": True,
+        "uncertainty.ome.zarr": True,
+        "volume.csv": True,
+    }
+    assert "2048^3 estimate" in stdout

@@ -22,6 +22,7 @@ from xrayseg.report import (
     scores,
     transportparts,
 )
+from xrayseg.report.adaptation import adaptation_line
 from xrayseg.report.labellingsections import labelling_sections
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
@@ -105,6 +106,7 @@ def build_report(
     suggestions=None,
     learning_curve=None,
     transport=None,
+    adaptation=None,
 ):
     """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
 
@@ -117,6 +119,8 @@ def build_report(
     summaries, metrics} path lists, one per point (xrayseg.report.labellingsections);
     transport: {labels: the labels' transport table, tables: {model: its transport table}}
     (xrayseg.report.transportparts), None when transport is off.
+    adaptation: the settings adapted to the data (xrayseg.settings.adapt.Adaptation.record()),
+    said in the verdict area.
     """
     use_theme()
     models = {name: inputs.load_model(name, paths) for name, paths in model_paths.items()}
@@ -230,7 +234,7 @@ def build_report(
     document = page(
         "xrayseg: model comparison",
         f"Written {esc(made['date'])} from the results under <code>results/</code>.",
-        verdict_lines(comparison, confidence, ranking),
+        [*verdict_lines(comparison, confidence, ranking), *_adapted(adaptation)],
         parts,
     )
     for name, png in pngs.items():
@@ -250,6 +254,8 @@ def _tpb_profile_figure(models, predictions, volume, palette, voxel_size):
     """TPB density along the test block, labels and every model (the roles of the first model's
     evaluation; every model is evaluated with the same)."""
     record = next(iter(models.values())).summary.get("microstructure", {})
+    # Test slices measured as 2-D sections are not neighbours: no profile along them.
+    roles = record.get("roles", {}) if record.get("measure", "volume") == "volume" else {}
     first = next(iter(predictions.values()))
     slices = sorted(first)
     with h5py.File(volume, "r") as handle:
@@ -258,13 +264,18 @@ def _tpb_profile_figure(models, predictions, volume, palette, voxel_size):
     profiles = microranking.tpb_profiles(
         truth,
         blocks,
-        record.get("roles", {}),
+        roles,
         next(iter(models.values())).class_names,
         voxel_size,
         first_slice=slices[0],
     )
     windows = microranking.profile_windows(len(slices))
     return figures.tpb_profile_figure(profiles, palette, windows, voxel_size), windows
+
+
+def _adapted(adaptation):
+    line = adaptation_line(adaptation)
+    return [line] if line else []
 
 
 def _patch_counts(paths):

@@ -16,7 +16,7 @@ import time
 import h5py
 import numpy as np
 import pandas as pd
-import tifffile
+import zarr
 
 from xrayseg.data.split import labelled_slices_of
 from xrayseg.evaluation.microstructure import longest_run
@@ -162,15 +162,16 @@ def measure_model(
 
 
 def read_segmentation(path, label_values, max_voxels):
-    """The central crop (at most max_voxels) of a prediction set's segmentation.tif as class
-    indices, read page by page so the whole stack is never in memory; and the stack's shape."""
-    with tifffile.TiffFile(path) as tiff:
-        pages = tiff.pages
-        first = pages[0].shape
-        shape = (len(pages), *first[:2])
-        box = central_crop(shape, max_voxels)
-        crop = [pages[z].asarray()[box[1], box[2]] for z in range(box[0].start, box[0].stop)]
-    return label_classes(np.stack(crop), label_values, path), shape
+    """The central crop (at most max_voxels) of a prediction set's segmentation.ome.zarr (its
+    full-resolution level, which every output layout writes) as class indices, read from the
+    chunks that hold it so the whole scan is never in memory; and the scan's shape."""
+    level = zarr.open_array(str(path), path="0", mode="r")
+    rgb = np.asarray(label_values).ndim == 2
+    shape = tuple(level.shape[1:] if rgb else level.shape)
+    box = central_crop(shape, max_voxels)
+    crop = level[(slice(None), *box)] if rgb else level[box]
+    crop = np.moveaxis(crop, 0, -1) if rgb else crop
+    return label_classes(crop, label_values, path), shape
 
 
 def measure_set(segmentation_path, volume_path, settings, output, threads=1, device="cpu"):

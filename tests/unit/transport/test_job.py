@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from xrayseg.data.synthetic import make_phases
-from xrayseg.io.labelfiles import write_class_stack, write_label_stack
+from xrayseg.io.labelfiles import write_class_stack
+from xrayseg.io.omezarr import LabelImageWriter
 from xrayseg.io.volume import IGNORE_INDEX
 from xrayseg.microstructure.activetpb import active_tpb_densities
 from xrayseg.settings.schema import section_defaults
@@ -155,11 +156,12 @@ def test_without_roles_the_table_says_what_does_not_apply(tmp_path, labels):
     assert rows["value"].notna().sum() == 4  # Ni's sizes
 
 
-def test_a_prediction_set_is_measured_on_its_central_crop_read_page_by_page(tmp_path, labels):
+def test_a_prediction_set_is_measured_on_the_central_crop_of_its_ome_zarr(tmp_path, labels):
     write_inputs(tmp_path, labels)
-    lookup = np.asarray(LABEL_VALUES, np.uint8)
-    path = tmp_path / "segmentation.tif"
-    write_label_stack(path, (lookup[s] for s in labels), labels.shape, np.uint8)
+    path = tmp_path / "segmentation.ome.zarr"
+    writer = LabelImageWriter(path, labels.shape, np.asarray(LABEL_VALUES, np.uint8))
+    writer.write(labels)
+    writer.close()
     only = settings(quantities=["active_tpb"], max_voxels=10 * 10 * 10)
     measure_set(path, tmp_path / "volume.h5", only, tmp_path / "set.csv")
     rows = pd.DataFrame(read_rows(tmp_path / "set.csv"))
