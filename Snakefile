@@ -36,6 +36,7 @@ include: "rules/report.smk"
 include: "rules/predict.smk"
 include: "rules/suggest.smk"
 include: "rules/learning_curve.smk"
+include: "rules/transport.smk"
 
 
 rule all:
@@ -44,3 +45,4 @@ rule all:
         learning_curve_figure(),
         predict_targets(),
         next_slices_file(suggest_folder(suggest_model())),
+        transport_targets(),

@@ -50,6 +50,10 @@ from xrayseg.settings.layout import (
     suggest_outputs,
     train_folder,
     train_outputs,
+    TRANSPORT,
+    transport_labels_outputs,
+    transport_model_outputs,
+    transport_set_outputs,
 )
 from xrayseg.settings.models import PATCH_ARCHS, model_settings
 from xrayseg.settings.predict import (
@@ -62,6 +66,7 @@ from xrayseg.settings.predict import (
 )
 from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
+from xrayseg.settings.transport import TransportSettings, transport_enabled
 
 SYNTHETIC_DIR = "resources/synthetic"
 # The ingested volume and the split of its slices: inputs of most rules.
@@ -413,6 +418,62 @@ def learning_curve_train_inputs(wildcards):
 def learning_curve_evaluate_settings():
     """The evaluate settings of a learning-curve point as a param: the test block only."""
     return EvaluateSettings.from_config(config).test_only().to_params()
+
+
+# The labels' transport table of the test block: every model's is measured against it.
+TRANSPORT_LABELS = transport_labels_outputs(TRANSPORT)
+
+
+def transport_settings():
+    """xrayseg.settings.transport.TransportSettings as a param."""
+    return TransportSettings.from_config(config).to_params()
+
+
+def transport_set_pattern():
+    return "|".join(config["transport"]["sets"]) or MATCHES_NOTHING
+
+
+def transport_tables():
+    """Every model's transport table of the test block, in config order; none when
+    transport.quantities is empty."""
+    if not transport_enabled(config):
+        return []
+    return [transport_model_outputs(TRANSPORT, model)["table"] for model in config["models"]]
+
+
+def transport_report_inputs():
+    """The labels' and every model's transport table for the report; none when transport is
+    off."""
+    tables = transport_tables()
+    if not tables:
+        return {}
+    return {"transport_labels": TRANSPORT_LABELS["table"], "transport": tables}
+
+
+def transport_report_outputs():
+    """The report's transport figure, when transport is measured."""
+    if not transport_enabled(config):
+        return {}
+    return {
+        "figure_transport": report(
+            "results/report/transport.png",
+            caption="../report/comparison_transport.rst",
+            category="Comparison",
+            labels={"result": "transport errors"},
+        )
+    }
+
+
+def transport_targets():
+    """Targets of `all`: the models' test block tables and those of the prediction sets
+    transport.sets lists (each set as rule all segments it, by its `model`)."""
+    if not transport_enabled(config):
+        return []
+    sets = [
+        transport_set_outputs(TRANSPORT, set_model(config["predict"][name]), name)["table"]
+        for name in config["transport"]["sets"]
+    ]
+    return transport_tables() + sets
 
 
 # The report shows the command that ran the pipeline. Only this main Snakemake process sees it

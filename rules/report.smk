@@ -2,6 +2,7 @@ rule report:
     input:
         **suggest_report_inputs(),
         **learning_curve_report_inputs(),
+        **transport_report_inputs(),
         summaries=evaluations("summary"),
         metrics=evaluations("metrics"),
         confusions=evaluations("confusion"),
@@ -17,6 +18,7 @@ rule report:
         code=package_modules(SCRIPTS / "report.py"),
     output:
         **learning_curve_report_outputs(),
+        **transport_report_outputs(),
         html=report(
             "results/report.html",
             caption="../report/comparison.rst",

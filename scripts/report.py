@@ -10,6 +10,7 @@ from xrayseg.report.build import (
     VERSION_VARIABLE,
     build_report,
     per_model_paths,
+    transport_inputs,
 )
 
 with log_to(snakemake.log[0]):
@@ -40,5 +41,6 @@ with log_to(snakemake.log[0]):
             key: list(snakemake.input.get(f"curve_{key}", []))
             for key in ("splits", "summaries", "metrics")
         },
+        transport=transport_inputs(snakemake.params.models, inputs),
         adaptation=snakemake.params.adaptation,
     )

@@ -27,6 +27,7 @@ SCRIPTS = (
     "sparse4",
     "cleanup",
     "bigscan",
+    "transport",
 )
 
 
@@ -181,6 +182,16 @@ def test_cleanup_scores_every_candidate_on_val_and_test_and_names_the_choice(qui
             assert 0 < row[f"{split}_accuracy"] <= 1 and 0 < row[f"{split}_mean_iou"] <= 1
     assert figures["threshold"]["chosen"]["config"]["candidate"] in names
     assert "chosen among the config candidates" in stdout
+
+
+def test_transport_measures_the_labels_and_the_model_with_their_times(quick_runs):
+    _, stdout, _, figures = quick_runs["transport"]
+    assert set(figures["sources"]) == {"labels", "threshold"}
+    for source in figures["sources"].values():
+        assert source["wall_s"] > 0 and source["cpu_s"] > 0
+    quantities = {row["quantity"] for row in figures["sources"]["threshold"]["table"]}
+    assert {"tortuosity_factor", "active_tpb_density", "thickness_d50"} <= quantities
+    assert "| labels |" in stdout and "τ pore z" in stdout
 
 
 def test_bigscan_predicts_one_job_and_chunk_jobs_alike_and_times_every_job(quick_runs):

@@ -88,7 +88,7 @@ def changed(base=TINY_CONFIG, **edits):
 
 
 def model_jobs(*models):
-    rules = ("train", "calibrate", "evaluate")
+    rules = ("train", "calibrate", "evaluate", "transport")
     return {f"{rule}[model={m}]" for m in models for rule in rules}
 
 
@@ -134,6 +134,7 @@ def test_switching_the_learning_curve_on_after_a_run_trains_its_points_and_redoe
 def test_split_settings_rerun_everything_downstream_of_them(workflow_copy):
     config = changed(split__guard_slices=2)
     expected = {"ingest", "split", "patches[size=16]", "patches[size=32]", "report"} | SUGGEST_JOBS
+    expected |= {"transport_labels"}  # the test block's labels are measured anew
     assert planned_jobs(workflow_copy, config) == expected | model_jobs(*TINY_CONFIG["models"])
 
 
@@ -147,7 +148,8 @@ def test_editing_one_stages_code_reruns_that_stage_and_after(workflow_copy):
     finally:
         module.write_text(original)
     models = TINY_CONFIG["models"]
-    assert jobs == {f"evaluate[model={m}]" for m in models} | {"report"} | SUGGEST_JOBS
+    evaluations = {f"{rule}[model={m}]" for m in models for rule in ("evaluate", "transport")}
+    assert jobs == evaluations | {"report"} | SUGGEST_JOBS
 
 
 def copied_module(workdir, module):
@@ -173,7 +175,7 @@ def test_editing_training_code_retrains_every_model(workflow_copy):
 
 def test_editing_code_every_stage_shares_reruns_every_stage(workflow_copy):
     everything = {"synthetic", "ingest", "split", "patches[size=16]", "patches[size=32]", "report"}
-    everything |= SUGGEST_JOBS
+    everything |= SUGGEST_JOBS | {"transport_labels"}
     jobs = planned_after_edit(workflow_copy, atomic)
     assert jobs == everything | model_jobs(*TINY_CONFIG["models"])
 
@@ -184,6 +186,14 @@ def test_a_prediction_set_is_cached_like_every_other_output(workflow_copy):
     assert planned_jobs(workflow_copy, PREDICT_CONFIG) == {"next_slices[model=best]"}
 
 
+def test_a_prediction_set_listed_in_transport_sets_is_measured_and_nothing_else_reruns(
+    workflow_copy,
+):
+    config = changed(PREDICT_CONFIG, transport={"sets": ["scan"]})
+    expected = {"transport_set[model=threshold, set=scan]", "next_slices[model=best]"}
+    assert planned_jobs(workflow_copy, config) == expected
+
+
 @pytest.mark.parametrize("setting,value", [("overlap", 0.25), ("flip_tta", True), ("window", 32)])
 def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     workflow_copy, setting, value
@@ -191,7 +201,9 @@ def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     config = changed(PREDICT_CONFIG, **{f"evaluate__{setting}": value})
     # Calibration fits the temperature on predictions made with these settings.
     evaluations = {
-        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("calibrate", "evaluate")
+        f"{rule}[model={m}]"
+        for m in TINY_CONFIG["models"]
+        for rule in ("calibrate", "evaluate", "transport")
     }
     predictions = {PREDICT_JOB, PREDICT_CHUNK_JOB, SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
     expected = evaluations | {"report"} | predictions | SUGGEST_JOBS
@@ -202,7 +214,9 @@ def test_a_scoring_setting_of_evaluate_reruns_evaluation_and_the_sets_it_chose_a
     workflow_copy,
 ):
     config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
-    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    evaluations = {
+        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("evaluate", "transport")
+    }
     # A set gets the clean-up its model's evaluation chose (cleanup.json), so a rerun evaluation
     # repredicts it even when the choice comes out the same (known cost: docs/prediction.md);
     # no model is retrained or recalibrated.
@@ -214,7 +228,9 @@ def test_a_scoring_setting_of_evaluate_reruns_evaluation_and_the_sets_it_chose_a
 def test_a_cleanup_setting_repredicts_a_fixed_models_set(workflow_copy):
     # The set gets the clean-up its model's evaluation chooses, and this setting may change it.
     config = {**PREDICT_CONFIG, "cleanup": {"accuracy_tolerance": 0.01}}
-    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    evaluations = {
+        f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("evaluate", "transport")
+    }
     predictions = {PREDICT_JOB, PREDICT_CHUNK_JOB, SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
     expected = evaluations | {"report"} | predictions | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
@@ -224,6 +240,15 @@ def test_the_documented_command_rebuilds_one_model_its_evaluation_and_the_report
     command = ("--forcerun", "results/models/unet/model.pt")
     expected = model_jobs("unet") | {"report"} | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, TINY_CONFIG, *command) == expected
+
+
+def test_a_transport_setting_reruns_only_the_transport_jobs_and_the_report(workflow_copy):
+    config = changed(transport={"tortuosity": {"directions": ["z"]}})
+    # The report shows the transport tables, so it is rebuilt from the new ones; nothing is
+    # retrained, recalibrated or re-evaluated.
+    transport = {"transport_labels"} | {f"transport[model={m}]" for m in TINY_CONFIG["models"]}
+    expected = transport | {"report"}
+    assert planned_jobs(workflow_copy, config) == expected
 
 
 def output_times(workdir):

@@ -53,17 +53,19 @@ def test_every_job_that_does_work_is_ready_for_a_cluster(tmp_path):
         tifffile.imwrite(tmp_path / "scan" / f"s{z}.tif", np.zeros((20, 20), np.uint16))
     config = copy.deepcopy(TINY_CONFIG)
     config["predict"] = {"b": {"raw": "scan"}}
-    config["threads"] = {"train": 2, "evaluate": 3, "predict": 4}
+    config["threads"] = {"train": 2, "evaluate": 3, "predict": 4, "transport": 3}
     write_config(tmp_path, config)
     jobs = planned_jobs(run_snakemake(tmp_path, "--dry-run", "--cores", "4").stdout)
     rules = {rule for rule, _ in jobs}
     expected = {"synthetic", "ingest", "split", "patches", "train", "evaluate", "report"}
     expected |= {"calibrate", "suggest", "next_slices", "predict_chunk", "predict"}
+    expected |= {"transport_labels", "transport"}
     assert rules == expected | {"all"}
     # Calibrating and ranking slices predict like evaluate, with its threads; a set's chunk jobs
     # predict with predict's threads and its assemble job (rule predict) writes with one.
     threads_of = {"calibrate": "evaluate", "suggest": "evaluate", "predict_chunk": "predict"}
     threads_of["predict"] = "assemble"
+    threads_of["transport_labels"] = "transport"
     for rule, fields in jobs:
         if rule == "all":
             continue

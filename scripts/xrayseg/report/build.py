@@ -13,7 +13,15 @@ from xrayseg.data.split import labelled_flags
 from xrayseg.io.atomic import atomic_output
 from xrayseg.io.resultnames import COUNT_NAMES
 from xrayseg.io.volume import read_volume_info
-from xrayseg.report import comparepanels, datafigures, figures, inputs, microranking, scores
+from xrayseg.report import (
+    comparepanels,
+    datafigures,
+    figures,
+    inputs,
+    microranking,
+    scores,
+    transportparts,
+)
 from xrayseg.report.adaptation import adaptation_line
 from xrayseg.report.labellingsections import labelling_sections
 from xrayseg.report.page import esc, page
@@ -21,11 +29,13 @@ from xrayseg.report.provenance import provenance
 from xrayseg.report.sections import ReportContent, sections
 from xrayseg.report.style import figure_png, model_palette, use_theme
 from xrayseg.report.verdict import verdict_lines
+from xrayseg.transport.compare import read_table
 
 log = logging.getLogger(__name__)
 
 # Every figure the report draws; build_report writes each to outputs["figures"][name] when given,
-# and "microstructure" and "tpb_profile" too when the models' microstructure tables are given.
+# and "microstructure" and "tpb_profile" too when the models' microstructure tables are given,
+# "transport" when their transport tables are.
 FIGURES = (
     "scores",
     "per_class",
@@ -68,6 +78,20 @@ def per_model_paths(models, lists):
     return paths
 
 
+def transport_inputs(models, lists):
+    """build_report's `transport` from the rule's inputs transport_labels and transport (one
+    table per model, in model order); None when transport is off (no such inputs)."""
+    tables = list(lists.get("transport", []))
+    if not tables:
+        return None
+    if len(tables) != len(models):
+        raise ValueError(f"report input transport: {len(tables)} paths for {len(models)} models")
+    return {
+        "labels": str(lists["transport_labels"]),
+        "tables": dict(zip(models, tables, strict=True)),
+    }
+
+
 def build_report(
     model_paths,
     volume,
@@ -81,6 +105,7 @@ def build_report(
     snakemake_version=None,
     suggestions=None,
     learning_curve=None,
+    transport=None,
     adaptation=None,
 ):
     """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
@@ -92,6 +117,8 @@ def build_report(
     command / snakemake_version: the command line that ran the pipeline, if recorded;
     suggestions: {ranking, summary, panel} of the suggest job; learning_curve: {splits,
     summaries, metrics} path lists, one per point (xrayseg.report.labellingsections);
+    transport: {labels: the labels' transport table, tables: {model: its transport table}}
+    (xrayseg.report.transportparts), None when transport is off.
     adaptation: the settings adapted to the data (xrayseg.settings.adapt.Adaptation.record()),
     said in the verdict area.
     """
@@ -152,11 +179,36 @@ def build_report(
         drawn["tpb_profile"], profile_windows = _tpb_profile_figure(
             models, predictions, volume, palette, voxel_size
         )
+    transport_section = None
+    if transport and transport.get("tables"):
+        transport_tables = {n: read_table(transport["tables"][n]) for n in order}
+        transport_ranking = transportparts.transport_ranking(transport_tables)
+        comparison = comparison.merge(
+            transport_ranking[["model", "transport_rank", "transport_error"]],
+            on="model",
+            how="left",
+        )
+        drawn["transport"] = transportparts.transport_figure(transport_tables, palette)
     pngs = {name: figure_png(figure) for name, figure in drawn.items()}
+    if "transport" in drawn:
+        transport_section = (
+            "transport",
+            "Transport: tortuosity, active TPB, sizes",
+            transportparts.transport_parts(
+                transport_tables,
+                read_table(transport["labels"]),
+                transport_ranking,
+                comparison,
+                pngs["transport"],
+                voxel_size,
+            ),
+        )
     extra_pngs, extra_sections = labelling_sections(
         models, palette, _bootstrap_settings(models, config), suggestions, learning_curve
     )
     pngs.update(extra_pngs)
+    if transport_section:
+        extra_sections.insert(0, transport_section)
 
     made = provenance(command, snakemake_version, {n: m.devices for n, m in models.items()})
     parts = sections(

@@ -285,10 +285,11 @@ def microstructure_long(tables):
     return pd.concat(rows, ignore_index=True)
 
 
-def microstructure_figure(tables, palette):
+def microstructure_figure(tables, palette, title="Microstructure (test block)"):
     """Relative error of each microstructure quantity measured on the predicted test block, one
     bar per model; a model far off the others (offscale) is cut at the axis edge and labelled,
-    so the axis shows the differences between the good models."""
+    so the axis shows the differences between the good models. (The transport section draws
+    its quantities with it too.)"""
     long = microstructure_long(tables)
     quantities = list(dict.fromkeys(long["quantity"]))
     models = list(tables)
@@ -319,7 +320,7 @@ def microstructure_figure(tables, palette):
         xlabel="relative error of the prediction (%)"
         + (f"; {', '.join(cut_models)} cut at the edge, value labelled" if cut_models else ""),
         ylabel="",
-        title="Microstructure (test block)",
+        title=title,
     )
     axis.grid(axis="y", visible=False)
     axis.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False, title="model")

@@ -22,6 +22,7 @@ from xrayseg.settings.predict import predict_problems
 from xrayseg.settings.roles import microstructure_problems, roles_that_fit
 from xrayseg.settings.schema import fill_defaults, load_schema
 from xrayseg.settings.specs import data_problems
+from xrayseg.settings.transport import transport_problems
 
 
 def checked_config(config, schema_path):
@@ -59,6 +60,7 @@ def checked_config(config, schema_path):
         + model_problems(models, slice_shape)
         + predict_problems(config["predict"], config["models"])
         + labelling_problems(config)
+        + transport_problems(config)
     )
 
 

@@ -186,6 +186,24 @@ def predict_chunk_folder(folder, chunk):
     return f"{folder}/chunks/{chunk}"
 
 
+TRANSPORT = f"{RESULTS}/transport"
+
+
+def transport_labels_outputs(folder):
+    """The labels' transport table of the test block (xrayseg.transport.job.measure_labels)."""
+    return {"table": f"{folder}/labels.csv"}
+
+
+def transport_model_outputs(folder, model):
+    """A model's transport table of its test block prediction, beside the labels'."""
+    return {"table": f"{folder}/{model}/test_block.csv"}
+
+
+def transport_set_outputs(folder, model, set_name):
+    """A prediction set's transport table (the set segmented by `model`, or best)."""
+    return {"table": f"{folder}/{model}/sets/{set_name}.csv"}
+
+
 def next_slices_file(folder):
     """next_slices' ranking of the stack's and every prediction set's slices."""
     return f"{folder}/next_slices.csv"

@@ -21,8 +21,14 @@ from xrayseg.settings.codedeps import imported_names, package_modules
 SCRIPTS = REPO / "scripts"
 RULES = REPO / "rules"
 # Packages used without an import statement in our code: tifffile reads and writes compressed
-# TIFFs (LZW, deflate, ...) through imagecodecs.
-RUNTIME_EXTRAS = {"tifffile": {"imagecodecs"}}
+# TIFFs (LZW, deflate, ...) through imagecodecs; TauFactor and PoreSpy import, or depend on,
+# heavy packages whose versions the transport env pins rather than leaving them to the resolver.
+PORESPY_EXTRAS = {"connected-components-3d", "dask", "edt", "llvmlite", "pyvista", "vtk"}
+RUNTIME_EXTRAS = {
+    "tifffile": {"imagecodecs"},
+    "taufactor": {"ipython", "matplotlib", "psutil", "pyvista", "scikit-image", "vtk"},
+    "porespy": PORESPY_EXTRAS | {"matplotlib", "psutil", "scikit-image"},
+}
 # conda-forge names that differ from PyPI's: the *-base packages leave out GUI toolkits and extras.
 CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "seaborn-base": "seaborn"}
 # In an env for its own sake, not imported by a script.

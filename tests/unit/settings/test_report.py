@@ -17,3 +17,8 @@ def test_the_report_takes_every_section_but_threads_and_predict_in_canonical_ord
     assert given == {key: CONFIG[key] for key in ("seed", "split", "evaluate")}
     assert list(given) == ["evaluate", "seed", "split"]
     assert list(given["split"]) == ["guard_slices", "val_fraction"]
+
+
+def test_the_sets_the_transport_stage_measures_are_not_in_the_report():
+    config = {**CONFIG, "transport": {"quantities": ["sizes"], "sets": ["b"]}}
+    assert report_config(config)["transport"] == {"quantities": ["sizes"]}
