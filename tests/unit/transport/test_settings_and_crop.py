@@ -71,7 +71,8 @@ def test_unknown_classes_and_sets_are_config_problems_naming_their_key():
     "shape, max_voxels, kept",
     [
         ((10, 20, 30), 6000, (10, 20, 30)),  # fits whole
-        ((100, 501, 501), 2**25, (100, 501, 501)),  # the full-size test block fits the default
+        ((100, 501, 501), 2**25, (100, 501, 501)),  # a full-size test block fits 2^25
+        ((100, 501, 501), 2**20, (100, 102, 102)),  # the default: its central 100-slice box
         ((1000, 2000, 2000), 8000, (20, 20, 20)),  # a cube where the volume allows
         ((10, 2000, 2000), 10 * 300 * 300, (10, 300, 300)),  # thin: the long sides cut alike
     ],
