@@ -24,9 +24,6 @@ its test figures beside no clean-up's.
 import argparse
 import copy
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from machine import REPO, print_machine, write_json
+from pipeline import quick_run
 
 from xrayseg.data.split import slices_of
 from xrayseg.evaluation.cleanupchoice import (
@@ -90,15 +88,6 @@ def parse_args(argv=None):
     if not args.workdir and not args.quick:
         parser.error("--workdir is required (or --quick)")
     return args
-
-
-def quick_run():
-    """A finished tiny run (benchmarks/fullsize.py --quick: the threshold model alone)."""
-    workdir = Path(tempfile.mkdtemp(prefix="cleanup_quick_")) / "run"
-    command = [sys.executable, str(REPO / "benchmarks" / "fullsize.py"), "--quick"]
-    command += ["--keep", str(workdir), "--cores", "1"]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return workdir
 
 
 def run_config(workdir):
@@ -170,7 +159,7 @@ def chosen_among(rows, entries, tolerance):
 def main(argv=None):
     args = parse_args(argv)
     machine = print_machine("clean-up candidates on each model's val and test blocks")
-    workdir = quick_run() if args.quick else Path(args.workdir).resolve()
+    workdir = quick_run("cleanup_quick_") if args.quick else Path(args.workdir).resolve()
     config = run_config(workdir)
     settings = EvaluateSettings.from_config(config)
     entries = yaml.safe_load(args.candidates) if args.candidates else BROAD

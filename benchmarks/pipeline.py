@@ -100,6 +100,16 @@ def fresh_copy(destination):
             shutil.copy2(source, target)
 
 
+def quick_run(prefix, *options):
+    """A finished tiny run in a new temporary folder (benchmarks/fullsize.py --quick: the
+    threshold model alone, with fullsize's `options`), for a benchmark's --quick."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix)) / "run"
+    command = [sys.executable, str(REPO / "benchmarks" / "fullsize.py"), "--quick"]
+    command += ["--keep", str(workdir), "--cores", "1", *options]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return workdir
+
+
 def timed(command, workdir):
     """(seconds, completed process) of one command in `workdir`; stops on failure."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}

@@ -24,15 +24,13 @@ import argparse
 import math
 import resource
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 from fullsize import set_key
 from machine import REPO, print_machine, write_json
+from pipeline import quick_run
 
 from xrayseg.settings.config import checked_config, problem_lines
 from xrayseg.settings.layout import (
@@ -66,15 +64,6 @@ def parse_args(argv=None):
     if not args.workdir and not args.quick:
         parser.error("--workdir is required (or --quick)")
     return args
-
-
-def quick_run():
-    """A finished tiny run (benchmarks/fullsize.py --quick: the threshold model alone)."""
-    workdir = Path(tempfile.mkdtemp(prefix="transport_quick_")) / "run"
-    command = [sys.executable, str(REPO / "benchmarks" / "fullsize.py"), "--quick"]
-    command += ["--keep", str(workdir), "--cores", "1", "--set", "transport.quantities=[]"]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return workdir
 
 
 def run_config(workdir, overrides):
@@ -181,7 +170,11 @@ def print_sizes(rows, settings):
 def main(argv=None):
     args = parse_args(argv)
     machine = print_machine("transport quantities of a finished run's test block")
-    workdir = quick_run() if args.quick else Path(args.workdir).resolve()
+    workdir = (
+        quick_run("transport_quick_", "--set", "transport.quantities=[]")
+        if args.quick
+        else Path(args.workdir).resolve()
+    )
     config = run_config(workdir, args.set)
     settings = TransportSettings.from_config(config)
     out = Path(args.out) if args.out else workdir / "results" / "transport"
