@@ -68,6 +68,34 @@ MODULES = {
         ["tests/unit/report/test_scores.py", "tests/unit/report/test_report.py"],
         None,
     ),
+    "calibration": (
+        "evaluation/calibration.py",
+        ["tests/unit/evaluation/test_calibration.py"],
+        None,
+    ),
+    "suggestions": ("labelling/ranking.py", ["tests/unit/labelling/test_ranking.py"], None),
+    # block_volume_scores runs a network over the planned slabs: only the plans are tested here.
+    "slabs": ("inference/volume.py", ["tests/unit/inference/test_volume.py"], ["plan_slabs"]),
+    # predicted_slices runs a network over a block: only the choice of plan is tested here.
+    "blockplans": (
+        "evaluation/blockpredict.py",
+        ["tests/unit/evaluation/test_blockpredict.py"],
+        ["block_plans", "plan_units"],
+    ),
+    "block": ("inference/block.py", ["tests/unit/inference/test_block.py"], None),
+    "majority": ("cleanup/majority.py", ["tests/unit/cleanup/test_majority.py"], None),
+    "islands": ("cleanup/islands.py", ["tests/unit/cleanup/test_islands.py"], None),
+    "survey": ("cleanup/survey.py", ["tests/unit/cleanup/test_islands.py"], None),
+    "stream": (
+        "cleanup/stream.py",
+        ["tests/unit/cleanup/test_majority.py", "tests/unit/cleanup/test_islands.py"],
+        None,
+    ),
+    "microranking": (
+        "microstructure/ranking.py",
+        ["tests/unit/microstructure/test_ranking.py"],
+        None,
+    ),
 }
 
 
