@@ -100,12 +100,15 @@ MODULES = {
 
 
 def stage(name, module, tests):
-    """A fresh copy of the package (as src/xrayseg) and the tests, configured for one module."""
+    """A fresh copy of the package (as src/xrayseg), the tests and the config, configured for one
+    module."""
     folder = WORK / name
     shutil.rmtree(folder, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO / "scripts" / "xrayseg", folder / "src" / "xrayseg", ignore=ignore)
     shutil.copytree(REPO / "tests", folder / "tests", ignore=ignore)
+    # settings.schema reads config/schema.yaml beside the package (modules that build settings).
+    shutil.copytree(REPO / "config", folder / "config", ignore=ignore)
     pytest_options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
     options = pytest_options["ini_options"]
     lines = [
@@ -116,6 +119,7 @@ def stage(name, module, tests):
         "",
         "[tool.mutmut]",
         'source_paths = ["src/"]',
+        'also_copy = ["config"]',
         f'only_mutate = ["src/xrayseg/{module}"]',
         f"pytest_add_cli_args_test_selection = {tests!r}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
