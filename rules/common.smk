@@ -16,6 +16,7 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 sys.path.insert(0, str(SCRIPTS))
 from xrayseg.settings import codedeps
 from xrayseg.settings import models as model_config
+from xrayseg.settings.adapt import adapt_to_data
 from xrayseg.settings.canonical import canonical
 from xrayseg.settings.config import checked_config, problem_lines
 from xrayseg.settings.evaluate import CalibrateSettings, EvaluateSettings
@@ -59,13 +60,27 @@ SYNTHETIC_DIR = "resources/synthetic"
 VOLUME = ingest_outputs(INGEST)["volume"]
 SPLIT_TABLE = split_outputs(SPLIT)["split"]
 
+
+def default_config_files():
+    """The default config's files: what the Snakefile's `configfile:` loaded, not --configfile."""
+    given = {Path(path).resolve() for path in workflow.overwrite_configfiles}
+    return [path for path in workflow.configfiles if Path(path).resolve() not in given]
+
+
 # Stop before any job, one line per problem naming the config key and what it expects. From here
 # on the config has the schema's defaults and its keys in sorted order, so every param taken from
 # it is the same whatever order the config file lists its keys in (Snakemake compares params by
 # their repr, key order included); the dicts built below have a fixed key order too.
 _problems = checked_config(config, SCHEMA)
+# Then the settings the data cannot support (slices far apart, voxels not cubes): defaults are
+# adapted in place, settings the user's own config asks for stop the run (xrayseg.settings.adapt).
+if not _problems:
+    ADAPTATION = adapt_to_data(config, default_config_files(), SCHEMA)
+    _problems = list(ADAPTATION.problems)
 if _problems:
     raise SystemExit(problem_lines(_problems))
+if ADAPTATION.changes and "--target-jobs" not in sys.argv:
+    print("note: " + "\n  ".join(ADAPTATION.lines()), file=sys.stderr)
 
 
 def patch_sizes():

@@ -116,5 +116,7 @@ rule report:
     params:
         models=list(config["models"]),
         config=report_config(config),
+        # The settings adapted to the data (xrayseg.settings.adapt), said in the verdict area.
+        adaptation=ADAPTATION.record(),
     script:
         "../scripts/report.py"

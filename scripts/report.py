@@ -40,4 +40,5 @@ with log_to(snakemake.log[0]):
             key: list(snakemake.input.get(f"curve_{key}", []))
             for key in ("splits", "summaries", "metrics")
         },
+        adaptation=snakemake.params.adaptation,
     )

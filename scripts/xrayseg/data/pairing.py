@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xrayseg.io.errors import InputError, summarised
 from xrayseg.io.readers import FileSlices, read_image_file
+from xrayseg.settings.specs import slice_number
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,6 @@ class SparseLabelFiles(FileSlices):
 
 
 _DIGITS = re.compile(r"(\d+)")
-
-
-def slice_number(path):
-    """The last run of digits in the file name's stem, as an int; None when there is none.
-
-    `SOCprist0007.tiff` -> 7, `slice__007.tif` -> 7, `scan_2_z0012.png` -> 12.
-    """
-    runs = _DIGITS.findall(Path(path).name.split(".")[0])
-    return int(runs[-1]) if runs else None
 
 
 def natural_key(path):

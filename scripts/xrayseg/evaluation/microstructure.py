@@ -9,12 +9,18 @@ in the stack: the longest contiguous run of labelled test slices is measured (th
 runs), and the summary says which slices and how many of the labelled ones that is. A fully
 labelled test block is one run, measured whole. An unlabelled slice is not a gap that the
 ignore rule could bridge: it would cut every connected path along the stack.
+
+Where the slices are not neighbours or the voxels not cubes (microstructure.measure: sections,
+which xrayseg.settings.adapt chooses then), 3-D measures mean nothing: each labelled test slice
+is measured as a 2-D section instead (boundary length and triple points per area), and the true
+and predicted values are averaged over the slices.
 """
 
 import logging
 import math
 
 import numpy as np
+import pandas as pd
 
 from xrayseg.microstructure import microstructure_table
 from xrayseg.microstructure.roles import class_roles
@@ -34,6 +40,11 @@ def measure_test_block(labels, predictions, settings, class_names, metrics=None)
     predicted_slices = sorted(predictions)
     if not predicted_slices:
         raise ValueError("no test slices to measure the microstructure on")
+    if settings.measure == "sections":
+        table = section_table(labels, predictions, settings, class_names)
+        summary = summarise_microstructure(table, settings, predicted_slices)
+        summary["labelled_test_slices"] = len(predicted_slices)
+        return table, summary
     slices = longest_run(predicted_slices)
     if len(slices) < len(predicted_slices):
         log.warning(
@@ -57,6 +68,36 @@ def measure_test_block(labels, predictions, settings, class_names, metrics=None)
     summary = summarise_microstructure(table, settings, slices)
     summary["labelled_test_slices"] = len(predicted_slices)
     return table, summary
+
+
+def section_table(labels, predictions, settings, class_names):
+    """microstructure_table's columns for the test slices measured one by one in 2-D, true and
+    predicted values averaged over the slices (NaN where a slice has none, e.g. a connected
+    fraction of an absent phase, left out). The connected fraction spans each section along y
+    (microstructure.axis 0, the stack, or 1) or along x (axis 2)."""
+    axis = max(int(settings.axis) - 1, 0)
+    roles = class_roles(settings.roles, class_names)
+    tables = [
+        microstructure_table(
+            np.asarray(labels[z]),
+            predictions[z],
+            roles,
+            settings.voxel_size,
+            axis,
+            class_names=class_names,
+        )
+        for z in sorted(predictions)
+    ]
+    joined = pd.concat(tables)
+    table = joined.groupby(["metric", "phases"], sort=False).agg(
+        unit=("unit", "first"), true=("true", "mean"), predicted=("predicted", "mean")
+    )
+    table = table.reset_index()
+    table["relative_error"] = [
+        (predicted - true) / true if true != 0 and np.isfinite(true) else float("nan")
+        for true, predicted in zip(table["true"], table["predicted"], strict=True)
+    ]
+    return table[list(tables[0].columns)]
 
 
 def longest_run(slices):
@@ -85,6 +126,7 @@ def summarise_microstructure(table, settings, slices):
         "roles": dict(settings.roles),
         "voxel_size": float(settings.voxel_size),
         "axis": int(settings.axis),
+        "measure": settings.measure,
         "relative_error": errors,
         "mean_abs_relative_error": mean_abs,
     }

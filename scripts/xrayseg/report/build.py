@@ -14,6 +14,7 @@ from xrayseg.io.atomic import atomic_output
 from xrayseg.io.resultnames import COUNT_NAMES
 from xrayseg.io.volume import read_volume_info
 from xrayseg.report import comparepanels, datafigures, figures, inputs, microranking, scores
+from xrayseg.report.adaptation import adaptation_line
 from xrayseg.report.labellingsections import labelling_sections
 from xrayseg.report.page import esc, page
 from xrayseg.report.provenance import provenance
@@ -80,6 +81,7 @@ def build_report(
     snakemake_version=None,
     suggestions=None,
     learning_curve=None,
+    adaptation=None,
 ):
     """Write outputs["html"], outputs["scores"] (CSV) and outputs["figures"][name] (PNGs).
 
@@ -89,7 +91,9 @@ def build_report(
     config (shown in the report; evaluate.bootstrap_seed is used);
     command / snakemake_version: the command line that ran the pipeline, if recorded;
     suggestions: {ranking, summary, panel} of the suggest job; learning_curve: {splits,
-    summaries, metrics} path lists, one per point (xrayseg.report.labellingsections).
+    summaries, metrics} path lists, one per point (xrayseg.report.labellingsections);
+    adaptation: the settings adapted to the data (xrayseg.settings.adapt.Adaptation.record()),
+    said in the verdict area.
     """
     use_theme()
     models = {name: inputs.load_model(name, paths) for name, paths in model_paths.items()}
@@ -178,7 +182,7 @@ def build_report(
     document = page(
         "xrayseg: model comparison",
         f"Written {esc(made['date'])} from the results under <code>results/</code>.",
-        verdict_lines(comparison, confidence, ranking),
+        [*verdict_lines(comparison, confidence, ranking), *_adapted(adaptation)],
         parts,
     )
     for name, png in pngs.items():
@@ -198,6 +202,8 @@ def _tpb_profile_figure(models, predictions, volume, palette, voxel_size):
     """TPB density along the test block, labels and every model (the roles of the first model's
     evaluation; every model is evaluated with the same)."""
     record = next(iter(models.values())).summary.get("microstructure", {})
+    # Test slices measured as 2-D sections are not neighbours: no profile along them.
+    roles = record.get("roles", {}) if record.get("measure", "volume") == "volume" else {}
     first = next(iter(predictions.values()))
     slices = sorted(first)
     with h5py.File(volume, "r") as handle:
@@ -206,13 +212,18 @@ def _tpb_profile_figure(models, predictions, volume, palette, voxel_size):
     profiles = microranking.tpb_profiles(
         truth,
         blocks,
-        record.get("roles", {}),
+        roles,
         next(iter(models.values())).class_names,
         voxel_size,
         first_slice=slices[0],
     )
     windows = microranking.profile_windows(len(slices))
     return figures.tpb_profile_figure(profiles, palette, windows, voxel_size), windows
+
+
+def _adapted(adaptation):
+    line = adaptation_line(adaptation)
+    return [line] if line else []
 
 
 def _patch_counts(paths):

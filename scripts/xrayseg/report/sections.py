@@ -179,6 +179,16 @@ def _measured_block(models):
         return ""
     first, last = micro["test_slices"]
     measured, labelled = micro.get("slices_measured"), micro.get("labelled_test_slices")
+    if micro.get("measure") == "sections":
+        which = (
+            f"test slice {first}"
+            if first == last
+            else f"each of the {measured} test slices {first}–{last}"
+        )
+        return (
+            f" ({which} as a 2-D section: boundary length and triple points per area, averaged "
+            "over the slices; the slices are not neighbours or the voxels not cubes)"
+        )
     if measured is not None and labelled is not None and measured < labelled:
         return (
             f" (test slices {first}–{last}, the longest contiguous run of the {labelled} "

@@ -16,11 +16,16 @@ class MicrostructureSettings(StageSettings):
     roles: dict  # role name -> class name; every three classes with a role get a TPB density
     voxel_size: float  # voxel edge length: densities come in its unit
     axis: int  # the axis along which a phase counts as connected
+    # volume: the test block in 3-D; sections: each test slice in 2-D, averaged (slices far
+    # apart or voxels not cubes: xrayseg.settings.adapt)
+    measure: str = "volume"
 
     @classmethod
     def from_config(cls, config):
         section = config["microstructure"]
-        return cls(dict(section["roles"]), section["voxel_size"], section["axis"])
+        return cls(
+            dict(section["roles"]), section["voxel_size"], section["axis"], section["measure"]
+        )
 
 
 def microstructure_problems(microstructure, class_names):

@@ -25,6 +25,7 @@ _HDF5_SPEC = re.compile(
     re.IGNORECASE,
 )
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_DIGITS = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,17 @@ def spec_files(spec):
     else:
         files = [Path(p) for p in glob.glob(parsed.text)]
     return sorted(p for p in files if p.is_file())
+
+
+def slice_number(path):
+    """The last run of digits in the file name's stem, as an int; None when there is none.
+
+    `SOCprist0007.tiff` -> 7, `slice__007.tif` -> 7, `scan_2_z0012.png` -> 12. Raw and label
+    files pair by it (xrayseg.data.pairing), and the gaps between the raw files' numbers say how
+    far apart the slices are (xrayseg.settings.spacing).
+    """
+    runs = _DIGITS.findall(Path(path).name.split(".")[0])
+    return int(runs[-1]) if runs else None
 
 
 def is_rgb_value(value):

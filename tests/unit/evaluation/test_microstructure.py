@@ -130,3 +130,51 @@ def test_the_table_is_a_frame_with_the_module_columns():
         "predicted",
         "relative_error",
     ]
+
+
+def test_sections_measure_each_slice_in_2d_and_average():
+    # Three test slices far apart: each a different phase layout. In 3-D the faces between
+    # them would count as interfaces; as sections they do not.
+    labels = np.stack([np.zeros((12, 12), np.uint8), np.ones((12, 12), np.uint8), blobs((12, 12))])
+    sections = replace(SETTINGS, measure="sections")
+    predictions = block(labels, 0, 2)
+    table, summary = measure_test_block(labels, predictions, sections, CLASS_NAMES)
+    rows = table.set_index(["metric", "phases"])
+    in_3d = measure_test_block(labels, predictions, SETTINGS, CLASS_NAMES)[0]
+    in_3d = in_3d.set_index(["metric", "phases"])
+    assert (
+        rows.loc[("interface_density", "pore/YSZ"), "true"]
+        < (in_3d.loc[("interface_density", "pore/YSZ"), "true"])
+    )
+    assert (table["relative_error"].dropna() == 0).all()
+    assert summary["measure"] == "sections" and summary["slices_measured"] == 3
+    # The mean of the three sections' own measures.
+    one_by_one = [
+        measure_test_block(labels, {z: labels[z]}, sections, CLASS_NAMES)[0].set_index(
+            ["metric", "phases"]
+        )
+        for z in range(3)
+    ]
+    expected = np.nanmean([t.loc[("volume_fraction", "pore"), "true"] for t in one_by_one])
+    assert rows.loc[("volume_fraction", "pore"), "true"] == pytest.approx(expected)
+
+
+def test_sections_score_a_wrong_prediction_per_slice():
+    labels = np.stack([blobs((16, 16), seed=s) for s in range(2)])
+    predictions = block(labels, 0, 1)
+    predictions[1] = np.where(predictions[1] == 1, 0, predictions[1]).astype(np.uint8)
+    sections = replace(SETTINGS, measure="sections")
+    table, _ = measure_test_block(labels, predictions, sections, CLASS_NAMES)
+    rows = table.set_index(["metric", "phases"])
+    ysz = [np.mean(labels[z] == 1) for z in range(2)]
+    assert rows.loc[("volume_fraction", "YSZ"), "relative_error"] == pytest.approx(
+        ysz[0] / 2 / np.mean(ysz) - 1
+    )
+    assert list(table.columns) == [
+        "metric",
+        "phases",
+        "unit",
+        "true",
+        "predicted",
+        "relative_error",
+    ]

@@ -45,6 +45,12 @@ def test_the_microstructure_paragraph_names_the_slices_measured():
     whole = {"test_slices": [11, 14], "slices_measured": 4, "labelled_test_slices": 4}
     assert sections._measured_block(models(whole)) == " (test slices 11–14)"
     assert sections._measured_block(models({})) == ""
+    apart = {"test_slices": [6, 8], "slices_measured": 3, "measure": "sections"}
+    assert sections._measured_block(models(apart)).startswith(
+        " (each of the 3 test slices 6–8 as a 2-D section"
+    )
+    one = {"test_slices": [8, 8], "slices_measured": 1, "measure": "sections"}
+    assert sections._measured_block(models(one)).startswith(" (test slice 8 as a 2-D section")
 
 
 def test_the_data_figure_leaves_unlabelled_slices_out_of_the_class_lines():
