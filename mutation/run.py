@@ -91,6 +91,8 @@ MODULES = {
         ["tests/unit/cleanup/test_majority.py", "tests/unit/cleanup/test_islands.py"],
         None,
     ),
+    "spacing": ("settings/spacing.py", ["tests/unit/settings/test_spacing.py"], None),
+    "adapt": ("settings/adapt.py", ["tests/unit/settings/test_adapt.py"], None),
     "microranking": (
         "microstructure/ranking.py",
         ["tests/unit/microstructure/test_ranking.py"],
