@@ -41,6 +41,7 @@ from xrayseg.settings.layout import (
     patch_file,
     patch_files,
     patch_outputs,
+    predict_chunk_folder,
     predict_folder,
     predict_outputs,
     split_outputs,
@@ -51,7 +52,14 @@ from xrayseg.settings.layout import (
     train_outputs,
 )
 from xrayseg.settings.models import PATCH_ARCHS, model_settings
-from xrayseg.settings.predict import BEST, PredictSettings, set_model
+from xrayseg.settings.predict import (
+    BEST,
+    ChunkSettings,
+    PredictSettings,
+    output_layout,
+    set_chunks,
+    set_model,
+)
 from xrayseg.settings.report import report_config
 from xrayseg.settings.specs import spec_files
 
@@ -191,28 +199,34 @@ def evaluate_settings():
 MATCHES_NOTHING = "(?!x)x"
 
 
-def predict_sets(probabilities):
-    """Configured prediction sets that do (True) or do not (False) ask for probabilities."""
+def predict_sets(layout, probabilities):
+    """Configured prediction sets of an output layout (tiff, zarr:
+    xrayseg.settings.predict.output_layout) that do (True) or do not (False) ask for
+    probabilities."""
     return [
         name
         for name, settings in config["predict"].items()
-        if settings["save_probabilities"] == probabilities
+        if output_layout(settings) == layout and settings["save_probabilities"] == probabilities
     ]
 
 
-def predict_set_pattern(probabilities):
-    return "|".join(predict_sets(probabilities)) or MATCHES_NOTHING
+def predict_set_pattern(layout, probabilities):
+    return "|".join(predict_sets(layout, probabilities)) or MATCHES_NOTHING
+
+
+def all_sets_pattern():
+    return "|".join(config["predict"]) or MATCHES_NOTHING
 
 
 def predict_model_pattern():
     return "|".join([BEST, *config["models"]])
 
 
-def predict_job_outputs(probabilities):
-    """Outputs of one prediction job (its slices/ a folder); probabilities.h5 only for the sets
-    that ask for it."""
-    outputs = predict_outputs(predict_folder("{model}", "{set}"), probabilities)
-    return flagged(outputs, slices=directory(outputs["slices"]))
+def predict_job_outputs(layout, probabilities):
+    """Outputs of one set's assemble job (slices/ and the OME-Zarr images are folders)."""
+    outputs = predict_outputs(predict_folder("{model}", "{set}"), probabilities, layout)
+    folders = [key for key in ("slices", "zarr", "uncertainty") if key in outputs]
+    return flagged(outputs, **{key: directory(outputs[key]) for key in folders})
 
 
 def model_inputs(model):
@@ -235,17 +249,55 @@ def model_inputs(model):
     return inputs
 
 
+def predict_cleanup_files(wildcards):
+    """{model: results/eval/{model}/cleanup.json} of the models a set may be predicted with: the
+    clean-up each model's evaluation chose on its val block (also inputs of the chunk jobs, so a
+    new choice repredicts the set)."""
+    models = list(config["models"]) if wildcards.model == BEST else [wildcards.model]
+    return {name: evaluate_outputs(evaluate_folder(name))["cleanup"] for name in models}
+
+
+def predict_raw_files(wildcards):
+    return [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])]
+
+
+def predict_chunk_inputs(wildcards):
+    """A chunk job's inputs: the model's (model_inputs), the clean-ups its evaluation chose and
+    every file of the raw spec."""
+    return {
+        **model_inputs(wildcards.model),
+        "cleanups": list(predict_cleanup_files(wildcards).values()),
+        "raw": predict_raw_files(wildcards),
+    }
+
+
 def predict_inputs(wildcards):
-    """The model's inputs (model_inputs: the volume and split are the grey-value reference)
-    and every file of the raw spec."""
-    raw = [str(p) for p in spec_files(config["predict"][wildcards.set]["raw"])]
-    return {**model_inputs(wildcards.model), "raw": raw}
+    """The assemble job's inputs: the model's (the volume and split are the grey-value
+    reference), the raw files and the set's chunk folders."""
+    folder = predict_folder(wildcards.model, wildcards.set)
+    chunks = [predict_chunk_folder(folder, chunk) for chunk in set_chunks(config, wildcards.set)]
+    return {**predict_chunk_inputs(wildcards), "chunks": chunks}
 
 
 def predict_settings(wildcards):
     """xrayseg.settings.predict.PredictSettings of the set as a param: only the set's settings
-    that change its segmentation and the inference settings rerun it when changed."""
+    that change its outputs rerun it when changed."""
     return PredictSettings.from_config(config, wildcards.set).to_params()
+
+
+def predict_chunk_settings(wildcards):
+    """xrayseg.settings.predict.ChunkSettings of the set as a param."""
+    return ChunkSettings.from_config(config, wildcards.set).to_params()
+
+
+def predict_saves_probabilities(wildcards):
+    return config["predict"][wildcards.set]["save_probabilities"]
+
+
+def predict_chunk_memory(wildcards):
+    """A chunk job's memory (MB) for the cluster: its slab, the model, the sliding windows and
+    Python with torch (about 1.5 GB on 2048 px slices; benchmarks/bigscan.py)."""
+    return 2 * config["predict"][wildcards.set]["slab_mb"] + 1536
 
 
 def predict_targets():
@@ -271,9 +323,10 @@ def suggest_settings():
 
 
 def next_slices_inputs(wildcards):
-    """The stack's ranking and every prediction set's uncertainty maps by the same model."""
+    """The stack's ranking and every prediction set's per-slice uncertainty (fractions.csv) by
+    the same model."""
     sets = {
-        f"set_{name}": predict_outputs(predict_folder(wildcards.model, name))["uncertainty"]
+        f"set_{name}": predict_outputs(predict_folder(wildcards.model, name))["fractions"]
         for name in config["predict"]
     }
     return {"stack": suggest_outputs(suggest_folder(wildcards.model))["ranking"], **sets}

@@ -26,6 +26,7 @@ SCRIPTS = (
     "fit_noise",
     "sparse4",
     "cleanup",
+    "bigscan",
 )
 
 
@@ -180,3 +181,19 @@ def test_cleanup_scores_every_candidate_on_val_and_test_and_names_the_choice(qui
             assert 0 < row[f"{split}_accuracy"] <= 1 and 0 < row[f"{split}_mean_iou"] <= 1
     assert figures["threshold"]["chosen"]["config"]["candidate"] in names
     assert "chosen among the config candidates" in stdout
+
+
+def test_bigscan_predicts_one_job_and_chunk_jobs_alike_and_times_every_job(quick_runs):
+    _, stdout, _, figures = quick_runs["bigscan"]
+    runs = figures["runs"]
+    assert runs["whole"]["chunk_jobs"] == 1 and runs["chunked"]["chunk_jobs"] == 4
+    for run in runs.values():
+        assert run["wall_s"] > 0 and run["voxels_per_s"] > 0
+        assert "assemble" in run["jobs"] and len(run["jobs"]) == run["chunk_jobs"] + 1
+        assert all(job["peak_mb"] > 0 for job in run["jobs"].values())
+    assert figures["identical"] == {
+        "segmentation.ome.zarr": True,
+        "uncertainty.ome.zarr": True,
+        "volume.csv": True,
+    }
+    assert "2048^3 estimate" in stdout

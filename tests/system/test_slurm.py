@@ -1,9 +1,10 @@
 """The tiny pipeline through the SLURM executor on a real single-node SLURM cluster.
 
 tests/slurm_cluster.py brings the cluster up on 127.0.0.1 (two GPUs as a generic resource, so the
-training jobs' GPU request is scheduled for real) and tears it down by pid. Snakemake runs with
-profiles/slurm/config.yaml, changed only where the 2-CPU test node forces it, and must give the
-same results as the local run of the same config.
+training and chunk jobs' GPU requests are scheduled for real) and tears it down by pid. Snakemake
+runs with profiles/slurm/config.yaml, changed only where the 2-CPU test node forces it, and must
+give the same results as the local run of the same config. The run also predicts a small scan
+twice: in three chunk jobs (each a SLURM job with its GPU) and as one job; both must agree.
 """
 
 import copy
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import tifffile
 import yaml
 
+from helpers.predict_data import write_scan
 from helpers.slurm_cluster import SYSTEM_CONF, is_running, local_slurm, unavailable_reason
 from helpers.workflow import REPO, TINY_CONFIG, run_snakemake, write_config
 
@@ -35,6 +38,14 @@ TEST_NODE_CHANGES = {
 }
 # No conda here (no channels reachable): the test's own environment has every package.
 TEST_NODE_REMOVALS = ("software-deployment-method",)
+# Rules whose jobs ask SLURM for a GPU (the profile's set-resources).
+GPU_RULES = {"train", "predict_chunk"}
+# A 12-slice scan predicted in chunk jobs of 4 slices and as one job (kept small: each job costs
+# seconds of SLURM bookkeeping).
+PREDICT_SETS = {
+    "chunked": {"raw": "scans/b/raw", "model": "unet", "chunk_slices": 4},
+    "single": {"raw": "scans/b/raw", "model": "unet"},
+}
 
 
 def profile_for_test_node(real):
@@ -129,6 +140,17 @@ def assert_same_results(local, cluster):
     assert compared >= 5 * models, f"only {compared} files compared"
 
 
+def assert_chunks_match_one_job(folder):
+    """The set assembled from three chunk jobs equals the one predicted by a single job."""
+    chunked, single = folder / "chunked", folder / "single"
+    summary = json.loads((chunked / "summary.json").read_text())
+    assert [c["chunk"] for c in summary["chunks"]] == [[0, 4], [4, 8], [8, 12]]
+    for name in ("volume.csv", "fractions.csv"):
+        assert (chunked / name).read_bytes() == (single / name).read_bytes(), name
+    labels = [tifffile.imread(path / "segmentation.tif") for path in (chunked, single)]
+    assert (labels[0] == labels[1]).all()
+
+
 def test_test_node_profile_changes_only_what_the_node_forces():
     real = yaml.safe_load(REAL_PROFILE.read_text())
     profile = profile_for_test_node(real)
@@ -137,6 +159,7 @@ def test_test_node_profile_changes_only_what_the_node_forces():
     # What the test proves about GPUs holds for the real profile: training asks for one.
     assert profile["set-resources"]["train"]["gpu"] == 1
     assert real["executor"] == "slurm"
+    assert {rule for rule, res in real["set-resources"].items() if res.get("gpu")} >= GPU_RULES
 
 
 def test_tiny_run_on_slurm_matches_the_local_run(finished_tiny_run, tmp_path, monkeypatch):
@@ -148,7 +171,8 @@ def test_tiny_run_on_slurm_matches_the_local_run(finished_tiny_run, tmp_path, mo
     profile = profile_for_test_node(yaml.safe_load(REAL_PROFILE.read_text()))
     (profile_dir / "config.yaml").write_text(yaml.safe_dump(profile))
     workdir = tmp_path / "run"
-    write_config(workdir, TINY_CONFIG)
+    write_scan(workdir / "scans" / "b", seed=11, feature_size=6)
+    write_config(workdir, {**TINY_CONFIG, "predict": PREDICT_SETS, "suggest": {"model": "unet"}})
 
     with local_slurm() as cluster:
         monkeypatch.setenv("SLURM_CONF", str(cluster.conf))
@@ -169,14 +193,16 @@ def test_tiny_run_on_slurm_matches_the_local_run(finished_tiny_run, tmp_path, mo
     for job_id, job in jobs.items():
         assert job["JobState"] == "COMPLETED", job
         assert finished[job_id]["ExitCode"] == "0:0", finished[job_id]
-        # The GPU request reached SLURM for the training jobs, and only for them.
+        # The GPU request reached SLURM for the training and chunk jobs, and only for them.
         wants_gpu = "gpu" in job.get("TresPerJob", "")
-        assert wants_gpu == (job_name(job) == "train"), job
+        assert wants_gpu == (job_name(job) in GPU_RULES), job
         if job_name(job) in ("train", "evaluate"):
             # The profile's eight threads, capped for the test node.
             assert job["NumCPUs"] == "1", job
 
     assert_same_results(finished_tiny_run, workdir)
+    assert Counter(job_name(job) for job in jobs.values())["predict_chunk"] == 4
+    assert_chunks_match_one_job(workdir / "results" / "predict" / "unet")
 
     # The cluster is gone: daemons stopped, no process left in its folder, config link removed.
     assert set(cluster.pids) == {"munged", "slurmctld", "slurmd"}

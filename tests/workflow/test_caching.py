@@ -22,9 +22,11 @@ WORKFLOW_PARTS = ("Snakefile", "rules", "scripts", "envs", "config/schema.yaml",
 # The tiny config with one prediction set, segmented by the threshold model (quick to train).
 PREDICT_CONFIG = {**TINY_CONFIG, "predict": {"scan": {"raw": "scan", "model": "threshold"}}}
 PREDICT_JOB = "predict[model=threshold, set=scan]"
+PREDICT_CHUNK_JOB = "predict_chunk[chunk=000000-000002, model=threshold, set=scan]"
 # The suggestions rank the set's slices by the best model's uncertainty, so the set is predicted
 # once more with it (the set's own model is the threshold baseline, which has none).
 SUGGEST_PREDICT_JOB = "predict[model=best, set=scan]"
+SUGGEST_PREDICT_CHUNK_JOB = "predict_chunk[chunk=000000-000002, model=best, set=scan]"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,8 @@ def workflow_copy(tmp_path_factory):
 
 
 def planned_jobs(workdir, config, *options):
-    """Jobs a dry run would execute for `config`, as 'rule' or 'rule[wildcards]' strings."""
+    """Jobs a dry run would execute for `config`, as 'rule' or 'rule[wildcards]' strings (the
+    wildcards in name order)."""
     write_config(workdir, config)
     try:
         result = run_snakemake(workdir, "--dry-run", *options, snakefile=workdir / "Snakefile")
@@ -68,7 +71,7 @@ def planned_jobs(workdir, config, *options):
                 jobs.add(rule)
         elif rule and (match := re.match(r"^\s+wildcards: (.+)$", line)):
             jobs.discard(rule)
-            jobs.add(f"{rule}[{match.group(1)}]")
+            jobs.add(f"{rule}[{', '.join(sorted(match.group(1).split(', ')))}]")
     return jobs
 
 
@@ -190,7 +193,8 @@ def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     evaluations = {
         f"{rule}[model={m}]" for m in TINY_CONFIG["models"] for rule in ("calibrate", "evaluate")
     }
-    expected = evaluations | {"report", PREDICT_JOB, SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
+    predictions = {PREDICT_JOB, PREDICT_CHUNK_JOB, SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
+    expected = evaluations | {"report"} | predictions | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
 
 
@@ -201,7 +205,8 @@ def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_fixed_models_pre
     evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
     # A set predicted by `best` waits for the scores that name the best model, so it reruns with
     # them (known cost: docs/prediction.md); a set with a named model does not.
-    expected = evaluations | {"report", SUGGEST_PREDICT_JOB} | SUGGEST_JOBS
+    best_set = {SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
+    expected = evaluations | {"report"} | best_set | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import tifffile
 import yaml
+import zarr
 
 from helpers.workflow import TINY_CONFIG, run_snakemake
 
@@ -77,8 +78,10 @@ def test_prediction_sets_join_the_ranking_with_the_same_models_uncertainty(label
     ranking = pd.read_csv(folder / "next_slices.csv")
     scan = ranking[ranking["source"] == "scan_b"]
     assert sorted(scan["slice"]) == [0, 1, 2] and set(scan["kind"]) == {"predict set"}
-    with h5py.File(labelling_run / "results/predict/unet/scan_b/uncertainty.h5") as maps:
-        means = maps["uncertainty"][:].astype(np.float32).mean(axis=(1, 2))
+    maps = zarr.open_array(
+        str(labelling_run / "results/predict/unet/scan_b/uncertainty.ome.zarr"), path="0"
+    )
+    means = maps[0].astype(np.float32).mean(axis=(1, 2))
     np.testing.assert_allclose(scan.sort_values("slice")["mean_uncertainty"], means, rtol=1e-3)
     suggested = ranking.loc[ranking["suggested"], "mean_uncertainty"]
     assert suggested.is_monotonic_decreasing

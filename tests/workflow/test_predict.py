@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+import zarr
 
 from helpers.predict_data import SCAN_SHAPE, read_folder, write_scaled_stack, write_scan
 from helpers.workflow import TINY_CONFIG, run_snakemake, write_config
@@ -24,9 +25,10 @@ FRACTION_TOLERANCE = 0.08
 
 @pytest.fixture(scope="module")
 def predicted(finished_tiny_run, tmp_path_factory):
-    """A copy of the finished tiny run that also predicted two new scans:
-    scan_b, a synthetic volume with another seed (folder of slices, model best), and bright, the
-    same scan with grey values x1.5 (a TIFF stack, the unet, with probabilities)."""
+    """A copy of the finished tiny run that also predicted new scans:
+    scan_b, a synthetic volume with another seed (folder of slices, model best); chunked, the
+    same scan in chunk jobs of 5 slices (OME-Zarr only); and bright, the same scan with grey
+    values x1.5 (a TIFF stack, the unet, with probabilities)."""
     workdir = tmp_path_factory.mktemp("predict") / "run"
     shutil.copytree(finished_tiny_run, workdir, symlinks=True)
     write_scan(
@@ -37,6 +39,7 @@ def predicted(finished_tiny_run, tmp_path_factory):
     config["microstructure"] = {"roles": ROLES}
     config["predict"] = {
         "scan_b": {"raw": "scans/b/raw"},
+        "chunked": {"raw": "scans/b/raw", "chunk_slices": 5, "outputs": "zarr"},
         "bright": {"raw": "scans/bright.tif", "model": "unet", "save_probabilities": True},
     }
     write_config(workdir, config)
@@ -130,3 +133,18 @@ def test_probabilities_come_with_the_set_that_asks_for_them(predicted):
 def test_a_second_run_has_nothing_to_do(predicted):
     result = run_snakemake(predicted, "--cores", "2", "--dry-run")
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_chunk_jobs_segment_the_scan_as_one_job_does(predicted):
+    one = predicted / "results/predict/best/scan_b"
+    chunked = predicted / "results/predict/best/chunked"
+    labels = zarr.open_array(str(chunked / "segmentation.ome.zarr"), path="0", mode="r")[:]
+    np.testing.assert_array_equal(labels, tifffile.imread(one / "segmentation.tif"))
+    assert (chunked / "volume.csv").read_text() == (one / "volume.csv").read_text()
+    assert not (chunked / "slices").exists() and not (chunked / "segmentation.tif").exists()
+    summary = json.loads((chunked / "summary.json").read_text())
+    assert [c["chunk"] for c in summary["chunks"]] == [[0, 5], [5, 10], [10, 12]]
+    # The chunk folders are gone once the set is assembled; each chunk job kept its own log.
+    assert not (chunked / "chunks").exists() or not any((chunked / "chunks").iterdir())
+    logs = sorted(p.name for p in (predicted / "results/logs/predict/best/chunked").iterdir())
+    assert logs == ["000000-000005.log", "000005-000010.log", "000010-000012.log"]

@@ -41,7 +41,7 @@ def test_best_depends_on_every_evaluation_and_a_named_model_on_its_own_training(
     best = job_counts(dry_run(tmp_path, predict_config, "results/predict/best/b/volume.csv"))
     assert best["evaluate"] == len(TINY_CONFIG["models"])
     assert best["train"] == len(TINY_CONFIG["models"])
-    assert best["predict"] == 1
+    assert best["predict"] == 1 and best["predict_chunk"] == 1
     named = job_counts(dry_run(tmp_path, predict_config, "results/predict/unet/b/volume.csv"))
     assert named["train"] == 1 and "evaluate" not in named
 
@@ -55,9 +55,22 @@ def test_all_predicts_each_set_with_its_model_and_probabilities_only_when_asked(
     assert "results/predict/best/b/probabilities.h5" not in plan
     # c once more with best, whose uncertainty ranks its slices for labelling (c's settings, so
     # with probabilities too).
-    assert "results/predict/best/c/uncertainty.h5" in plan
+    assert "results/predict/best/c/probabilities.h5" in plan
     counts = job_counts(plan)
     assert counts["predict"] == 1 and counts["predict_with_probabilities"] == 2
+    assert counts["predict_chunk"] == 3
+
+
+def test_a_set_in_chunks_gets_one_job_per_chunk_and_the_zarr_layout_when_asked(
+    tmp_path, predict_config
+):
+    predict_config["predict"]["b"].update({"chunk_slices": 2, "outputs": "zarr"})
+    plan = dry_run(tmp_path, predict_config, "results/predict/unet/b/volume.csv")
+    counts = job_counts(plan)
+    assert counts["predict_chunk"] == 2 and counts["predict_zarr"] == 1
+    assert "results/predict/unet/b/chunks/000000-000002" in plan
+    assert "results/predict/unet/b/chunks/000002-000003" in plan
+    assert "segmentation.ome.zarr" in plan and "segmentation.tif" not in plan
 
 
 def test_a_run_without_prediction_sets_predicts_nothing(finished_tiny_run):

@@ -46,3 +46,19 @@ def non_finite_error(names, spec):
         f"{shown} ({spec}): raw slices hold NaN or infinite grey values; replace them in the "
         "scans (e.g. with 0 outside the reconstructed field of view and a data.mask label there)"
     )
+
+
+def grey_block(source, start, stop, shape):
+    """Slices start..stop-1 of a SliceSource as one (Z, Y, X) greyscale array, checked as
+    grey_slice checks each slice; read at once where the source can (source.reads_blocks)."""
+    if not source.reads_blocks:
+        return np.stack([grey_slice(source, z, shape) for z in range(start, stop)])
+    pixels = source.read_block(start, stop)
+    if pixels.ndim == 4 and pixels.shape[-1] in (3, 4):
+        if (pixels[..., 0] != pixels[..., 1]).any() or (pixels[..., 0] != pixels[..., 2]).any():
+            return np.stack([grey_slice(source, z, shape) for z in range(start, stop)])
+        pixels = pixels[..., 0]
+    if pixels.ndim != 3 or pixels.shape[1:] != tuple(shape):
+        # Slice by slice, so the error names the first slice that is wrong.
+        return np.stack([grey_slice(source, z, shape) for z in range(start, stop)])
+    return pixels

@@ -1,8 +1,8 @@
 """Read image slices from the layouts users bring, behind one small interface.
 
-`open_slices(spec)` turns a data spec (see xrayseg.settings.specs) into a `SliceSource`: an
-ordered list of slice names and a `read(i)` that returns slice i as a 2-D array, or Y x X x C
-for colour images.
+`open_slices(spec)` turns a data spec (see xrayseg.settings.specs) into a `SliceSource`
+(xrayseg.io.slicesource): an ordered list of slice names and a `read(i)` that returns slice i as
+a 2-D array, or Y x X x C for colour images; Zarr arrays come from xrayseg.io.zarrstack.
 Sources open their file lazily and read one slice at a time, so no stack ever sits in memory whole.
 Every read error names the file (and the slice of a stack) and says what to do.
 """
@@ -13,52 +13,10 @@ import h5py
 import numpy as np
 import tifffile
 
-from xrayseg.io.errors import InputError, disk_problem
+from xrayseg.io.errors import InputError
+from xrayseg.io.slicesource import SliceSource, unreadable
+from xrayseg.io.zarrstack import ZarrStack
 from xrayseg.settings.specs import SINGLE_SLICE_SUFFIXES, parse_spec, spec_files
-
-
-class SliceSource:
-    """Slices of one side (raw or labels), in order. Subclasses say how to read one item."""
-
-    def __init__(self, spec, items):
-        self.spec = str(spec)
-        self.items = list(items)
-
-    def __len__(self):
-        return len(self.items)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        """Release an open file handle, if any."""
-
-    @property
-    def names(self):
-        """A name per slice, as stored in volume.h5 and split.csv."""
-        return [self.name_of(item) for item in self.items]
-
-    @property
-    def files(self):
-        """The files this source reads (rule inputs, provenance)."""
-        raise NotImplementedError
-
-    def name(self, index):
-        """The name of slice `index`."""
-        return self.name_of(self.items[index])
-
-    def name_of(self, item):
-        raise NotImplementedError
-
-    def read(self, index):
-        raise NotImplementedError
-
-    def select(self, positions):
-        """A source of the same files holding only the slices at `positions`, in that order."""
-        raise NotImplementedError
 
 
 class FileSlices(SliceSource):
@@ -101,7 +59,7 @@ class TiffStack(SliceSource):
             try:
                 self._tiff = tifffile.TiffFile(self.path)
             except Exception as error:
-                raise InputError(_unreadable(self.path, error)) from error
+                raise InputError(unreadable(self.path, error)) from error
         return self._tiff
 
     def _count(self):
@@ -110,7 +68,7 @@ class TiffStack(SliceSource):
             return len(tiff.series[0].pages)
         except Exception as error:  # a damaged page index shows up here, not on opening
             self.close()
-            raise InputError(_unreadable(self.path, error)) from error
+            raise InputError(unreadable(self.path, error)) from error
 
     @property
     def files(self):
@@ -124,7 +82,7 @@ class TiffStack(SliceSource):
         try:
             return self._handle().asarray(key=item, series=0)
         except Exception as error:
-            raise InputError(_unreadable(self.path, error, f"page {item}")) from error
+            raise InputError(unreadable(self.path, error, f"page {item}")) from error
 
     def select(self, positions):
         return TiffStack(self.spec, self.path, [self.items[p] for p in positions])
@@ -153,7 +111,7 @@ class Hdf5Stack(SliceSource):
             try:
                 self._file = h5py.File(self.path, "r")
             except Exception as error:
-                raise InputError(_unreadable(self.path, error)) from error
+                raise InputError(unreadable(self.path, error)) from error
         if self.dataset is None or self.dataset not in self._file:
             found = _stack_datasets(self._file)
             self.close()
@@ -187,7 +145,7 @@ class Hdf5Stack(SliceSource):
         try:
             return np.asarray(dataset[item])
         except Exception as error:
-            raise InputError(_unreadable(self.path, error, f"{self.dataset}[{item}]")) from error
+            raise InputError(unreadable(self.path, error, f"{self.dataset}[{item}]")) from error
 
     def select(self, positions):
         return Hdf5Stack(self.spec, self.path, self.dataset, [self.items[p] for p in positions])
@@ -209,17 +167,6 @@ def _stack_datasets(h5file):
     return found
 
 
-def _unreadable(path, error, where=None):
-    problem = disk_problem(error)  # no permission to read it: not a damaged file
-    if problem:
-        return problem
-    place = f"{path} ({where})" if where else str(path)
-    return (
-        f"cannot read {place}: {error}. The file may be truncated or not the format its name "
-        "says; copy it again or remove it (and its partner) from the data"
-    )
-
-
 def read_image_file(path):
     """One slice from a single-image file, chosen by its ending; errors name the file."""
     path = Path(path)
@@ -239,7 +186,7 @@ def read_image_file(path):
             if n_pages == 1:
                 return tiff.asarray()
     except Exception as error:  # any decoder failure: say which file and why
-        raise InputError(_unreadable(path, error)) from error
+        raise InputError(unreadable(path, error)) from error
     raise InputError(
         f"{path} is a stack of {n_pages} pages, but it was listed as one slice of a folder or "
         "glob; give a multi-page TIFF as its own path (data.raw: scan.tif), not in a folder of "
@@ -248,8 +195,11 @@ def read_image_file(path):
 
 
 def open_slices(spec):
-    """A SliceSource for a data spec: folder, glob, multi-page TIFF or HDF5 dataset."""
+    """A SliceSource for a data spec: folder, glob, multi-page TIFF, HDF5 dataset or Zarr
+    array."""
     parsed = parse_spec(spec)
+    if parsed.kind == "zarr":
+        return ZarrStack(spec, parsed.path, parsed.dataset)
     if parsed.kind == "hdf5":
         if not parsed.path.is_file():
             raise InputError(f"{parsed.path} does not exist (from data spec {spec!r})")

@@ -1,18 +1,17 @@
 """The stack's suggestions joined with every prediction set's: suggest/{model}/next_slices.csv.
 
 A prediction set's slices have no labels, so each is a candidate; its mean uncertainty comes from
-the set's uncertainty.h5, written by predict with the same model and temperature as the stack's
-suggestions, so the numbers compare. The joined table is ranked again (xrayseg.labelling.ranking):
-spread along each stack or scan, most uncertain first across all of them.
+the set's fractions.csv (mean_uncertainty, mean_flip_disagreement per slice), written by predict
+with the same model and temperature as the stack's suggestions, so the numbers compare. The
+joined table is ranked again (xrayseg.labelling.ranking): spread along each stack or scan, most
+uncertain first across all of them.
 """
 
 import logging
 
-import h5py
 import pandas as pd
 
 from xrayseg.io.tables import write_csv
-from xrayseg.io.uncertainty import slice_means
 from xrayseg.labelling.ranking import RANKING_COLUMNS, spread_ranking
 
 log = logging.getLogger(__name__)
@@ -20,28 +19,26 @@ log = logging.getLogger(__name__)
 PREDICT_SET = "predict set"
 
 
-def set_candidates(set_name, uncertainty_path):
-    """One candidate row per slice of a prediction set, from its uncertainty.h5."""
-    means = slice_means(uncertainty_path)
-    with h5py.File(uncertainty_path, "r") as file:
-        names = file["slice_name"].asstr()[:]
-        flips = (
-            slice_means(uncertainty_path, "flip_disagreement")
-            if "flip_disagreement" in file
-            else {}
-        )
-    rows = []
-    for (z, mean), name in zip(means.items(), names, strict=True):
-        row = {"source": set_name, "kind": PREDICT_SET, "slice": z, "name": name, "split": ""}
-        row["mean_uncertainty"] = mean
-        if flips:
-            row["mean_flip_disagreement"] = flips[z]
-        rows.append(row)
-    return pd.DataFrame(rows)
+def set_candidates(set_name, fractions_csv):
+    """One candidate row per slice of a prediction set, from its fractions.csv."""
+    fractions = pd.read_csv(fractions_csv)
+    rows = pd.DataFrame(
+        {
+            "source": set_name,
+            "kind": PREDICT_SET,
+            "slice": fractions["slice"],
+            "name": fractions["name"],
+            "split": "",
+            "mean_uncertainty": fractions["mean_uncertainty"],
+        }
+    )
+    if "mean_flip_disagreement" in fractions:
+        rows["mean_flip_disagreement"] = fractions["mean_flip_disagreement"]
+    return rows
 
 
 def merge_suggestions(stack_csv, set_files, min_distance, out_csv):
-    """Write next_slices.csv from the stack's stack.csv and {set name: uncertainty.h5}."""
+    """Write next_slices.csv from the stack's stack.csv and {set name: fractions.csv}."""
     stack = pd.read_csv(stack_csv).drop(columns=list(RANKING_COLUMNS), errors="ignore")
     frames = [stack] + [set_candidates(name, path) for name, path in sorted(set_files.items())]
     candidates = [f for f in frames if not f.empty]

@@ -39,7 +39,7 @@ from xrayseg.labelling.suggestpanel import save_suggestion_panel
 from xrayseg.models.checkpoint import load_checkpoint
 from xrayseg.models.device import pick_device
 from xrayseg.prediction.choose import choose_model, model_name_of
-from xrayseg.prediction.predict import as_list, calibration_of
+from xrayseg.prediction.model import as_list, calibration_of
 from xrayseg.settings.predict import BEST
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""Prediction: segment new scans with a trained or the best model.
+"""Prediction: segment new scans with a trained or the best model, in chunk jobs and an assembly.
 
-Rule predict (scripts/predict.py).
-Entry: predict.predict_set.
+Rules predict_chunk (scripts/predict_chunk.py) and predict with its variants (scripts/predict.py).
+Entry: chunk.predict_chunk, assemble.assemble_set; predict.predict_set runs both in one process.
 """

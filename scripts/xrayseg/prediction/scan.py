@@ -1,7 +1,9 @@
-"""A new scan to segment: its slices read one at a time, checked and normalised as training was.
+"""A new scan to segment: its slices read, checked and normalised as training was.
 
-The volume is never loaded whole. A 2.5-D model reads each slice up to 2k+1 times (as itself and
-as a neighbour's context), so the last few normalised slices are kept in a small cache.
+Slices are read one at a time or a slab at a time; the volume is never loaded whole. A 2.5-D
+model reads each slice up to 2k+1 times (as itself and as a neighbour's context), so the last few
+normalised slices are kept in a small cache; the prediction engine reads a slab and its halo at
+once (`block`), which decompresses each chunk of a Zarr array once.
 """
 
 from collections import OrderedDict
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xrayseg.io.greyslice import grey_slice, is_finite, non_finite_error
+from xrayseg.io.greyslice import grey_block, grey_slice, is_finite, non_finite_error
 from xrayseg.io.readers import open_slices
 from xrayseg.settings.specs import TIFF_SUFFIXES
 
@@ -51,6 +53,17 @@ class NewScan:
             raise non_finite_error([self.source.name(z)], self.source.spec)
         return pixels
 
+    def block(self, start, stop):
+        """Slices start..stop-1 normalised, float32 (Z, Y, X), read at once."""
+        pixels = grey_block(self.source, start, stop, self.shape)
+        if not is_finite(pixels):
+            bad = [z for z in range(start, stop) if not is_finite(pixels[z - start])]
+            raise non_finite_error([self.source.name(z) for z in bad], self.source.spec)
+        pixels = pixels.astype(np.float32)
+        pixels -= self.low
+        pixels /= self.scale
+        return pixels
+
     def __getitem__(self, z):
         """Slice z normalised with the training normalisation, float32."""
         if z not in self.cache:
@@ -61,11 +74,6 @@ class NewScan:
         return self.cache[z]
 
 
-def context_window(z, context, n_slices):
-    """The slices a 2.5-D model may use for slice z: the whole new scan is one block."""
-    return range(max(0, z - context), min(n_slices, z + context + 1))
-
-
 def output_names(source):
     """A TIFF file name per slice of a SliceSource: the input's base name for slice files
     (.png becomes .tif), `<file stem>_<index>.tif` for the pages of a stack or HDF5 dataset."""
@@ -73,7 +81,7 @@ def output_names(source):
         names = [slice_file_name(Path(name)) for name in source.names]
     else:
         width = max(4, len(str(len(source) - 1)))
-        stem = source.path.stem
+        stem = source.path.stem.removesuffix(".ome")  # scan.ome.zarr: scan
         names = [f"{stem}_{item:0{width}d}.tif" for item in source.items]
     return unique_names(names, source.spec)
 

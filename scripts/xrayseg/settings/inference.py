@@ -25,9 +25,11 @@ class InferenceSettings(StageSettings):
     # Windows per forward pass; 0 picks as many as make about a megapixel
     # (xrayseg.inference.predictor.AUTO_BATCH_PIXELS).
     batch_size: int = _DEFAULTS["batch_size"]
-    # Window side: "slice" (the whole slice in one window), "patch" (the training patch size) or
-    # pixels. Networks built for one input size (patch_size among their architecture arguments,
-    # like the dense network) always use their patch size.
+    # Window side: "auto" (the whole slice up to a side set by the network's width, windows of
+    # that side beyond: xrayseg.inference.predictor.AUTO_ACTIVATIONS), "slice"
+    # (the whole slice in one window), "patch" (the training patch size) or pixels. Networks
+    # built for one input size (patch_size among their architecture arguments, like the dense
+    # network) always use their patch size.
     window: str | int = _DEFAULTS["window"]
     flip_tta: bool = _DEFAULTS["flip_tta"]
     # Autocast of the forward passes: auto (bf16 on CUDA cards and CPUs with native bf16, else

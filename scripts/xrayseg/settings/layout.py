@@ -156,21 +156,34 @@ def evaluate_outputs(folder, uncertainty=True, probabilities=False):
     return outputs
 
 
-def predict_outputs(folder, probabilities=False):
-    """predict_set's outputs in `folder` (slices/ is a folder); probabilities.h5 only for the
-    sets that ask for it."""
+def predict_outputs(folder, probabilities=False, layout="tiff"):
+    """predict_set's outputs in `folder` (slices/ and the .ome.zarr images are folders).
+
+    layout: tiff (the OME-Zarr images and the TIFFs: slices/, segmentation.tif) or zarr (the
+    OME-Zarr images alone; xrayseg.settings.predict.output_layout); probabilities.h5 only for
+    the sets that ask for it."""
     outputs = {
-        "slices": f"{folder}/slices",
-        "stack": f"{folder}/segmentation.tif",
+        "zarr": f"{folder}/segmentation.ome.zarr",
+        "uncertainty": f"{folder}/uncertainty.ome.zarr",
         "fractions": f"{folder}/fractions.csv",
         "volume": f"{folder}/volume.csv",
         "shift": f"{folder}/shift.csv",
         "summary": f"{folder}/summary.json",
-        "uncertainty": f"{folder}/uncertainty.h5",
     }
+    if layout == "tiff":
+        outputs["slices"] = f"{folder}/slices"
+        outputs["stack"] = f"{folder}/segmentation.tif"
+    elif layout != "zarr":
+        raise ValueError(f"unknown output layout {layout!r}; tiff or zarr")
     if probabilities:
         outputs["probabilities"] = f"{folder}/probabilities.h5"
     return outputs
+
+
+def predict_chunk_folder(folder, chunk):
+    """The folder one chunk job of a set writes ({chunk}: start-stop slices), which the set's
+    assemble job reads (xrayseg.prediction.chunkstore)."""
+    return f"{folder}/chunks/{chunk}"
 
 
 def next_slices_file(folder):

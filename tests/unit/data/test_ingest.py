@@ -110,6 +110,21 @@ def test_hdf5_datasets(tmp_path):
     assert volume["attrs"]["raw_source"] == raw_spec
 
 
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_zarr_arrays_of_an_ome_zarr_image_and_a_plain_store(tmp_path, zarr_format):
+    import zarr
+
+    raw, classes = phantom()
+    image = zarr.open_group(str(tmp_path / "scan.ome.zarr"), mode="w", zarr_format=zarr_format)
+    image.create_array("0", data=raw, chunks=(4, *raw.shape[1:]))
+    zarr.create_array(str(tmp_path / "labels.zarr"), data=grey_labels(classes), zarr_format=2)
+    raw_spec = f"{tmp_path / 'scan.ome.zarr'}/0"
+    volume = ingest(tmp_path, raw_spec, tmp_path / "labels.zarr")
+    np.testing.assert_array_equal(volume["labels"], classes)
+    np.testing.assert_allclose(volume["raw"], expected_raw(raw)[0], rtol=1e-5, atol=1e-5)
+    assert json.loads(volume["attrs"]["raw_names"])[3] == "scan.ome.zarr/0[3]"
+
+
 def test_hdf5_raw_with_a_folder_of_labels_pairs_by_index(tmp_path):
     raw, classes = phantom()
     raw_spec = write_h5(tmp_path / "scan.h5", "data", raw)

@@ -9,9 +9,9 @@ import tifffile
 
 from xrayseg.io.readers import open_slices
 from xrayseg.microstructure.roles import class_roles
+from xrayseg.prediction.assemble import fraction_row
 from xrayseg.prediction.choose import best_model, choose_model
 from xrayseg.prediction.scan import NewScan, output_names, slice_file_name
-from xrayseg.prediction.segment import fraction_row
 from xrayseg.prediction.shift import (
     REFERENCE_PERCENTILES,
     grey_shift,
@@ -188,7 +188,8 @@ def test_two_slices_with_one_output_name_are_an_error(tmp_path):
 
 def test_fraction_rows_count_every_class():
     classes = np.array([[0, 0], [2, 2]], dtype=np.uint8)
-    row = fraction_row(3, "in.tif", "in.tif", classes, ["pore", "YSZ", "Ni"])
+    chunk_row = {"slice": 3, "name": "in.tif", "mean_uncertainty": 0.25}
+    row = fraction_row(3, "in.tif", "in.tif", classes, ["pore", "YSZ", "Ni"], chunk_row)
     assert row == {
         "slice": 3,
         "name": "in.tif",
@@ -196,6 +197,7 @@ def test_fraction_rows_count_every_class():
         "fraction_pore": 0.5,
         "fraction_YSZ": 0.0,
         "fraction_Ni": 0.5,
+        "mean_uncertainty": 0.25,
     }
 
 

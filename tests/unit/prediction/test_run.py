@@ -9,93 +9,55 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-import torch
+import zarr
 
-from helpers.checkpoints import checkpoint_of
+from helpers.predict_models import (
+    CLASS_NAMES,
+    GREY_VALUES,
+    THRESHOLDS,
+    context_unet_checkpoint,
+    electrode_raw,
+    normalise,
+    threshold_checkpoint,
+    write_training_data,
+)
 from xrayseg.data.context import context_stack
 from xrayseg.inference.predictor import Predictor
 from xrayseg.inference.uncertainty import normalised_entropy, softmax
 from xrayseg.microstructure import measure_microstructure
-from xrayseg.models import build_network
-from xrayseg.models.checkpoint import save_checkpoint
 from xrayseg.prediction.predict import predict_set
 from xrayseg.settings.inference import InferenceSettings
 from xrayseg.settings.layout import predict_outputs
-from xrayseg.settings.predict import PredictSettings
+from xrayseg.settings.predict import ChunkSettings, PredictSettings
 from xrayseg.settings.roles import MicrostructureSettings
 
-CLASS_NAMES = ["pore", "YSZ", "Ni"]
-GREY_VALUES = [0, 128, 255]
-NORMALISATION = {"low": 20000.0, "high": 44000.0}
-# The data facts a trained model's checkpoint holds.
-DATA = {"class_names": CLASS_NAMES, "normalisation": NORMALISATION}
-THRESHOLDS = [0.25, 0.6]  # normalised: 26000 and 34400 grey
 ROLES = {"pore": "pore", "ysz": "YSZ", "ni": "Ni"}
 MICROSTRUCTURE = MicrostructureSettings(ROLES, voxel_size=2.0, axis=0)
 INFERENCE = InferenceSettings(window="slice", batch_size=4)
 
 
-def set_settings(raw_spec, shift_tolerance=0.1):
-    """The prediction job's settings for a set of `raw_spec`."""
-    return PredictSettings(raw_spec, shift_tolerance, INFERENCE, MICROSTRUCTURE)
+def set_settings(raw_spec, shift_tolerance=0.1, chunk_slices=None, **chunk):
+    """The prediction jobs' settings for a set of `raw_spec` (chunk: ChunkSettings fields)."""
+    chunk = {"inference": INFERENCE, "axes": ["z"], "smooth_sigma": 0.0, "slab_mb": 512, **chunk}
+    return PredictSettings(
+        raw_spec,
+        shift_tolerance,
+        "tiff",
+        chunk_slices,
+        MICROSTRUCTURE,
+        ChunkSettings(raw=raw_spec, **chunk),
+    )
 
 
-def electrode_raw(shape, seed, gain=1.0):
-    """Blobby three-phase uint16 raw with the real data's grey levels."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(seed)
-    fields = ndimage.gaussian_filter(rng.standard_normal((3, *shape)), (0, 1.5, 2, 2))
-    phases = fields.argmax(axis=0)
-    grey = np.take([22700.0, 35000.0, 40900.0], phases) + rng.normal(0, 800, shape)
-    return np.clip(grey * gain, 0, 65535).astype(np.uint16)
-
-
-def normalise(raw):
-    low, high = NORMALISATION["low"], NORMALISATION["high"]
-    return (raw.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+def uncertainty_maps(outputs):
+    """(maps (C, Z, Y, X) of level 0, the image's xrayseg attributes) of uncertainty.ome.zarr."""
+    group = zarr.open_group(str(outputs["uncertainty"]), mode="r")
+    return np.asarray(group["0"][:]), dict(group.attrs["xrayseg"])
 
 
 @pytest.fixture
 def training_data(tmp_path):
-    """The ingested training volume and split that the shift check compares against."""
-    raw = normalise(electrode_raw((10, 40, 40), seed=0))
-    volume = tmp_path / "volume.h5"
-    with h5py.File(volume, "w") as out:
-        out["raw"] = raw
-    split = tmp_path / "split.csv"
-    splits = ["train"] * 6 + ["guard", "val", "guard", "test"]
-    pd.DataFrame({"slice": range(10), "name": range(10), "split": splits}).to_csv(split)
-    return {"volume": str(volume), "split": str(split)}
-
-
-def threshold_checkpoint(path, label_values=GREY_VALUES):
-    params = {"thresholds": THRESHOLDS, "order": [0, 1, 2]}
-    save_checkpoint(checkpoint_of("threshold", params, label_values=label_values, **DATA), path)
-    return str(path)
-
-
-def context_unet_checkpoint(path):
-    """An untrained 2.5-D UNet (context 1: three input slices); its outputs depend on all three."""
-    torch.manual_seed(0)
-    arch_args = {"width": 4, "depth": 2}
-    network = build_network("unet", 3, 3, arch_args)
-    with torch.no_grad():  # larger weights than at initialisation: outputs that vary with input
-        for weight in network.parameters():
-            if weight.ndim == 4:
-                weight.mul_(4.0)
-    checkpoint = checkpoint_of(
-        "unet",
-        network.state_dict(),
-        arch_args,
-        patch_size=16,
-        context=1,
-        model_name="unet25d",
-        label_values=GREY_VALUES,
-        **DATA,
-    )
-    save_checkpoint(checkpoint, path)
-    return checkpoint, str(path)
+    return write_training_data(tmp_path)
 
 
 def outputs_in(folder, probabilities=False):
@@ -228,8 +190,8 @@ def test_a_failing_scan_leaves_no_output_behind(tmp_path, training_data):
     outputs = outputs_in(tmp_path / "out")
     with pytest.raises(ValueError, match="s2.tif.*differs from the first slice"):
         run(str(tmp_path / "scan"), checkpoint, training_data, outputs)
-    left = [p.name for p in (tmp_path / "out").iterdir()] if (tmp_path / "out").exists() else []
-    assert left in ([], ["shift.csv"]), left
+    left = [p.name for p in (tmp_path / "out").rglob("*") if not p.is_dir()]
+    assert left == [], left
 
 
 def test_the_log_shows_progress_from_the_first_slice_to_the_last(tmp_path, training_data, caplog):
@@ -260,17 +222,19 @@ def test_every_slice_gets_an_uncertainty_map_with_the_models_temperature(tmp_pat
     )
     predictor = Predictor(checkpoint, "cpu", INFERENCE)
     volume = normalise(raw)
-    with h5py.File(outputs["probabilities"]) as saved, h5py.File(outputs["uncertainty"]) as maps:
+    maps, about = uncertainty_maps(outputs)
+    assert about["temperature"] == 3.0 and about["maps"] == ["uncertainty"]
+    assert maps.shape == (1, 4, 16, 16) and maps.dtype == np.float16
+    fractions = pd.read_csv(outputs["fractions"])
+    with h5py.File(outputs["probabilities"]) as saved:
         assert json.loads(saved.attrs["temperature"]) == 3.0
-        assert json.loads(maps.attrs["temperature"]) == 3.0
-        assert maps["slice_index"][:].tolist() == [0, 1, 2, 3]
         for z in range(4):
             logits = predictor.scores(context_stack(volume, z, 1, range(4)))
             expected = softmax(logits, 3.0)
             np.testing.assert_allclose(saved["probabilities"][z], expected, atol=2e-3)
-            np.testing.assert_allclose(
-                maps["uncertainty"][z], normalised_entropy(expected), atol=2e-3
-            )
+            entropy = normalised_entropy(expected)
+            np.testing.assert_allclose(maps[0, z], entropy, atol=2e-3)
+            assert fractions["mean_uncertainty"][z] == pytest.approx(entropy.mean(), abs=1e-5)
     assert json.loads(outputs["summary"].read_text())["temperature"] == 3.0
 
 
@@ -279,6 +243,7 @@ def test_a_threshold_models_uncertainty_is_undefined(tmp_path, training_data):
     checkpoint = threshold_checkpoint(tmp_path / "models" / "threshold" / "model.pt")
     outputs = outputs_in(tmp_path / "out")
     run(str(tmp_path / "scan.tif"), checkpoint, training_data, outputs)
-    with h5py.File(outputs["uncertainty"]) as maps:
-        assert np.isnan(maps["uncertainty"][:]).all() and maps.attrs["defined"] == False  # noqa: E712
+    maps, about = uncertainty_maps(outputs)
+    assert np.isnan(maps).all() and about["defined"] is False
+    assert pd.read_csv(outputs["fractions"])["mean_uncertainty"].isna().all()
     assert json.loads(outputs["summary"].read_text())["temperature"] is None
