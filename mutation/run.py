@@ -91,6 +91,13 @@ MODULES = {
         ["tests/unit/cleanup/test_majority.py", "tests/unit/cleanup/test_islands.py"],
         None,
     ),
+    "chunkplan": ("prediction/plan.py", ["tests/unit/prediction/test_plan.py"], None),
+    # The chunk jobs' cut and names; the rest of settings/predict.py checks and reads the config.
+    "chunknames": (
+        "settings/predict.py",
+        ["tests/unit/prediction/test_plan.py"],
+        ["chunk_ranges", "chunk_name", "parse_chunk_name"],
+    ),
     "spacing": ("settings/spacing.py", ["tests/unit/settings/test_spacing.py"], None),
     "adapt": ("settings/adapt.py", ["tests/unit/settings/test_adapt.py"], None),
     "microranking": (

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from xrayseg.cleanup.majority import majority_vote
+from xrayseg.cleanup.majority import check_box, count_dtype, majority_vote
 from xrayseg.cleanup.stream import stream_majority
 
 
@@ -61,9 +61,53 @@ def test_ignored_voxels_count_for_no_class_and_stay():
     np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 3))
 
 
+def test_a_label_just_past_the_classes_counts_for_none_and_stays():
+    labels = np.zeros((3, 3, 3), dtype=np.uint8)
+    labels[1, 1, 1] = 2  # with classes 0 and 1, as ignored as 255
+    voted = majority_vote(labels, 2, 3)
+    assert voted[1, 1, 1] == 2
+    np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 3))
+
+
+def test_the_voted_labels_keep_the_type_of_the_labels():
+    labels = random_labels((5, 6, 7), 3, seed=1, smooth=0.6)
+    for dtype in (np.uint8, np.int32):
+        assert majority_vote(labels.astype(dtype), 3, 3).dtype == dtype
+
+
+def test_a_large_box_counts_a_dominant_class_without_overflow():
+    # 7 x 7 x 7 = 343 voxels, more than uint8 holds: 298 of one class around the centre, 45 of
+    # another.
+    labels = np.zeros((7, 7, 7), dtype=np.uint8)
+    labels.flat[:45] = 1
+    voted = majority_vote(labels, 2, 7)
+    assert voted[3, 3, 3] == 0
+    np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 7))
+
+
+def test_counts_use_the_smallest_unsigned_type_that_holds_a_whole_box():
+    types = (np.uint8, np.uint16, np.uint32)
+    for size in (1, 3, 5, 7, 39, 41, 1625):
+        dtype = count_dtype(size)
+        assert size**3 <= np.iinfo(dtype).max
+        smaller = types[: types.index(dtype)]
+        assert all(size**3 > np.iinfo(t).max for t in smaller)
+    with pytest.raises(ValueError, match="box of side 1626 is too large"):
+        count_dtype(1626)
+
+
 def test_box_side_must_be_odd():
     with pytest.raises(ValueError, match="odd"):
         majority_vote(np.zeros((2, 2, 2), np.uint8), 2, 2)
+    for bad in (0, -1, 4, 3.5, True):
+        with pytest.raises(ValueError, match="odd integer >= 1"):
+            check_box(bad)
+    assert check_box(5.0) == 5
+
+
+def test_the_labels_must_be_a_volume():
+    with pytest.raises(ValueError, match=r"\(Z, Y, X\) volume, got shape \(4, 5\)"):
+        majority_vote(np.zeros((4, 5), np.uint8), 2, 3)
 
 
 @pytest.mark.parametrize("size", [1, 3, 5])
