@@ -78,6 +78,7 @@ def test_page_has_every_section_and_a_screenshot(browser_view):
         "Models side by side",
         "Where they fail",
         "Microstructure",
+        "Clean-up",
         "Uncertainty and calibration",
         "Which slice to label next",
         "Training",

@@ -198,15 +198,25 @@ def test_an_inference_setting_of_evaluate_reruns_evaluation_and_predictions(
     assert planned_jobs(workflow_copy, config) == expected
 
 
-def test_a_scoring_setting_of_evaluate_reruns_evaluation_but_no_fixed_models_prediction(
+def test_a_scoring_setting_of_evaluate_reruns_evaluation_and_the_sets_it_chose_a_cleanup_for(
     workflow_copy,
 ):
     config = changed(PREDICT_CONFIG, evaluate__bootstrap_resamples=100)
     evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
-    # A set predicted by `best` waits for the scores that name the best model, so it reruns with
-    # them (known cost: docs/prediction.md); a set with a named model does not.
-    best_set = {SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
-    expected = evaluations | {"report"} | best_set | SUGGEST_JOBS
+    # A set gets the clean-up its model's evaluation chose (cleanup.json), so a rerun evaluation
+    # repredicts it even when the choice comes out the same (known cost: docs/prediction.md);
+    # no model is retrained or recalibrated.
+    predictions = {PREDICT_JOB, PREDICT_CHUNK_JOB, SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
+    expected = evaluations | {"report"} | predictions | SUGGEST_JOBS
+    assert planned_jobs(workflow_copy, config) == expected
+
+
+def test_a_cleanup_setting_repredicts_a_fixed_models_set(workflow_copy):
+    # The set gets the clean-up its model's evaluation chooses, and this setting may change it.
+    config = {**PREDICT_CONFIG, "cleanup": {"accuracy_tolerance": 0.01}}
+    evaluations = {f"evaluate[model={m}]" for m in TINY_CONFIG["models"]}
+    predictions = {PREDICT_JOB, PREDICT_CHUNK_JOB, SUGGEST_PREDICT_JOB, SUGGEST_PREDICT_CHUNK_JOB}
+    expected = evaluations | {"report"} | predictions | SUGGEST_JOBS
     assert planned_jobs(workflow_copy, config) == expected
 
 

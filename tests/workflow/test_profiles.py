@@ -57,11 +57,13 @@ def test_every_job_that_does_work_is_ready_for_a_cluster(tmp_path):
     write_config(tmp_path, config)
     jobs = planned_jobs(run_snakemake(tmp_path, "--dry-run", "--cores", "4").stdout)
     rules = {rule for rule, _ in jobs}
-    expected = {"synthetic", "ingest", "split", "patches", "train", "evaluate", "predict", "report"}
-    expected |= {"calibrate", "suggest", "next_slices"}
+    expected = {"synthetic", "ingest", "split", "patches", "train", "evaluate", "report"}
+    expected |= {"calibrate", "suggest", "next_slices", "predict_chunk", "predict"}
     assert rules == expected | {"all"}
-    # Calibrating and ranking slices predict like evaluate, with its threads.
-    threads_of = {"calibrate": "evaluate", "suggest": "evaluate"}
+    # Calibrating and ranking slices predict like evaluate, with its threads; a set's chunk jobs
+    # predict with predict's threads and its assemble job (rule predict) writes with one.
+    threads_of = {"calibrate": "evaluate", "suggest": "evaluate", "predict_chunk": "predict"}
+    threads_of["predict"] = "assemble"
     for rule, fields in jobs:
         if rule == "all":
             continue

@@ -37,7 +37,8 @@ class CheckpointHeader:
     thresholds); train_seconds: wall time of the job.
     Networks only (None for pixel models): precision (the one used: fp32, bf16, fp16), step
     (optimiser steps taken), best_step, best_val_loss, stopped_by ("steps" | "patience" |
-    "max_minutes": why training ended), validations.
+    "max_minutes": why training ended), validations, budget (the step budget and why:
+    xrayseg.training.budget.Budget.to_record, {"steps", "rule", "train_patches", ...}).
     """
 
     model_name: str
@@ -63,6 +64,7 @@ class CheckpointHeader:
     best_val_loss: float | None = None
     stopped_by: str | None = None
     validations: int | None = None
+    budget: dict | None = None
 
     @property
     def architecture(self):

@@ -253,9 +253,9 @@ def _training_parts(models, pngs):
             if "stopped_by" in history and isinstance(history["stopped_by"].iloc[-1], str):
                 stopped = f", stopped by {esc(history['stopped_by'].iloc[-1])}"
             rows.append(
-                f"{esc(name)}: {int(history['step'].iloc[-1])} steps{stopped}, lowest "
-                f"validation loss {best_row['val_loss']:.4f} at step {int(best_row['step'])} "
-                "(weights kept)"
+                f"{esc(name)}: {int(history['step'].iloc[-1])} steps{_budget_text(history)}"
+                f"{stopped}, lowest validation loss {best_row['val_loss']:.4f} at step "
+                f"{int(best_row['step'])} (weights kept)"
             )
         else:
             rows.append(f"{esc(name)}: fitted in one go")
@@ -269,6 +269,28 @@ def _training_parts(models, pngs):
         ),
         "<ul>" + "".join(f"<li>{row}</li>" for row in rows) + "</ul>",
     ]
+
+
+# How each rule of xrayseg.training.budget set a budget, for the training section.
+BUDGET_RULES = {
+    "fixed": "training.steps",
+    "passes": "passes over the train patches",
+    "floor": "the floor, min_steps",
+    "cap": "the cap, max_steps",
+}
+
+
+def _budget_text(history):
+    """ " of a budget of N (why; P train patches)" from a history's budget columns, or "" for a
+    history written without them."""
+    if "budget_steps" not in history or pd.isna(history["budget_steps"].iloc[-1]):
+        return ""
+    last = history.iloc[-1]
+    rule = BUDGET_RULES.get(last["budget_rule"], esc(str(last["budget_rule"])))
+    return (
+        f" of a budget of {int(last['budget_steps'])} ({rule}; "
+        f"{int(last['train_patches'])} train patches)"
+    )
 
 
 def _data_parts(volume, splits, pngs, labelled=None):

@@ -12,13 +12,22 @@ import os
 from pathlib import Path
 
 from xrayseg.io.errors import summarised
-from xrayseg.settings.specs import SINGLE_SLICE_SUFFIXES, parse_spec, spec_files
+from xrayseg.settings.specs import (
+    SINGLE_SLICE_SUFFIXES,
+    parse_spec,
+    spec_files,
+    zarr_metadata_file,
+)
 
 
 def spec_entries(spec):
     """Every path a spec names, whatever it is: the single-slice files of a folder or glob
-    (broken links and folders among them, which spec_files leaves out), or a stack's file."""
+    (broken links and folders among them, which spec_files leaves out), a stack's file, or a
+    Zarr array's metadata file (a store is a folder of chunks: the reader checks the rest)."""
     parsed = parse_spec(spec)
+    if parsed.kind == "zarr":
+        meta = zarr_metadata_file(parsed)
+        return [meta] if meta is not None else []
     if parsed.kind in ("hdf5", "stack"):
         return [parsed.path] if os.path.lexists(parsed.path) else []
     if parsed.kind == "folder":

@@ -3,8 +3,8 @@
 model.pt is a xrayseg.models.checkpoint.Checkpoint: its header (CheckpointHeader: the model,
 its data and how it trained) and payload (a network's best validation's weights, or a pixel
 model's fitted params); load it with load_checkpoint.
-history.csv has one row per validation (HISTORY_COLUMNS; a pixel model: one row of step 0 and
-seconds).
+history.csv has one row per validation (HISTORY_COLUMNS, the training budget on every row; a
+pixel model: one row of step 0 and seconds).
 A 2.5-D model (context k > 0) takes 2k+1 channels: slice z and k slices on each side, stacked in
 slice order by xrayseg.data.context.context_stack within z's split block, at prediction time too.
 
@@ -55,6 +55,11 @@ HISTORY_COLUMNS = [
     "seconds",
     "train_minutes",
     "stopped_by",
+    # The budget (training.budget) on every row: its steps, the rule that set them (fixed,
+    # passes, floor, cap) and the train patches it counted.
+    "budget_steps",
+    "budget_rule",
+    "train_patches",
 ]
 
 
@@ -97,6 +102,10 @@ def train_model(
                 pick_device(device),
             )
             history = pd.DataFrame(result["history"], columns=HISTORY_COLUMNS)
+            budget = result["record"]["budget"]
+            history["budget_steps"] = budget["steps"]
+            history["budget_rule"] = budget["rule"]
+            history["train_patches"] = budget["train_patches"]
         else:
             result = _fit_pixel_model(
                 model_cfg["arch"], arch_args, volume_path, split_csv, n_classes, seed
@@ -192,15 +201,12 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
             f"{model_cfg['arch']} trains on {spatial_dims}-D patches"
         )
     log.info(
-        "%d train and %d val patches of %s px (validation on %d); %d steps of %d patches, "
-        "validating every %d",
+        "%d train and %d val patches of %s px (validation on %d); steps of %d patches",
         len(train_set),
         len(val_set),
         " x ".join(str(side) for side in train_set.images.shape[2:]),
         min(len(val_set), settings["val_patches"]),
-        settings["steps"],
         settings["batch_size"],
-        settings["val_every"],
     )
     resume = resume_path(checkpoint_path)
     run_hash = _run_hash(model_cfg, seed, device, inputs)
@@ -218,6 +224,7 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
             "best_step": state["best_step"],
             "best_val_loss": state["best_val_loss"],
             "stopped_by": state["stopped_by"],
+            "budget": state["budget"],
             "validations": len(state["history"]),
             "parameters": parameters,
             "device": str(device),

@@ -1,11 +1,12 @@
 """The training loop of a torch network, counted in optimiser steps.
 
-Training length is a number of optimiser steps (`steps`), never of passes over the data, so the
-budget, and the time it takes, does not grow with the number of patches (nnU-Net's choice). Each
+Training length is a budget of optimiser steps (training.budget: `steps: auto` grows it with the
+number of train patches between a floor and a cap; an integer is exactly that many). Each
 step trains on a seeded batch of the train patches (training.sampling: reshuffled passes).
-Every `val_every` steps, and after the last step, the network is scored on one fixed, seeded
-subset of at most `val_patches` validation patches; the best weights (lowest validation loss)
-are kept. Training stops when the first of these holds at a validation:
+Every `val_every` steps (auto: a twentieth of the budget), and after the last step, the network
+is scored on one fixed, seeded subset of at most `val_patches` validation patches; the best
+weights (lowest validation loss) are kept. Training stops when the first of these holds at a
+validation:
   steps        the step budget is spent;
   patience     `patience` validations in a row brought no lower validation loss;
   max_minutes  (when set) this many minutes of training have passed (resumed runs add up).
@@ -21,6 +22,7 @@ import time
 import torch
 
 from xrayseg.training.augment import Augmenter
+from xrayseg.training.budget import training_budget, validation_interval
 from xrayseg.training.data import batches
 from xrayseg.training.losses import SegmentationLoss, pixel_counts
 from xrayseg.training.precision import Precision
@@ -43,10 +45,16 @@ def fit_network(
 
     settings: every key of xrayseg.training.settings.SETTING_KEYS (extra keys are ignored).
     `state` from an earlier, interrupted run resumes exactly where it stopped.
+    The state's "budget" is the record (Budget.to_record) of the budget the steps came from.
     """
     check_complete(settings)
+    budget = training_budget(settings, len(train_set))
+    val_every = validation_interval(settings["val_every"], budget.steps)
+    log.info("training budget: %s; validating every %d steps", budget.describe(), val_every)
+    settings = {**settings, "steps": budget.steps, "val_every": val_every}
     trainer = Trainer(network, settings, device, seed)
     state = trainer.restore(state) if state is not None else trainer.fresh_state()
+    state["budget"] = budget.to_record()  # plain data: the resume file loads weights-only
     train_set = train_set.to(trainer.device)
     val_set = val_set.subset(validation_indices(len(val_set), settings["val_patches"], seed)).to(
         trainer.device

@@ -9,6 +9,9 @@ always gets complete settings. The loop fills in nothing: it names any missing k
 # Every training setting of config/schema.yaml (a test keeps the two equal).
 SETTING_KEYS = (
     "steps",
+    "passes",
+    "min_steps",
+    "max_steps",
     "val_every",
     "val_patches",
     "max_minutes",

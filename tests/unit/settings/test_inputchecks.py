@@ -88,3 +88,17 @@ def test_input_problems_name_the_key(folder, tmp_path):
     predict = {"new": {"raw": str(scan)}}
     ((key, problem),) = input_problems(config_of(folder, tmp_path, predict=predict))
     assert key == "predict.new.raw" and "is empty (0 bytes)" in problem
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_a_zarr_store_is_a_folder_of_chunks_not_a_bad_slice(tmp_path, zarr_format):
+    """A Zarr scan is a folder by design: only its array's metadata file is checked here."""
+    import numpy as np
+    import zarr
+
+    store = tmp_path / "scan.zarr"
+    zarr.create_array(str(store), data=np.ones((2, 4, 4), np.uint16), zarr_format=zarr_format)
+    assert spec_problems("predict.scan.raw", str(store)) == []
+    if zarr_format == 2:  # (an unreadable v3 zarr.json is no array: the reader says so)
+        (store / ".zarray").write_bytes(b"")
+        assert "is empty" in spec_problems("predict.scan.raw", str(store))[0][1]

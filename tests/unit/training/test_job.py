@@ -152,6 +152,9 @@ def test_a_25d_unet_trains_and_its_checkpoint_rebuilds_it(tiny_data, tmp_path):
         "seconds",
         "train_minutes",
         "stopped_by",
+        "budget_steps",
+        "budget_rule",
+        "train_patches",
     ]
     assert list(history["step"]) == [2, 4, 6]
     assert list(history["stopped_by"].fillna("")) == ["", "", "steps"]
@@ -262,6 +265,34 @@ def test_max_minutes_stop_is_recorded_in_the_checkpoint_and_history(
     assert list(history["stopped_by"].fillna("")) == ["", "max_minutes"]
     assert list(history["train_minutes"]) == [5.0, 10.0]
     assert checkpoint.payload
+
+
+def test_an_auto_budget_is_logged_and_recorded_in_the_checkpoint_and_history(
+    tiny_data, tmp_path, caplog
+):
+    settings = {
+        **UNET_25D,
+        "context": 0,
+        "steps": "auto",
+        "passes": 2,
+        "min_steps": 2,
+        "max_steps": 100,
+        "val_every": 4,
+    }
+    with caplog.at_level("INFO", logger="xrayseg.training.loop"):
+        checkpoint, history = run_job(tiny_data, tmp_path, settings)
+    patches = len(load_patch_set(tiny_data / "16px.h5", "train"))
+    steps = -(-2 * patches // settings["batch_size"])
+    assert 2 < steps < 100  # the passes decide, not the bounds
+    budget = checkpoint.header.budget
+    assert budget["steps"] == steps and budget["rule"] == "passes"
+    assert budget["train_patches"] == patches and budget["passes"] == 2
+    assert checkpoint.header.step == steps and checkpoint.header.stopped_by == "steps"
+    assert set(history["budget_steps"]) == {steps}
+    assert set(history["budget_rule"]) == {"passes"}
+    assert set(history["train_patches"]) == {patches}
+    assert history["step"].iloc[-1] == steps
+    assert f"training budget: {steps} steps: 2 passes over {patches} train patches" in caplog.text
 
 
 def test_incomplete_training_settings_stop_the_job_naming_the_keys(tiny_data, tmp_path):
