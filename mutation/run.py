@@ -100,6 +100,7 @@ MODULES = {
     ),
     "spacing": ("settings/spacing.py", ["tests/unit/settings/test_spacing.py"], None),
     "adapt": ("settings/adapt.py", ["tests/unit/settings/test_adapt.py"], None),
+    "budget": ("training/budget.py", ["tests/unit/training/test_budget.py"], None),
     "microranking": (
         "microstructure/ranking.py",
         ["tests/unit/microstructure/test_ranking.py"],
