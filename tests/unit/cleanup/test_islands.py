@@ -184,3 +184,8 @@ def test_cleanup_names_and_order():
     labels = random_labels((8, 10, 10), 3, seed=9, smooth=0.7)
     both = Cleanup(3, 40).apply(labels, 3)
     np.testing.assert_array_equal(both, remove_islands(Cleanup(3, 0).apply(labels, 3), 3, 40))
+
+
+def test_a_plan_needs_a_surveyed_slab():
+    with pytest.raises(ValueError, match="no slab was surveyed"):
+        IslandSurveyor(2).plan(5)

@@ -118,3 +118,32 @@ def test_stream_equals_whole(size, slab_sizes):
     slabs = [labels[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
     streamed = np.concatenate(list(stream_majority(slabs, 3, size)))
     np.testing.assert_array_equal(streamed, majority_vote(labels, 3, size))
+
+
+@pytest.mark.parametrize("slab_sizes", [[1, 1], [2]])
+def test_stream_of_a_volume_thinner_than_half_a_box_equals_whole(slab_sizes):
+    labels = random_labels((2, 8, 8), 3, seed=4, smooth=0.8)
+    slabs = np.split(labels, np.cumsum(slab_sizes)[:-1])
+    streamed = np.concatenate(list(stream_majority(slabs, 3, 7)))
+    np.testing.assert_array_equal(streamed, majority_vote(labels, 3, 7))
+
+
+def test_stream_of_no_slabs_yields_nothing():
+    assert list(stream_majority([], 3, 3)) == []
+
+
+def test_each_slice_goes_out_as_soon_as_half_a_box_of_slices_after_it_has_arrived():
+    labels = random_labels((8, 6, 6), 3, seed=6, smooth=0.8)
+    radius = 2  # a box of 5
+    out = []
+
+    def one_slice_at_a_time():
+        for z in range(len(labels)):
+            # Before the next slice is read, every slice with `radius` slices after it is out.
+            assert sum(map(len, out)) == max(0, z - radius)
+            yield labels[z : z + 1]
+
+    for slab in stream_majority(one_slice_at_a_time(), 3, 2 * radius + 1):
+        assert len(slab) > 0
+        out.append(slab)
+    assert sum(map(len, out)) == len(labels)
