@@ -120,3 +120,15 @@ def test_the_record_of_a_plan_says_all_of_it():
     cut = plan(context=1, planes=4, smooth=2, vote=1)
     record = cut.record()
     assert ScanPlan(**{**record, "halo": Halo(**record["halo"])}) == cut
+
+
+def test_chunks_of_one_slice_and_a_scan_of_one_slice():
+    assert chunk_ranges(3, 1) == [(0, 1), (1, 2), (2, 3)]
+    assert chunk_ranges(1, 10) == [(0, 1)]
+
+
+def test_a_scan_without_slices_or_chunks_without_slices_is_refused():
+    with pytest.raises(ValueError, match="scan without slices"):
+        chunk_ranges(0, 10)
+    with pytest.raises(ValueError, match="chunk_slices must be at least 1, got 0"):
+        chunk_ranges(23, 0)
