@@ -139,6 +139,20 @@ def test_streaming_with_unlabelled_voxels_equals_in_memory():
             np.testing.assert_array_equal(result, remove_islands(labels, 3, min_voxels))
 
 
+def test_slabs_of_unlabelled_voxels_add_nothing_to_the_first_island():
+    """The first component (id 1) is a one-voxel island; the slabs after it hold no class."""
+    unlabelled = 3
+    labels = np.full((3, 4, 4), unlabelled, dtype=np.uint8)
+    labels[0] = 1
+    labels[0, 0, 0] = 0  # the island: its faces are on class 2 twice, on nothing else
+    labels[0, 0, 1] = labels[0, 1, 1] = labels[0, 1, 0] = 2  # one component of class 2
+    expected = labels.copy()
+    expected[0, 0, 0] = 2
+    np.testing.assert_array_equal(remove_islands(labels, 3, 2), expected)
+    result, _ = streamed(labels, 3, 2, [1, 1, 1])
+    np.testing.assert_array_equal(result, expected)
+
+
 def test_slabs_whose_only_contacts_are_across_the_border_swap_classes():
     labels = np.zeros((2, 3, 3), dtype=np.uint8)
     labels[1] = 1  # two 9-voxel islands of each other
@@ -165,8 +179,8 @@ def test_a_slab_is_a_volume_of_at_least_one_slice(shape):
 def test_a_slab_is_relabelled_with_its_own_slices_only():
     labels = np.zeros((3, 4, 4), dtype=np.uint8)
     plan = resolve(survey_slab(labels, 2, 0), 5)
-    with pytest.raises(ValueError, match=r"slab \[0, 3\) has 3 slices"):
-        plan.relabel(labels[:2], (0, 3, 0))
+    with pytest.raises(ValueError, match=r"slab \[2, 5\) has 3 slices"):
+        plan.relabel(labels[:2], (2, 5, 0))
 
 
 def test_surveys_that_are_not_neighbours_do_not_merge():
