@@ -201,5 +201,5 @@ def test_cleanup_names_and_order():
 
 
 def test_a_plan_needs_a_surveyed_slab():
-    with pytest.raises(ValueError, match="no slab was surveyed"):
+    with pytest.raises(ValueError, match="^no slab was surveyed$"):
         IslandSurveyor(2).plan(5)
