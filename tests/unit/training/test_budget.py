@@ -106,7 +106,9 @@ def test_one_step_is_a_budget_and_a_fraction_of_a_batch_is_one_step():
 
 
 def test_a_refused_budget_says_why():
-    with pytest.raises(ValueError, match="the floor of the budget must not exceed its cap"):
+    with pytest.raises(ValueError, match="the floor of the budget must not exceed its cap$"):
         training_budget(auto(min_steps=500, max_steps=400), 100)
-    with pytest.raises(ValueError, match="a training budget needs at least one"):
+    with pytest.raises(
+        ValueError, match="^no train patches: a training budget needs at least one$"
+    ):
         training_budget(auto(), 0)
