@@ -71,6 +71,16 @@ def accuracy_and_mean_iou(confusions):
     return accuracy, nanmean_or_nan(ratio(hits, union))
 
 
+def accuracy(confusions):
+    """Pixel accuracy of confusion matrices stacked on the leading axes (..., C, C)."""
+    return accuracy_and_mean_iou(confusions)[0]
+
+
+def mean_iou(confusions):
+    """Mean IoU over the classes of confusion matrices stacked on the leading axes (..., C, C)."""
+    return accuracy_and_mean_iou(confusions)[1]
+
+
 def scores_from_confusion(confusion):
     """Dict of pixel accuracy, mean IoU and per-class IoU / Dice / precision / recall arrays, and
     the true and predicted phase (area) fractions."""
