@@ -68,16 +68,57 @@ MODULES = {
         ["tests/unit/report/test_scores.py", "tests/unit/report/test_report.py"],
         None,
     ),
+    "calibration": (
+        "evaluation/calibration.py",
+        ["tests/unit/evaluation/test_calibration.py"],
+        None,
+    ),
+    "suggestions": ("labelling/ranking.py", ["tests/unit/labelling/test_ranking.py"], None),
+    # block_volume_scores runs a network over the planned slabs: only the plans are tested here.
+    "slabs": ("inference/volume.py", ["tests/unit/inference/test_volume.py"], ["plan_slabs"]),
+    # predicted_slices runs a network over a block: only the choice of plan is tested here.
+    "blockplans": (
+        "evaluation/blockpredict.py",
+        ["tests/unit/evaluation/test_blockpredict.py"],
+        ["block_plans", "plan_units"],
+    ),
+    "block": ("inference/block.py", ["tests/unit/inference/test_block.py"], None),
+    "majority": ("cleanup/majority.py", ["tests/unit/cleanup/test_majority.py"], None),
+    "islands": ("cleanup/islands.py", ["tests/unit/cleanup/test_islands.py"], None),
+    "survey": ("cleanup/survey.py", ["tests/unit/cleanup/test_islands.py"], None),
+    "stream": (
+        "cleanup/stream.py",
+        ["tests/unit/cleanup/test_majority.py", "tests/unit/cleanup/test_islands.py"],
+        None,
+    ),
+    "chunkplan": ("prediction/plan.py", ["tests/unit/prediction/test_plan.py"], None),
+    # The chunk jobs' cut and names; the rest of settings/predict.py checks and reads the config.
+    "chunknames": (
+        "settings/predict.py",
+        ["tests/unit/prediction/test_plan.py"],
+        ["chunk_ranges", "chunk_name", "parse_chunk_name"],
+    ),
+    "spacing": ("settings/spacing.py", ["tests/unit/settings/test_spacing.py"], None),
+    "adapt": ("settings/adapt.py", ["tests/unit/settings/test_adapt.py"], None),
+    "budget": ("training/budget.py", ["tests/unit/training/test_budget.py"], None),
+    "microranking": (
+        "microstructure/ranking.py",
+        ["tests/unit/microstructure/test_ranking.py"],
+        None,
+    ),
 }
 
 
 def stage(name, module, tests):
-    """A fresh copy of the package (as src/xrayseg) and the tests, configured for one module."""
+    """A fresh copy of the package (as src/xrayseg), the tests and the config, configured for one
+    module."""
     folder = WORK / name
     shutil.rmtree(folder, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO / "scripts" / "xrayseg", folder / "src" / "xrayseg", ignore=ignore)
     shutil.copytree(REPO / "tests", folder / "tests", ignore=ignore)
+    # settings.schema reads config/schema.yaml beside the package (modules that build settings).
+    shutil.copytree(REPO / "config", folder / "config", ignore=ignore)
     pytest_options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
     options = pytest_options["ini_options"]
     lines = [
@@ -88,6 +129,7 @@ def stage(name, module, tests):
         "",
         "[tool.mutmut]",
         'source_paths = ["src/"]',
+        'also_copy = ["config"]',
         f'only_mutate = ["src/xrayseg/{module}"]',
         f"pytest_add_cli_args_test_selection = {tests!r}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',

@@ -61,7 +61,7 @@ def class_box_counts(labels, n_classes, size, halo=(0, 0)):
     return np.stack(counts)
 
 
-def majority_vote(labels, n_classes, size=3, halo=(0, 0)):
+def majority_vote(labels, n_classes, size, halo=(0, 0)):
     """`labels` (Z, Y, X) after a majority vote over size**3 boxes (a copy, same dtype).
 
     halo (before, after): slices at the start and end of `labels` that are only context (a slab

@@ -126,7 +126,7 @@ def merge(before, after):
     # Components of one class facing each other across the border are one component.
     same = (before.last_labels == after.first_labels) & (before.last_ids > 0)
     border_links = np.unique(np.stack([before.last_ids[same], shifted_first[same]], axis=1), axis=0)
-    after_links = np.where(after.links > 0, after.links + offset, 0)
+    after_links = after.links + offset  # links join components: their ids are never 0
     contacts = np.concatenate([before.contacts, after.contacts[1:]])
     contacts[0] += after.contacts[0]
     # Faces across the border between two classes: a contact for the component on each side.

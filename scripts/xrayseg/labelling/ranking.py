@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 RANKING_COLUMNS = ("rank", "suggested", "near")
+# The types of the ranking columns, the same for an empty table as for a full one.
+RANKING_DTYPES = {"rank": "int64", "suggested": "bool", "near": "float64"}
 
 
 def spread_ranking(candidates, min_distance, score="mean_uncertainty"):
@@ -22,10 +24,10 @@ def spread_ranking(candidates, min_distance, score="mean_uncertainty"):
     frame = candidates.reset_index(drop=True).copy()
     if frame.empty:
         for column in RANKING_COLUMNS:
-            frame[column] = pd.Series(dtype="float64" if column == "near" else "int64")
-        return frame
+            frame[column] = pd.Series(dtype=RANKING_DTYPES[column])
+        return frame[["rank", *candidates.columns, "suggested", "near"]]
     scores = frame[score].to_numpy(dtype=np.float64)
-    # Most uncertain first; among equal scores the lower slice, then the source, first.
+    # Most uncertain first; among equal scores by source, then the lower slice, first.
     order = sorted(
         range(len(frame)),
         key=lambda i: (

@@ -54,6 +54,36 @@ def test_diagonal_neighbours_are_separate_islands():
     assert remove_islands(labels, 2, 2).max() == 0
 
 
+def test_an_island_of_class_0_is_removed_too():
+    labels = np.ones((9, 9, 9), dtype=np.uint8)
+    labels[4:6, 4:6, 4:6] = 0
+    np.testing.assert_array_equal(remove_islands(labels, 2, 9), 1)
+
+
+def test_voxels_of_no_class_stay_and_are_never_a_fill_class():
+    """Labels outside the classes (unlabelled) are left as they are and count as no contact: an
+    island they enclose is kept; one with a single face on a class takes that class."""
+    unlabelled = 2
+    labels = np.full((5, 5, 12), unlabelled, dtype=np.uint8)
+    labels[:, :, 9:] = 0
+    labels[2, 2, 2] = 1  # enclosed by unlabelled voxels
+    labels[2, 2, 8] = 1  # one face on the class-0 block, five on unlabelled voxels
+    expected = labels.copy()
+    expected[2, 2, 8] = 0
+    np.testing.assert_array_equal(remove_islands(labels, 2, 2), expected)
+
+
+@pytest.mark.parametrize("min_voxels", [-1, True, 2.5])
+def test_an_island_size_is_an_integer_of_at_least_0(min_voxels):
+    with pytest.raises(ValueError, match="island size must be an integer"):
+        remove_islands(np.zeros((2, 2, 2), dtype=np.uint8), 2, min_voxels)
+
+
+def test_islands_are_removed_from_a_volume_only():
+    with pytest.raises(ValueError, match="Z, Y, X"):
+        remove_islands(np.zeros((4, 4), dtype=np.uint8), 2, 3)
+
+
 def random_labels(shape, n_classes, seed, smooth=1.0):
     rng = np.random.default_rng(seed)
     fields = ndimage.gaussian_filter(rng.standard_normal((n_classes, *shape)), (0, *[smooth] * 3))
@@ -99,6 +129,60 @@ def test_surveys_of_chunks_merge_in_any_grouping_and_survive_a_file():
     np.testing.assert_array_equal(result, remove_islands(labels, 3, 30))
 
 
+def test_streaming_with_unlabelled_voxels_equals_in_memory():
+    """Voxels of no class (here label 3 of 3 classes) in every slab and across every border."""
+    labels = random_labels((12, 9, 9), 4, seed=3, smooth=0.7)
+    labels[5, :2] = 0  # a small component of class 0 numbered first in its slab
+    for slab_sizes in ([1] * 12, [5, 7], [2, 3, 3, 4]):
+        for min_voxels in (4, 30):
+            result, _ = streamed(labels, 3, min_voxels, slab_sizes)
+            np.testing.assert_array_equal(result, remove_islands(labels, 3, min_voxels))
+
+
+def test_slabs_of_unlabelled_voxels_add_nothing_to_the_first_island():
+    """The first component (id 1) is a one-voxel island; the slabs after it hold no class."""
+    unlabelled = 3
+    labels = np.full((3, 4, 4), unlabelled, dtype=np.uint8)
+    labels[0] = 1
+    labels[0, 0, 0] = 0  # the island: its faces are on class 2 twice, on nothing else
+    labels[0, 0, 1] = labels[0, 1, 1] = labels[0, 1, 0] = 2  # one component of class 2
+    expected = labels.copy()
+    expected[0, 0, 0] = 2
+    np.testing.assert_array_equal(remove_islands(labels, 3, 2), expected)
+    result, _ = streamed(labels, 3, 2, [1, 1, 1])
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_slabs_whose_only_contacts_are_across_the_border_swap_classes():
+    labels = np.zeros((2, 3, 3), dtype=np.uint8)
+    labels[1] = 1  # two 9-voxel islands of each other
+    result, plan = streamed(labels, 2, 10, [1, 1])
+    np.testing.assert_array_equal(result, 1 - labels)
+    assert (plan.removed, plan.removed_voxels) == (2, 18)
+
+
+def test_a_merged_survey_survives_a_file():
+    labels = random_labels((9, 8, 8), 3, seed=7, smooth=0.8)
+    parts = [survey_slab(labels[a:b], 3, a) for a, b in [(0, 2), (2, 6), (6, 9)]]
+    merged = Survey.from_arrays(merge(merge(parts[0], parts[1]), parts[2]).arrays())
+    plan = resolve(merged, 25)
+    result = np.concatenate([plan.relabel(labels[s:e], (s, e, o)) for s, e, o in plan.slabs])
+    np.testing.assert_array_equal(result, remove_islands(labels, 3, 25))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (0, 3, 3)])
+def test_a_slab_is_a_volume_of_at_least_one_slice(shape):
+    with pytest.raises(ValueError, match="at least one slice"):
+        survey_slab(np.zeros(shape, dtype=np.uint8), 2, 0)
+
+
+def test_a_slab_is_relabelled_with_its_own_slices_only():
+    labels = np.zeros((3, 4, 4), dtype=np.uint8)
+    plan = resolve(survey_slab(labels, 2, 0), 5)
+    with pytest.raises(ValueError, match=r"slab \[2, 5\) has 3 slices"):
+        plan.relabel(labels[:2], (2, 5, 0))
+
+
 def test_surveys_that_are_not_neighbours_do_not_merge():
     labels = np.zeros((4, 3, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="not neighbours"):
@@ -114,3 +198,8 @@ def test_cleanup_names_and_order():
     labels = random_labels((8, 10, 10), 3, seed=9, smooth=0.7)
     both = Cleanup(3, 40).apply(labels, 3)
     np.testing.assert_array_equal(both, remove_islands(Cleanup(3, 0).apply(labels, 3), 3, 40))
+
+
+def test_a_plan_needs_a_surveyed_slab():
+    with pytest.raises(ValueError, match="^no slab was surveyed$"):
+        IslandSurveyor(2).plan(5)

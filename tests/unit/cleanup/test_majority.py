@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from xrayseg.cleanup.majority import majority_vote
+from xrayseg.cleanup.majority import check_box, count_dtype, majority_vote
 from xrayseg.cleanup.stream import stream_majority
 
 
@@ -61,9 +61,53 @@ def test_ignored_voxels_count_for_no_class_and_stay():
     np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 3))
 
 
+def test_a_label_just_past_the_classes_counts_for_none_and_stays():
+    labels = np.zeros((3, 3, 3), dtype=np.uint8)
+    labels[1, 1, 1] = 2  # with classes 0 and 1, as ignored as 255
+    voted = majority_vote(labels, 2, 3)
+    assert voted[1, 1, 1] == 2
+    np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 3))
+
+
+def test_the_voted_labels_keep_the_type_of_the_labels():
+    labels = random_labels((5, 6, 7), 3, seed=1, smooth=0.6)
+    for dtype in (np.uint8, np.int32):
+        assert majority_vote(labels.astype(dtype), 3, 3).dtype == dtype
+
+
+def test_a_large_box_counts_a_dominant_class_without_overflow():
+    # 7 x 7 x 7 = 343 voxels, more than uint8 holds: 298 of one class around the centre, 45 of
+    # another.
+    labels = np.zeros((7, 7, 7), dtype=np.uint8)
+    labels.flat[:45] = 1
+    voted = majority_vote(labels, 2, 7)
+    assert voted[3, 3, 3] == 0
+    np.testing.assert_array_equal(voted, brute_force_vote(labels, 2, 7))
+
+
+def test_counts_use_the_smallest_unsigned_type_that_holds_a_whole_box():
+    types = (np.uint8, np.uint16, np.uint32)
+    for size in (1, 3, 5, 7, 39, 41, 1625):
+        dtype = count_dtype(size)
+        assert size**3 <= np.iinfo(dtype).max
+        smaller = types[: types.index(dtype)]
+        assert all(size**3 > np.iinfo(t).max for t in smaller)
+    with pytest.raises(ValueError, match="box of side 1626 is too large"):
+        count_dtype(1626)
+
+
 def test_box_side_must_be_odd():
     with pytest.raises(ValueError, match="odd"):
         majority_vote(np.zeros((2, 2, 2), np.uint8), 2, 2)
+    for bad in (0, -1, 4, 3.5, True):
+        with pytest.raises(ValueError, match="odd integer >= 1"):
+            check_box(bad)
+    assert check_box(5.0) == 5
+
+
+def test_the_labels_must_be_a_volume():
+    with pytest.raises(ValueError, match=r"\(Z, Y, X\) volume, got shape \(4, 5\)"):
+        majority_vote(np.zeros((4, 5), np.uint8), 2, 3)
 
 
 @pytest.mark.parametrize("size", [1, 3, 5])
@@ -74,3 +118,32 @@ def test_stream_equals_whole(size, slab_sizes):
     slabs = [labels[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
     streamed = np.concatenate(list(stream_majority(slabs, 3, size)))
     np.testing.assert_array_equal(streamed, majority_vote(labels, 3, size))
+
+
+@pytest.mark.parametrize("slab_sizes", [[1, 1], [2]])
+def test_stream_of_a_volume_thinner_than_half_a_box_equals_whole(slab_sizes):
+    labels = random_labels((2, 8, 8), 3, seed=4, smooth=0.8)
+    slabs = np.split(labels, np.cumsum(slab_sizes)[:-1])
+    streamed = np.concatenate(list(stream_majority(slabs, 3, 7)))
+    np.testing.assert_array_equal(streamed, majority_vote(labels, 3, 7))
+
+
+def test_stream_of_no_slabs_yields_nothing():
+    assert list(stream_majority([], 3, 3)) == []
+
+
+def test_each_slice_goes_out_as_soon_as_half_a_box_of_slices_after_it_has_arrived():
+    labels = random_labels((8, 6, 6), 3, seed=6, smooth=0.8)
+    radius = 2  # a box of 5
+    out = []
+
+    def one_slice_at_a_time():
+        for z in range(len(labels)):
+            # Before the next slice is read, every slice with `radius` slices after it is out.
+            assert sum(map(len, out)) == max(0, z - radius)
+            yield labels[z : z + 1]
+
+    for slab in stream_majority(one_slice_at_a_time(), 3, 2 * radius + 1):
+        assert len(slab) > 0
+        out.append(slab)
+    assert sum(map(len, out)) == len(labels)

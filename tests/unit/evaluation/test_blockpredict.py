@@ -18,7 +18,7 @@ from unit.evaluation.test_evaluate import (  # the same tiny volume and checkpoi
     threshold_checkpoint,
 )
 
-from xrayseg.evaluation.blockpredict import BlockPlan, block_plans, predicted_slices
+from xrayseg.evaluation.blockpredict import BlockPlan, block_plans, plan_units, predicted_slices
 from xrayseg.evaluation.evaluate import evaluate_model
 from xrayseg.inference.predictor import Predictor
 from xrayseg.models.checkpoint import load_checkpoint
@@ -66,6 +66,44 @@ def test_along_z_without_smoothing_every_block_goes_slice_by_slice():
     assert all(p.axes == ("z",) and not p.whole_block for p in plans.values())
     volumes = block_plans(BLOCKS, {**BLOCKS, "train": [3]}, ["z"], 0, predicts_volumes=True)
     assert all(p.whole_block for p in volumes.values())
+
+
+def test_any_smoothing_alone_asks_for_the_whole_block():
+    plans = block_plans(BLOCKS, BLOCKS, ["z"], 0.5)
+    assert all(p.whole_block and p.smooth_sigma == 0.5 for p in plans.values())
+
+
+def test_a_3d_model_predicts_along_z_without_smoothing_whatever_is_asked():
+    plans = block_plans(BLOCKS, {**BLOCKS, "train": [3]}, ["z", "y", "x"], 1.5, True)
+    for plan in plans.values():
+        assert plan.record() == {
+            "axes": ["z"],
+            "smooth_sigma": 0.0,
+            "whole_block": True,
+            "why": plan.why,
+        }
+        assert plan.why.startswith("a 3-D model predicts the block as a volume")
+
+
+def test_each_plan_records_why_for_summary_json():
+    scored = {**BLOCKS, "train": [1, 5, 8]}
+    asked = block_plans(BLOCKS, scored, ["z", "y"], 0)
+    # The sentence starts with its cause, and says what follows from it.
+    assert asked["test"].why == "every slice scored"
+    train = asked["train"].record()
+    assert train["whole_block"] is False and train["axes"] == ["z"]
+    assert train["why"].startswith("3 of 10 slices scored: each predicted alone along z, without")
+    assert train["why"].endswith("smoothing need the whole block)")
+    along_z = block_plans(BLOCKS, BLOCKS, ["z"], 0)
+    assert along_z["test"].why.startswith("axes [z], no smoothing: slice by slice")
+    json.dumps({split: plan.record() for split, plan in asked.items()})
+
+
+def test_a_whole_block_counts_one_unit_per_scored_slice_and_axis():
+    whole = BlockPlan(("z", "y", "x"), 0.0, True, "every slice scored")
+    alone = BlockPlan(("z",), 0.0, False, "3 of 10 slices scored")
+    assert plan_units(whole, 4) == 12
+    assert plan_units(alone, 4) == 4
 
 
 def test_bad_options_are_clear_errors():

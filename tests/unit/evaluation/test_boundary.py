@@ -148,3 +148,13 @@ def test_boundary_scores_need_one_name_per_class():
         flat_boundary_scores(counts, ["a"])
     with pytest.raises(ValueError):
         flat_boundary_scores(counts, ["a", "b", "c"])
+
+
+def test_the_interval_score_function_averages_the_classes_with_a_boundary():
+    """mean_boundary_f1 is the interval score's function, found by name
+    (xrayseg.evaluation.slicescores)."""
+    from xrayseg.evaluation.boundary import mean_boundary_f1
+
+    # Class 0: F1 1; class 1: precision 1/2, recall 1, F1 2/3; class 2: no boundary.
+    counts = np.array([[4, 4, 4, 4], [2, 4, 2, 2], [0, 0, 0, 0]])
+    assert mean_boundary_f1(counts) == pytest.approx((1 + 2 / 3) / 2)

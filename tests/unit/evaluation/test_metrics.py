@@ -177,3 +177,13 @@ def test_confusion_columns_name_true_then_predicted():
         "count_b_as_a": 2,
         "count_b_as_b": 7,
     }
+
+
+def test_the_interval_score_functions_score_each_stacked_matrix():
+    """accuracy and mean_iou are the interval scores' functions, found by name
+    (xrayseg.evaluation.slicescores)."""
+    from xrayseg.evaluation.metrics import accuracy, mean_iou
+
+    stack = np.array([[[3, 1], [0, 4]], [[2, 0], [0, 2]]])
+    np.testing.assert_allclose(accuracy(stack), [7 / 8, 1.0])
+    np.testing.assert_allclose(mean_iou(stack), [(3 / 4 + 4 / 5) / 2, 1.0])

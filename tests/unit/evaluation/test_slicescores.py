@@ -5,6 +5,7 @@ import pytest
 
 from xrayseg.evaluation.slicescores import (
     SliceResult,
+    confusion_table,
     pooled_scores,
     ranked_slices,
     score_function,
@@ -158,3 +159,20 @@ def test_every_interval_score_has_a_function_that_scores_stacked_counts():
 def test_an_interval_score_without_its_function_is_an_error_naming_it():
     with pytest.raises(LookupError, match="no_such_score: xrayseg.evaluation.metrics has no"):
         score_function(IntervalScore("no_such_score", "no such score", CONFUSION))
+
+
+def test_the_confusion_table_has_a_row_per_split_true_and_predicted_class():
+    confusions = {"val": np.array([[5, 1], [2, 7]]), "test": np.array([[3, 0], [0, 4]])}
+    table = confusion_table(confusions, ["pore", "solid"])
+    assert list(table.columns) == ["split", "true", "predicted", "count"]
+    assert table.values.tolist() == [
+        ["val", "pore", "pore", 5],
+        ["val", "pore", "solid", 1],
+        ["val", "solid", "pore", 2],
+        ["val", "solid", "solid", 7],
+        ["test", "pore", "pore", 3],
+        ["test", "pore", "solid", 0],
+        ["test", "solid", "pore", 0],
+        ["test", "solid", "solid", 4],
+    ]
+    assert confusion_table({}, ["pore", "solid"]).columns.tolist() == table.columns.tolist()

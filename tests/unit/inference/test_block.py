@@ -1,6 +1,7 @@
 """Block prediction: planes along z, y and x of one block, averaged, and smoothed along z."""
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -53,6 +54,31 @@ def pointwise_predictor():
     return predictor
 
 
+class PointwisePlanes:
+    """A plane predictor without a network: class probabilities (x, 1 - x) of each pixel."""
+
+    context = 0
+    n_classes = 2
+    spec = SimpleNamespace(dims=2)
+
+    def probabilities(self, image):
+        return np.stack([image[0], 1 - image[0]])
+
+
+class WholeVolumes:
+    """A volume predictor (dims 3) without a network, float64 probabilities (x, 1 - x); it
+    notes the dtype of each block it is given."""
+
+    spec = SimpleNamespace(dims=3)
+
+    def __init__(self):
+        self.seen = []
+
+    def volume_probabilities(self, block):
+        self.seen.append(block.dtype)
+        return np.stack([block, 1 - block], axis=1).astype(np.float64)
+
+
 def symmetric_volume(side, seed=0):
     """A cube that every permutation of its axes leaves unchanged."""
     rng = np.random.default_rng(seed)
@@ -90,6 +116,53 @@ def test_plane_probabilities_land_where_the_plane_is():
     add_plane(total, "y", 1, plane)
     np.testing.assert_array_equal(total[:, :, 1, :], plane.transpose(1, 0, 2))
     assert total.sum() == plane.sum()
+
+
+def test_plane_probabilities_add_to_what_other_axes_put_there():
+    total = np.ones((2, 3, 4, 5), np.float32)
+    expected = total.copy()
+    z_plane = np.full((3, 4, 5), 2, np.float32)  # (C, Y, X) of slice 1
+    x_plane = np.full((3, 2, 4), 3, np.float32)  # (C, Z, Y) of x-plane 4
+    add_plane(total, "z", 1, z_plane)
+    add_plane(total, "x", 4, x_plane)
+    expected[1] += 2
+    expected[:, :, :, 4] += 3
+    np.testing.assert_array_equal(total, expected)
+
+
+def test_plane_inputs_are_float32_whatever_the_block():
+    block = np.random.default_rng(5).random((3, 4, 5))  # float64
+    stack = plane_input(block, "x", 2, context=1)
+    assert stack.dtype == np.float32
+    np.testing.assert_array_equal(
+        stack, block[:, :, [1, 2, 3]].transpose(2, 0, 1).astype(np.float32)
+    )
+
+
+def test_the_planes_of_every_axis_asked_for_are_averaged_as_float32():
+    block = np.random.default_rng(6).random((3, 4, 5))  # float64
+    calls = []
+    probabilities = block_probabilities(
+        PointwisePlanes(), block, ["x", "z"], on_plane=lambda *plane: calls.append(plane)
+    )
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities, np.stack([block, 1 - block], axis=1), atol=1e-6)
+    # Progress after every plane, axis by axis in the order asked.
+    assert calls == [("x", i) for i in range(5)] + [("z", i) for i in range(3)]
+
+
+def test_a_volume_predictor_predicts_the_block_at_once_whatever_the_axes():
+    block = np.random.default_rng(7).random((3, 4, 5))  # float64
+    predictor = WholeVolumes()
+    probabilities = block_probabilities(predictor, block, ["z", "y"])
+    assert predictor.seen == [np.float32]  # the block as the networks take it
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities, np.stack([block, 1 - block], axis=1), atol=1e-6)
+
+
+def test_a_block_must_be_three_dimensional():
+    with pytest.raises(ValueError, match=r"\(slices, height, width\); got shape \(4, 5\)"):
+        block_probabilities(PointwisePlanes(), np.zeros((4, 5)))
 
 
 def test_a_pointwise_model_predicts_the_same_along_every_axis():
@@ -155,5 +228,15 @@ def test_smoothing_runs_along_the_stack_within_the_block():
     constant = np.broadcast_to(probabilities[:1], probabilities.shape).copy()
     np.testing.assert_allclose(smooth_along_stack(constant.copy(), 3.0), constant, atol=1e-6)
     np.testing.assert_array_equal(smooth_along_stack(probabilities.copy(), 0), probabilities)
+    # A small sigma and a block of two slices are smoothed too.
+    np.testing.assert_allclose(
+        smooth_along_stack(probabilities.copy(), 0.5),
+        gaussian_filter1d(probabilities, 0.5, axis=0, mode="nearest"),
+        atol=1e-6,
+    )
+    two = probabilities[:2].copy()
+    expected_two = gaussian_filter1d(two, 1.0, axis=0, mode="nearest")
+    np.testing.assert_allclose(smooth_along_stack(two.copy(), 1.0), expected_two, atol=1e-6)
+    assert not np.allclose(expected_two, two)
     with pytest.raises(ValueError, match="smooth_sigma"):
         smooth_along_stack(probabilities, -1)

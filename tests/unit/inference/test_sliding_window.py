@@ -10,10 +10,12 @@ from helpers.networks import randomised_norms
 from xrayseg.inference.fastforward import fold_batchnorms, inference_forward
 from xrayseg.inference.sliding_window import (
     flip_averaged,
+    flipped,
     gaussian_importance,
     sliding_window_logits,
     window_grid,
     window_positions,
+    window_shape,
     window_starts,
 )
 from xrayseg.models import build_network
@@ -217,7 +219,7 @@ def test_images_need_not_be_bigger_than_half_the_window():
 
 def test_a_network_with_the_wrong_output_shape_is_an_error():
     image = np.zeros((1, 40, 40), dtype=np.float32)
-    with pytest.raises(ValueError, match="network gave"):
+    with pytest.raises(ValueError, match="network gave .* windows of 16 x 16 px and 1 classes"):
         sliding_window_logits(image, lambda b: b[:, :, :8, :8], 16, 1)
 
 
@@ -330,3 +332,20 @@ def test_3d_stitching_of_a_3d_unet_equals_one_window_on_a_window_sized_volume():
 def test_a_window_with_the_wrong_number_of_sides_is_an_error():
     with pytest.raises(ValueError, match="2 sides for a 3-D image"):
         sliding_window_logits(np.zeros((1, 8, 8, 8), np.float32), lambda b: b, (8, 8), 1)
+
+
+def test_a_flipped_network_sees_the_batch_flipped_and_gives_its_logits_flipped_back():
+    def first_column_everywhere(batch):  # not flip-invariant: the column 0 it sees, spread
+        return batch[..., :1].expand_as(batch).clone()
+
+    batch = torch.arange(24, dtype=torch.float32).reshape(1, 1, 4, 6)
+    assert flipped(first_column_everywhere, ()) is first_column_everywhere
+    # Flipped along x, the network sees the last column; flipped back, that fills every column.
+    expected = batch[..., -1:].expand_as(batch)
+    torch.testing.assert_close(flipped(first_column_everywhere, (-1,))(batch), expected)
+
+
+def test_a_window_is_a_side_or_rows_and_columns():
+    assert window_shape(16) == (16, 16)
+    assert window_shape(np.int64(8)) == (8, 8)
+    assert window_shape((8, 12)) == (8, 12)

@@ -36,8 +36,31 @@ def test_slabs_keep_each_wanted_slice_once_and_stay_inside_the_block(wanted, blo
 
 def test_a_lone_slice_is_predicted_one_window_deep_with_half_a_window_each_side():
     assert plan_slabs([100], (0, 319), window_depth=16) == [(92, 108, [100])]
+    assert plan_slabs([100], (0, 319), window_depth=15) == [(93, 108, [100])]
     # At the block's edge the context is clamped to the block.
     assert plan_slabs([2], (0, 319), window_depth=16) == [(0, 10, [2])]
+
+
+def test_slices_whose_predictions_overlap_or_touch_share_one_slab():
+    # A spread subset: each slice's window overlaps the next one's.
+    assert plan_slabs([110, 114, 118], (100, 200), 16) == [(102, 126, [110, 114, 118])]
+    # The second slice's window starts where the first one's ends.
+    assert plan_slabs([110, 126], (100, 200), 16) == [(102, 134, [110, 126])]
+    # One slice further apart: two slabs.
+    assert plan_slabs([110, 127], (100, 200), 16) == [(102, 118, [110]), (119, 135, [127])]
+
+
+def test_a_merged_slab_keeps_at_most_slab_slices_and_predicts_at_most_a_window_more():
+    # slab_slices 4 and a window of 4 (2 slices of context before, 1 after): at most 4 slices
+    # kept and 8 predicted per slab.
+    def plan(wanted):
+        return plan_slabs(wanted, (100, 200), window_depth=4, slab_slices=4)
+
+    assert plan([110, 111, 112, 114]) == [(108, 116, [110, 111, 112, 114])]  # both at the limit
+    # Five consecutive slices: two pieces as equal as can be, too many to merge.
+    assert plan(range(110, 115)) == [(108, 114, [110, 111, 112]), (111, 116, [113, 114])]
+    # Touching, but together they would predict 9 slices.
+    assert plan([110, 114, 115]) == [(108, 112, [110]), (112, 117, [114, 115])]
 
 
 def test_a_long_block_is_cut_into_bounded_slabs_with_halos():
@@ -50,9 +73,13 @@ def test_a_long_block_is_cut_into_bounded_slabs_with_halos():
     ]
 
 
-def test_slices_outside_the_block_are_refused():
+def test_slices_outside_the_block_are_refused_naming_the_first_few():
     with pytest.raises(ValueError, match="outside the block"):
         plan_slabs([3, 40], (0, 20), window_depth=8)
+    with pytest.raises(ValueError, match=r"slices \[20\] lie outside the block \[0, 20\)"):
+        plan_slabs([19, 20], (0, 20), window_depth=8)
+    with pytest.raises(ValueError, match=r"slices \[30, 31, 32, 33, 34\] lie"):
+        plan_slabs(range(30, 40), (0, 20), window_depth=8)
 
 
 def test_an_identity_volume_predictor_returns_every_slice_exactly():

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from xrayseg.labelling.ranking import spread_ranking
+from xrayseg.labelling.ranking import RANKING_COLUMNS, spread_ranking
 
 
 def candidates(scores, source="stack"):
@@ -60,9 +60,42 @@ def test_slices_of_different_scans_never_suppress_each_other():
     ]
 
 
-def test_undefined_uncertainty_is_never_suggested_and_an_empty_table_stays_empty():
-    ranked = spread_ranking(candidates({0: float("nan"), 30: 0.4}), min_distance=5)
-    assert ranked["slice"].tolist() == [30, 0]
-    assert ranked["suggested"].tolist() == [True, False]
+def test_undefined_uncertainty_is_never_suggested_and_comes_last():
+    nan = float("nan")
+    ranked = spread_ranking(candidates({40: nan, 0: nan, 30: 0.4, 31: 0.3}), min_distance=5)
+    assert ranked["slice"].tolist() == [30, 31, 0, 40]
+    assert ranked["suggested"].tolist() == [True, False, False, False]
+    assert ranked["near"].tolist()[1] == 30 and ranked["near"].iloc[2:].isna().all()
+
+
+def test_the_ranking_does_not_depend_on_the_order_of_the_rows():
+    # Ties everywhere: equal scores in two scans at the same slices, and undefined ones.
+    frame = pd.concat(
+        [
+            candidates({5: 0.5, 9: 0.5, 30: float("nan"), 40: 0.2}, "stack"),
+            candidates({5: 0.5, 9: 0.5, 30: float("nan")}, "scan_b"),
+        ]
+    )
+    first = spread_ranking(frame, min_distance=3)
+    for seed in range(5):
+        shuffled = frame.sample(frac=1, random_state=seed)
+        pd.testing.assert_frame_equal(spread_ranking(shuffled, min_distance=3), first)
+
+
+def test_rank_comes_first_and_the_other_columns_are_kept():
+    frame = candidates({3: 0.1, 4: 0.7}).assign(note=["a", "b"])
+    frame.index = [10, 20]  # the caller's index is not a column of the ranking
+    for table in (frame, frame.iloc[:0]):
+        ranked = spread_ranking(table, min_distance=5)
+        assert list(ranked.columns) == ["rank", *frame.columns, "suggested", "near"]
+    assert spread_ranking(frame, min_distance=5)["note"].tolist() == ["b", "a"]
+
+
+def test_an_empty_table_stays_empty_with_the_column_types_of_a_full_one():
+    every_slice_suggested = spread_ranking(candidates({0: 0.2, 9: 0.5}), min_distance=1)
+    some_passed_over = spread_ranking(candidates({0: 0.2, 1: 0.5}), min_distance=5)
     empty = spread_ranking(candidates({}), min_distance=5)
-    assert empty.empty and {"rank", "suggested", "near"} <= set(empty.columns)
+    assert empty.empty
+    for ranked in (every_slice_suggested, some_passed_over):
+        columns = list(RANKING_COLUMNS)
+        assert ranked.dtypes[columns].to_dict() == empty.dtypes[columns].to_dict()

@@ -1,5 +1,6 @@
 """Edge cases of the counting functions: bad labels, many phases, nothing counted, defaults."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -103,3 +104,21 @@ def test_at_most_31_phases_at_once():
 def test_a_triple_of_repeated_phases_is_refused_with_its_phases_named():
     with pytest.raises(ValueError, match=r"needs three different phases, got \(1, 1, 2\)"):
         triple_edge_maps(np.zeros((3, 3), np.uint8), (1, 1, 2))
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (5, 6, 7)])
+def test_the_counted_edge_maps_hold_the_counted_edge_sites(shape):
+    """One map per axis pair; True where the edge's four voxels are all counted: as many as
+    triple_edge_counts' sites, and none touching an ignored voxel."""
+    from xrayseg.microstructure.counting import counted_edge_maps
+
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 3, shape).astype(np.uint8)
+    labels[rng.random(shape) < 0.15] = IGNORE_INDEX
+    maps = counted_edge_maps(labels)
+    _, sites = triple_edge_counts(labels, [(0, 1, 2)])
+    assert list(maps) == list(itertools.combinations(range(len(shape)), 2))
+    assert [int(m.sum()) for m in maps.values()] == sites.tolist()
+    clean = labels.copy()
+    clean[clean == IGNORE_INDEX] = 0
+    assert all(m.all() for m in counted_edge_maps(clean).values())

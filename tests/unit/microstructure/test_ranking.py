@@ -45,3 +45,30 @@ def test_the_error_of_a_table_of_ranked_metrics_equals_that_of_the_full_table():
         for metrics in (None, RANKED_METRICS)
     )
     assert full == ranked and math.isfinite(full["microstructure_error"])
+
+
+def test_a_table_without_ranked_metrics_has_nan_errors_without_a_warning():
+    import warnings
+
+    table = micro_table(0.1, [0.1, 0.1, 0.1], fraction=0.2)
+    only_fraction = table[table["metric"] == "volume_fraction"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        errors = model_errors(only_fraction)
+    assert set(errors) == {
+        "microstructure_error",
+        "tpb_density",
+        "tpb_relative_error",
+        "tpb_mean_abs_error",
+        "interface_mean_abs_error",
+        "interface_max_abs_error",
+    }
+    assert all(math.isnan(value) for value in errors.values())
+
+
+def test_without_tpb_rows_the_interfaces_alone_rank():
+    table = micro_table(0.1, [0.02, -0.04, 0.06])
+    errors = model_errors(table[table["metric"] != "tpb_density"])
+    assert math.isnan(errors["tpb_density"]) and math.isnan(errors["tpb_relative_error"])
+    assert math.isclose(errors["microstructure_error"], 0.04)
+    assert math.isnan(errors["tpb_mean_abs_error"])

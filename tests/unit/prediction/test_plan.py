@@ -88,3 +88,47 @@ def test_smoothing_reaches_as_far_as_scipys_gaussian():
         reach = np.flatnonzero(gaussian_filter1d(impulse, sigma))
         assert smooth_radius(sigma) == 20 - reach.min()
     assert smooth_radius(0) == 0
+
+
+def test_the_slices_a_budget_holds_are_whole_and_a_plan_can_use_them():
+    slices = slab_slices_for(512, 2048 * 2048)
+    assert ScanPlan(10, slices, Halo(), per_slice=True).slabs()[0] == (0, slices)
+    # At the small end: a budget of ten one-pixel slices (an empty slice counts as one pixel).
+    assert slab_slices_for(10 * SLAB_BYTES_PER_PIXEL / 2**20, 1) == 10
+    assert slab_slices_for(10 * SLAB_BYTES_PER_PIXEL / 2**20, 0) == 10
+
+
+@pytest.mark.parametrize(("n_slices", "slab"), [(0, 5), (5, 0)])
+def test_a_plan_needs_slices_and_slabs(n_slices, slab):
+    with pytest.raises(ValueError, match="needs slices and slabs"):
+        plan(n_slices, slab)
+
+
+def test_a_scan_of_one_slice_is_one_slab_and_one_chunk():
+    cut = plan(1, 1, vote=2)
+    assert cut.slabs() == [(0, 1)]
+    assert cut.chunk_work((0, 1)) == [((0, 1), (0, 1))]
+
+
+def test_a_chunk_may_be_the_whole_scan_but_not_empty():
+    assert [slab for slab, _ in plan().chunk_work((0, 23))] == plan().slabs()
+    with pytest.raises(ValueError, match="not within the scan"):
+        plan().chunk_work((5, 5))
+
+
+def test_the_record_of_a_plan_says_all_of_it():
+    cut = plan(context=1, planes=4, smooth=2, vote=1)
+    record = cut.record()
+    assert ScanPlan(**{**record, "halo": Halo(**record["halo"])}) == cut
+
+
+def test_chunks_of_one_slice_and_a_scan_of_one_slice():
+    assert chunk_ranges(3, 1) == [(0, 1), (1, 2), (2, 3)]
+    assert chunk_ranges(1, 10) == [(0, 1)]
+
+
+def test_a_scan_without_slices_or_chunks_without_slices_is_refused():
+    with pytest.raises(ValueError, match="^a scan without slices cannot be cut into chunks$"):
+        chunk_ranges(0, 10)
+    with pytest.raises(ValueError, match="chunk_slices must be at least 1, got 0"):
+        chunk_ranges(23, 0)

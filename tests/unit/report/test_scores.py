@@ -82,7 +82,8 @@ def test_the_table_holds_every_column_best_model_first():
     assert (row["train_device"], row["evaluate_device"]) == ("cpu", "cuda:1")
     other = table.iloc[1]
     assert other["arch"] == "rf" and other["context"] == 0 and other["parameters"] == 0
-    assert np.isnan(other["test_mean_iou_ci_low"]) and np.isnan(other["test_slices"])
+    assert np.isnan(other["test_mean_iou_ci_low"]) and np.isnan(other["test_mean_iou_ci_high"])
+    assert np.isnan(other["test_slices"])
     assert np.isnan(other["train_seconds"]) and np.isnan(other["inference_seconds_per_slice"])
     assert (other["train_device"], other["evaluate_device"]) == ("cuda:0", "")
 

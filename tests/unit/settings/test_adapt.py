@@ -167,3 +167,94 @@ def test_default_files_merge_section_by_section(tmp_path):
     assert merged["models"]["unet"]["width"] == 4
     assert merged["models"]["unet"]["patch_size"] == 64
     assert "unet25d" in merged["models"]
+
+
+def test_every_adapted_setting_says_what_it_was_and_why(defaults):
+    own_defaults = run_config(defaults, evaluate={"axes": ["z", "y", "x"], "smooth_sigma": 1.5})
+    own_defaults["cleanup"] = {"candidates": [{}, {"majority": 3, "min_island": 50}]}
+    adapted = adaptation(copy.deepcopy(own_defaults), own_defaults, APART)
+    assert adapted.lines() == [
+        "the slices are 50 scan slices apart (test names); adapted:",
+        "models.unet25d.context: 1 -> 0 (a 2.5-D context (neighbouring slices as channels) "
+        "needs neighbouring slices)",
+        "models.unet25d.orientations: [z, y, x] -> [z] (training on planes across the slices "
+        "needs neighbouring slices and cubic voxels)",
+        "evaluate.axes: [z, y, x] -> [z] (predicting planes across the slices needs "
+        "neighbouring slices and cubic voxels)",
+        "evaluate.smooth_sigma: 1.5 -> 0 (smoothing along the stack needs neighbouring slices)",
+        "cleanup.candidates: [{}, {majority: 3, min_island: 50}] -> [{}] (a 3-D clean-up needs "
+        "neighbouring slices)",
+        "microstructure.measure: volume -> sections (measuring the microstructure in 3-D needs "
+        "neighbouring slices and cubic voxels)",
+    ]
+    assert adapted.record()["changes"][3] == {
+        "key": "evaluate.smooth_sigma",
+        "before": 1.5,
+        "after": 0,
+        "why": "smoothing along the stack needs neighbouring slices",
+    }
+
+
+def test_a_problem_says_the_value_the_need_the_data_and_both_ways_out(defaults):
+    config = run_config(defaults, evaluate={"axes": ["z", "x"], "smooth_sigma": 0.5})
+    config["models"]["cube"] = {"arch": "unet3d", "patch_size": 16}
+    problems = dict(adaptation(config, defaults, APART).problems)
+    apart = "but the slices are 50 scan slices apart (test names)"
+    assert problems == {
+        "models.cube.arch": f"unet3d: a 3-D network needs neighbouring slices, {apart}; remove "
+        "the model, or set data.slice_step if the data allow it",
+        "evaluate.axes": "[z, x]: predicting planes across the slices needs neighbouring slices "
+        f"and cubic voxels, {apart}; set it to [z], or set data.slice_step and "
+        "data.voxel_aspect if the data allow it",
+        "evaluate.smooth_sigma": "0.5: smoothing along the stack needs neighbouring slices, "
+        f"{apart}; set it to 0, or set data.slice_step if the data allow it",
+    }
+
+
+def test_the_models_after_a_3d_network_are_checked_too(defaults):
+    config = run_config(defaults)
+    config["models"] = {
+        "cube": {"arch": "unet3d", "patch_size": 16},
+        "wide25d": {"arch": "unet", "patch_size": 64, "context": 2},
+    }
+    problems = dict(adaptation(config, defaults, APART).problems)
+    assert {"models.cube.arch", "models.wide25d.context"} <= set(problems)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "cleans"),
+    [
+        ([{}, {"min_island": 2}], True),
+        ([{}, {"majority": 3}], True),
+        ([{}, {"majority": 1, "min_island": 1}], False),
+    ],
+)
+def test_a_clean_up_needs_neighbours_when_it_changes_something(defaults, candidates, cleans):
+    config = run_config(defaults)
+    config["cleanup"] = {"candidates": candidates}
+    adapted = adaptation(config, defaults, APART)
+    keys_named = set(keys(adapted.changes)) | {key for key, _ in adapted.problems}
+    assert ("cleanup.candidates" in keys_named) is cleans
+
+
+def test_the_adapted_config_and_the_record_do_not_share_values(defaults):
+    config = run_config(defaults)
+    adapted = adaptation(config, defaults, APART)
+    apply_adaptation(config, adapted)
+    config["cleanup"]["candidates"][0]["majority"] = 3  # the clean-up list holds a dict
+    assert keys(adapted.changes)["cleanup.candidates"] == [{}]
+
+
+def test_isotropic_data_are_taken_as_they_are(defaults):
+    config = copy.deepcopy(defaults)
+    adapted = adapt_to_data(config, [DEFAULT_FILE], SCHEMA)
+    assert adapted.spacing.isotropic and adapted.changes == ()
+    assert config == defaults
+
+
+def test_a_default_file_is_completed_from_the_schema(tmp_path):
+    only = tmp_path / "only.yaml"
+    only.write_text("evaluate:\n  smooth_sigma: 2\n")
+    merged = default_config([only], SCHEMA)
+    assert merged["evaluate"]["smooth_sigma"] == 2
+    assert merged["evaluate"]["axes"] == ["z"]

@@ -88,3 +88,54 @@ def test_the_aspect_comes_from_the_config():
     spacing = slice_spacing({"source": "synthetic", "voxel_aspect": 3.0})
     assert spacing.neighbours and not spacing.isotropic
     assert "3 times as deep" in spacing.describe()
+
+
+def test_the_most_common_gap_comes_first_even_when_larger():
+    assert number_gaps([0, 5, 10, 15, 16]) == ((5, 3), (1, 1))
+
+
+def test_two_numbered_files_give_their_gap(tmp_path):
+    spacing = slice_spacing(files_data(tmp_path / "raw", ["s010.tif", "s030.tif"]))
+    assert spacing.step == 20
+
+
+def test_the_aspect_and_the_source_whatever_gives_the_step(tmp_path):
+    unnumbered = files_data(tmp_path / "raw", ["a.tif", "b.tif"], voxel_aspect=2.0)
+    cases = {
+        "data.slice_step": {"source": "synthetic", "slice_step": 1, "voxel_aspect": 2.0},
+        "the synthetic volume": {"source": "synthetic", "voxel_aspect": 2.0},
+        "no slice numbers in the raw names; data.slice_step auto": unnumbered,
+    }
+    for source, data in cases.items():
+        spacing = slice_spacing(data)
+        assert (spacing.aspect, spacing.source) == (2.0, source)
+
+
+@pytest.mark.parametrize(
+    ("spacing", "description"),
+    [
+        (SliceSpacing(1, 1.0, "s"), "the slices are neighbours (s)"),
+        (SliceSpacing(2, 1.0, "s"), "the slices are 2 scan slices apart (s)"),
+        (SliceSpacing(3, 2.0, "s", ((3, 9),)), "the slices are 3 scan slices apart (s)"),
+        (
+            SliceSpacing(1, 2.5, "s", ((1, 26), (2, 3), (3, 2), (4, 1), (5, 1))),
+            "the slices are neighbours (s); the numbers' gaps are uneven "
+            "(1 x26, 2 x3, 3 x2, 4 x1): the most common one counts, "
+            "with voxels 2.5 times as deep as wide (data.voxel_aspect)",
+        ),
+    ],
+)
+def test_the_description_says_how_far_apart_what_says_so_and_the_aspect(spacing, description):
+    assert spacing.describe() == description
+
+
+def test_the_record_holds_the_spacing_and_its_description():
+    spacing = SliceSpacing(1, 2.0, "s")
+    assert spacing.record() == {
+        "slice_step": 1,
+        "voxel_aspect": 2.0,
+        "source": "s",
+        "neighbours": True,
+        "isotropic": False,
+        "description": spacing.describe(),
+    }

@@ -78,3 +78,37 @@ def test_auto_validation_comes_a_twentieth_of_the_budget_apart_but_not_too_often
     # A small budget keeps validations at least 50 steps apart (700 steps: 14 of them).
     assert validation_interval("auto", 700) == 50
     assert validation_interval(30, 4000) == 30
+
+
+def test_a_budget_says_what_it_read():
+    fixed = training_budget(with_defaults({"steps": 333, "batch_size": 16}), 50)
+    assert (fixed.batch_size, fixed.passes, fixed.min_steps, fixed.max_steps) == (
+        16,
+        None,
+        None,
+        None,
+    )
+    budget = training_budget(auto(passes=2, min_steps=100, max_steps=1000, batch_size=8), 2000)
+    assert (budget.batch_size, budget.passes, budget.min_steps, budget.max_steps) == (
+        8,
+        2,
+        100,
+        1000,
+    )
+
+
+def test_one_step_is_a_budget_and_a_fraction_of_a_batch_is_one_step():
+    assert training_budget(with_defaults({"steps": 1}), 5).steps == 1
+    budget = training_budget(auto(passes=0.01, min_steps=1, max_steps=10, batch_size=8), 10)
+    assert (budget.steps, budget.rule) == (1, "passes")
+    with pytest.raises(ValueError, match="auto or a positive integer, got 0"):
+        training_budget(with_defaults({"steps": 0}), 10)
+
+
+def test_a_refused_budget_says_why():
+    with pytest.raises(ValueError, match="the floor of the budget must not exceed its cap$"):
+        training_budget(auto(min_steps=500, max_steps=400), 100)
+    with pytest.raises(
+        ValueError, match="^no train patches: a training budget needs at least one$"
+    ):
+        training_budget(auto(), 0)
