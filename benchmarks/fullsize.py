@@ -117,6 +117,7 @@ STAGES = (
     "train",
     "calibrate",
     "evaluate",
+    "transport",
     "suggest",
     "next_slices",
     "report",

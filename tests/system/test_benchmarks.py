@@ -126,6 +126,8 @@ def test_fullsize_times_every_job_and_scores_every_model(quick_runs):
         "train/threshold",
         "calibrate/threshold",
         "evaluate/threshold",
+        "transport/labels",
+        "transport/threshold",
         "suggest/best",
         "next_slices/best",
         "report",

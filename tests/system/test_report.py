@@ -54,8 +54,8 @@ def test_every_image_decodes_with_a_size(browser_view, finished_tiny_run):
     images = browser_view["images"]
     # Every figure, the microstructure errors among them (evaluate writes microstructure.csv),
     # the TPB density along the test block, the reliability diagram, and the suggestion panel
-    # (written under results/suggest/).
-    expected = [*FIGURES, "microstructure", "tpb_profile", "reliability"]
+    # (written under results/suggest/), and each model's transport errors.
+    expected = [*FIGURES, "microstructure", "tpb_profile", "reliability", "transport"]
     assert figure_files(finished_tiny_run) == sorted(expected)
     assert len(images) == len(figure_files(finished_tiny_run)) + 1
     for image in images:
@@ -79,6 +79,7 @@ def test_page_has_every_section_and_a_screenshot(browser_view):
         "Where they fail",
         "Microstructure",
         "Clean-up",
+        "Transport: tortuosity, active TPB, sizes",
         "Uncertainty and calibration",
         "Which slice to label next",
         "Training",
