@@ -20,7 +20,7 @@ BAD_CONFIGS = {
     ),
     "wrong type": (
         lambda c: c["training"].__setitem__("steps", "three"),
-        "config error: training.steps: 'three' should be of type integer",
+        "config error: training.steps: 'three' is not allowed: Optimiser steps, or auto",
     ),
     "epochs, replaced by steps": (
         lambda c: c["models"]["unet"].__setitem__("epochs", 30),

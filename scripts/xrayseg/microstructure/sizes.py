@@ -25,12 +25,17 @@ PERCENTILES = (10, 50, 90)
 
 def local_thickness(labels, phase, voxel_size=1.0):
     """The local thickness (diameter, in voxel_size units) of every voxel of class `phase`, as a
-    1-D array in the volume's order; empty when the phase has no voxel."""
+    1-D array in the volume's order; empty when the phase has no voxel, infinite when it fills
+    the volume."""
     labels = check_labels(labels)
     voxel_size = check_voxel_size(voxel_size)
     mask = labels == phase
     if not mask.any():
         return np.zeros(0)
+    if mask.all():
+        # Nothing bounds the phase (the faces are not walls): its thickness is unbounded, and
+        # PoreSpy's distance transform is infinite.
+        return np.full(mask.size, np.inf)
     import porespy  # numba-compiled on first use: imported only when a size is measured
 
     radii = porespy.filters.local_thickness(mask)
@@ -39,10 +44,12 @@ def local_thickness(labels, phase, voxel_size=1.0):
 
 def size_distribution(labels, phase, voxel_size=1.0, percentiles=PERCENTILES):
     """{"mean": ..., "d10": ..., "d50": ..., "d90": ..., "seconds": ...} of the local thickness
-    of class `phase` (NaN where it has no voxel)."""
+    of class `phase` (NaN where it has no voxel, infinite where it fills the volume)."""
     start = time.perf_counter()
     thickness = local_thickness(labels, phase, voxel_size)
-    if thickness.size:
+    if thickness.size and np.isinf(thickness).all():  # the phase fills the volume
+        summary = {"mean": math.inf, **{f"d{p}": math.inf for p in percentiles}}
+    elif thickness.size:
         values = np.percentile(thickness, percentiles)
         summary = {"mean": float(thickness.mean())}
         summary.update({f"d{p}": float(v) for p, v in zip(percentiles, values, strict=True)})

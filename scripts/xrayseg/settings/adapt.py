@@ -1,4 +1,4 @@
-"""Model, evaluate and microstructure settings adapted to what the data can support (issue 23).
+"""Model, evaluate, microstructure and transport settings adapted to what the data can support (issue 23).
 
 Several settings assume that consecutive slices of the stack are neighbours in the scan, or
 that the voxels are cubes (xrayseg.settings.spacing says which holds):
@@ -12,6 +12,7 @@ that the voxels are cubes (xrayseg.settings.spacing says which holds):
 | `evaluate.smooth_sigma` > 0 (along the stack) | neighbours | 0 |
 | `cleanup.candidates` other than none (3-D clean-up) | neighbours | [{}] (none) |
 | `microstructure.measure: volume` (3-D measures, one voxel size) | isotropic | sections |
+| `transport.quantities` (tortuosity, active TPB, sizes: 3-D) | isotropic | [] (none) |
 
 Where the data cannot support a setting, a default is adapted and the run says so (at start-up,
 and in the report); a setting the user asked for stops the run before any job, with one line
@@ -226,6 +227,16 @@ def _settings_in_need(config, defaults):
             NEIGHBOURS,
             [{}],
             "a 3-D clean-up",
+        )
+    quantities = list(config.get("transport", {}).get("quantities") or [])
+    if quantities:
+        yield _Setting(
+            "transport.quantities",
+            quantities,
+            defaults.get("transport", {}).get("quantities"),
+            ISOTROPIC,
+            [],
+            "transport quantities measured in 3-D",
         )
     measure = config["microstructure"].get("measure")
     if measure == "volume":

@@ -44,6 +44,9 @@ def _describe(error):
         return key, f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     if error.validator == "type":
         return key, f"{error.instance!r} should be of type {error.validator_value}"
+    if error.validator in ("oneOf", "anyOf") and "description" in error.schema:
+        # jsonschema's own message ("not valid under any of the given schemas") names no choice.
+        return key, f"{error.instance!r} is not allowed: {error.schema['description']}"
     if error.validator == "pattern" and "examples" in error.schema:
         examples = ", ".join(map(str, error.schema["examples"]))
         return key, f"{error.instance!r} is not allowed; use one of {examples}"

@@ -48,3 +48,9 @@ def test_a_phase_cut_by_the_volume_face_keeps_its_size():
 def test_a_missing_phase_has_no_size():
     summary = size_distribution(np.zeros((4, 4, 4), np.uint8), 1)
     assert all(math.isnan(summary[key]) for key in ("mean", "d10", "d50", "d90"))
+
+
+def test_a_phase_that_fills_the_volume_is_unboundedly_thick():
+    # Nothing bounds it (the faces are not walls): PoreSpy's distance transform is infinite.
+    summary = size_distribution(np.ones((4, 5, 6), np.uint8), 1)
+    assert all(math.isinf(summary[key]) for key in ("mean", "d10", "d50", "d90"))

@@ -53,6 +53,8 @@ def test_slices_apart_make_the_default_25d_unet_2d(defaults):
         "microstructure.measure": "sections",
         # The 3-D clean-up needs neighbouring slices: none is left to choose.
         "cleanup.candidates": [{}],
+        # Tortuosity, active TPB and sizes are 3-D quantities.
+        "transport.quantities": [],
     }
     before = copy.deepcopy(config)
     apply_adaptation(config, adapted)
@@ -72,6 +74,7 @@ def test_deep_voxels_keep_the_context_but_not_the_planes_across(defaults):
     assert keys(adapted.changes) == {
         "models.unet25d.orientations": ["z"],
         "microstructure.measure": "sections",
+        "transport.quantities": [],
     }
 
 
@@ -104,6 +107,7 @@ def test_clean_ups_that_change_nothing_need_nothing(defaults):
         ({"evaluate": {"axes": ["z", "x"]}}, "evaluate.axes"),
         ({"evaluate": {"smooth_sigma": 0.5}}, "evaluate.smooth_sigma"),
         ({"training": {"orientations": ["z", "y"]}}, "training.orientations"),
+        ({"transport": {"quantities": ["sizes"]}}, "transport.quantities"),
     ],
 )
 def test_settings_the_user_asks_for_stop_the_run(defaults, sections, key):
@@ -184,6 +188,8 @@ def test_every_adapted_setting_says_what_it_was_and_why(defaults):
         "evaluate.smooth_sigma: 1.5 -> 0 (smoothing along the stack needs neighbouring slices)",
         "cleanup.candidates: [{}, {majority: 3, min_island: 50}] -> [{}] (a 3-D clean-up needs "
         "neighbouring slices)",
+        "transport.quantities: [tortuosity, active_tpb, sizes] -> [] (transport quantities "
+        "measured in 3-D needs neighbouring slices and cubic voxels)",
         "microstructure.measure: volume -> sections (measuring the microstructure in 3-D needs "
         "neighbouring slices and cubic voxels)",
     ]
