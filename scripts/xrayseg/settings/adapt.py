@@ -1,4 +1,4 @@
-"""Model, evaluate, microstructure and transport settings adapted to what the data can support (issue 23).
+"""Model, evaluate, microstructure and transport settings adapted to what the data supports.
 
 Several settings assume that consecutive slices of the stack are neighbours in the scan, or
 that the voxels are cubes (xrayseg.settings.spacing says which holds):
