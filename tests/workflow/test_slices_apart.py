@@ -65,6 +65,9 @@ def test_the_default_25d_model_trains_2d_and_the_run_says_so(apart_run):
     assert header.config["orientations"] == ["z"]
     # No patches cut across the slices.
     assert sorted(p.name for p in (workdir / "results/patches").glob("*.h5")) == ["16px.h5"]
+    # Nor 3-D transport quantities measured over them.
+    assert "transport.quantities: [tortuosity, active_tpb, sizes] -> []" in result.stderr
+    assert not (workdir / "results/transport").exists()
 
 
 def test_the_report_names_each_adapted_setting(apart_run):
