@@ -65,10 +65,13 @@ def _label(row):
 
 def figure_tables(tables):
     """{model: frame metric, phases, relative_error} of FIGURE_QUANTITIES, as the microstructure
-    figure draws them; an infinite error (a lost path) is left out of the axis (NaN)."""
+    figure draws them. A quantity the labels have no finite value of (no path crosses the block)
+    has no error to draw and no row (the section's table shows it as ∞); an infinite error (a
+    lost path) is left out of the axis (NaN)."""
     frames = {}
     for name, frame in tables.items():
-        rows = frame[frame["quantity"].isin(FIGURE_QUANTITIES) & frame["true"].notna()]
+        true = pd.to_numeric(frame["true"], errors="coerce")
+        rows = frame[frame["quantity"].isin(FIGURE_QUANTITIES) & np.isfinite(true)]
         errors = rows["relative_error"].to_numpy(dtype=float)
         frames[name] = pd.DataFrame(
             {
