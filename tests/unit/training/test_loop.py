@@ -366,3 +366,24 @@ def test_a_loss_that_stops_being_a_number_stops_training_with_the_fixes(monkeypa
     monkeypatch.setattr(loop.Trainer, "train_steps", nan_after_first)
     with pytest.raises(FloatingPointError, match=r"step 6 .*training.lr.*training.precision"):
         train({"steps": 12})
+
+
+@pytest.mark.parametrize(
+    "shape, memory_format",
+    [
+        ((4, 3, 6, 5), torch.contiguous_format),
+        ((4, 3, 6, 5), torch.channels_last),
+        ((2, 4, 3, 6, 5), torch.contiguous_format),
+    ],
+)
+def test_pixel_counts_match_a_plain_count_in_any_layout(shape, memory_format):
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(shape, generator=generator).contiguous(memory_format=memory_format)
+    labels = torch.randint(0, shape[1], (shape[0], *shape[2:]), generator=generator)
+    labels[0] = IGNORE_INDEX
+    predicted = logits.numpy().argmax(axis=1)
+    valid = labels.numpy() != IGNORE_INDEX
+    right, counted = pixel_counts(logits, labels)
+    assert int(counted) == valid.sum()
+    assert int(right) == ((predicted == labels.numpy()) & valid).sum()
+    assert 0 < int(right) < int(counted)
