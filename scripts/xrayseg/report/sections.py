@@ -277,6 +277,7 @@ BUDGET_RULES = {
     "passes": "passes over the train patches",
     "floor": "the floor, min_steps",
     "cap": "the cap, max_steps",
+    "batch": "passes over the train patches in batches grown to fit max_steps",
 }
 
 

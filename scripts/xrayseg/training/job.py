@@ -201,7 +201,7 @@ def _train_network(model_cfg, arch_args, n_classes, context, inputs, checkpoint_
             f"{model_cfg['arch']} trains on {spatial_dims}-D patches"
         )
     log.info(
-        "%d train and %d val patches of %s px (validation on %d); steps of %d patches",
+        "%d train and %d val patches of %s px (validation on %d); batch_size %d",
         len(train_set),
         len(val_set),
         " x ".join(str(side) for side in train_set.images.shape[2:]),

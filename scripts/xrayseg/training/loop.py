@@ -51,7 +51,13 @@ def fit_network(
     budget = training_budget(settings, len(train_set))
     val_every = validation_interval(settings["val_every"], budget.steps)
     log.info("training budget: %s; validating every %d steps", budget.describe(), val_every)
-    settings = {**settings, "steps": budget.steps, "val_every": val_every}
+    settings = {
+        **settings,
+        "steps": budget.steps,
+        "val_every": val_every,
+        "batch_size": budget.batch_size,
+        "lr": settings["lr"] * budget.lr_factor,
+    }
     trainer = Trainer(network, settings, device, seed)
     state = trainer.restore(state) if state is not None else trainer.fresh_state()
     state["budget"] = budget.to_record()  # plain data: the resume file loads weights-only

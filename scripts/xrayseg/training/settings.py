@@ -16,6 +16,7 @@ SETTING_KEYS = (
     "val_patches",
     "max_minutes",
     "batch_size",
+    "max_batch_size",
     "lr",
     "weight_decay",
     "optimizer",

@@ -6,7 +6,7 @@ from xrayseg.training.budget import Budget, training_budget, validation_interval
 from xrayseg.training.defaults import with_defaults
 
 
-def auto(passes=2, min_steps=100, max_steps=1000, batch_size=8):
+def auto(passes=2, min_steps=100, max_steps=1000, batch_size=8, max_batch_size=None):
     return with_defaults(
         {
             "steps": "auto",
@@ -14,6 +14,7 @@ def auto(passes=2, min_steps=100, max_steps=1000, batch_size=8):
             "min_steps": min_steps,
             "max_steps": max_steps,
             "batch_size": batch_size,
+            "max_batch_size": max_batch_size,
         }
     )
 
@@ -112,3 +113,41 @@ def test_a_refused_budget_says_why():
         ValueError, match="^no train patches: a training budget needs at least one$"
     ):
         training_budget(auto(), 0)
+
+
+def test_without_max_batch_size_the_batch_never_changes():
+    budget = training_budget(auto(passes=2, max_steps=1000, batch_size=8), 10**5)
+    assert (budget.batch_size, budget.rule, budget.lr_factor) == (8, "cap", 1.0)
+    same = training_budget(auto(passes=2, max_steps=1000, batch_size=8, max_batch_size=8), 10**5)
+    assert (same.batch_size, same.steps, same.rule) == (8, 1000, "cap")
+
+
+def test_past_the_cap_the_batch_grows_until_the_passes_fit():
+    # 2 passes over 20000 patches: 5000 steps of 8, 1000 of 40 fit the cap.
+    budget = training_budget(auto(passes=2, max_steps=1000, max_batch_size=64), 20000)
+    assert (budget.batch_size, budget.steps, budget.rule) == (40, 1000, "batch")
+    assert budget.lr_factor == pytest.approx(5**0.5)
+    assert "batch grown from 8" in budget.describe() and "x2.24" in budget.describe()
+    # Every pass is still taken: steps x batch covers the passes.
+    for patches in (4001, 7777, 12345, 31671):
+        grown = training_budget(auto(passes=2, max_steps=1000, max_batch_size=64), patches)
+        assert grown.steps <= 1000 and grown.steps * grown.batch_size >= 2 * patches
+        assert (grown.steps - 1) * grown.batch_size < 2 * patches
+
+
+def test_a_batch_at_its_largest_leaves_the_rest_to_the_cap():
+    budget = training_budget(auto(passes=2, max_steps=1000, max_batch_size=16), 10**5)
+    assert (budget.batch_size, budget.steps, budget.rule) == (16, 1000, "cap")
+    assert "the cap" in budget.describe() and "batch grown from 8" in budget.describe()
+
+
+def test_below_the_cap_a_growable_batch_stays_as_configured():
+    small = training_budget(auto(passes=2, min_steps=100, max_batch_size=512), 54)
+    assert (small.batch_size, small.steps, small.rule, small.lr_factor) == (8, 100, "floor", 1.0)
+    middle = training_budget(auto(passes=2, max_batch_size=512), 2000)
+    assert (middle.batch_size, middle.steps, middle.rule) == (8, 500, "passes")
+
+
+def test_a_max_batch_size_below_the_batch_is_refused():
+    with pytest.raises(ValueError, match=r"max_batch_size \(4\) is below training.batch_size"):
+        training_budget(auto(batch_size=8, max_batch_size=4), 100)

@@ -110,6 +110,29 @@ def test_the_step_budget_and_the_validation_interval_are_honoured(monkeypatch):
     assert seen == [8, 8, 8]  # all 8 val patches: fewer than val_patches
 
 
+def test_a_grown_batch_trains_on_larger_steps_at_a_higher_learning_rate(monkeypatch):
+    batches = []
+    original = loop.train_step
+
+    def counting(network, optimizer, *args, **kwargs):
+        batches.append((args[-1].shape[0], optimizer.param_groups[0]["initial_lr"]))
+        return original(network, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "train_step", counting)
+    scripted_validation(monkeypatch, [1.0, 0.9, 0.8])
+    # 4 passes over 24 patches: 24 steps of 4, past the cap of 6; steps of 16 fit it.
+    grown = {"steps": "auto", "passes": 4, "min_steps": 2, "max_steps": 6, "batch_size": 4}
+    _, state = train({**grown, "max_batch_size": 16, "lr_schedule": "cosine"})
+    assert state["budget"]["batch_size"] == 16 and state["budget"]["rule"] == "batch"
+    assert len(batches) == 6 and {size for size, _ in batches} == {16}
+    assert [lr for _, lr in batches] == pytest.approx([0.01 * 2] * 6)
+    batches.clear()
+    scripted_validation(monkeypatch, [1.0, 0.9, 0.8])
+    _, state = train({**grown, "lr_schedule": "cosine"})
+    assert state["budget"]["rule"] == "cap" and {size for size, _ in batches} == {4}
+    assert [lr for _, lr in batches] == pytest.approx([0.01] * 6)
+
+
 def test_validation_uses_a_fixed_seeded_subset_of_at_most_val_patches(monkeypatch):
     seen = []
     scripted_validation(monkeypatch, [1.0, 0.9], seen)
