@@ -45,10 +45,15 @@ class Budget:
     max_batch_size: int | None = None
 
     @property
+    def grew(self):
+        """Whether the batch grew past the configured one (max_batch_size)."""
+        return self.base_batch_size is not None and self.batch_size != self.base_batch_size
+
+    @property
     def lr_factor(self):
         """What the configured learning rate is multiplied by: the square root of the batch's
         growth (1 when it did not grow)."""
-        return math.sqrt(self.batch_size / (self.base_batch_size or self.batch_size))
+        return math.sqrt(self.batch_size / self.base_batch_size) if self.grew else 1.0
 
     def describe(self):
         """One sentence for the log and the report."""
@@ -61,7 +66,7 @@ class Budget:
         )
         if self.rule == "floor":
             return f"{self.steps} steps: the floor (min_steps), above {passes}"
-        if self.rule == "batch" or self.batch_size != self.base_batch_size:
+        if self.grew:
             grown = (
                 f"of {self.batch_size} patches (the batch grown from {self.base_batch_size}, at "
                 f"most max_batch_size {self.max_batch_size}, learning rate x{self.lr_factor:.2f}, "
@@ -112,8 +117,13 @@ def training_budget(settings, train_patches):
             f"training.max_batch_size ({largest}) is below training.batch_size ({batch_size}): "
             "the batch may only grow"
         )
-    read = {"passes": passes, "min_steps": floor, "max_steps": cap}
-    read.update(base_batch_size=batch_size, max_batch_size=settings.get("max_batch_size"))
+    read = {
+        "passes": passes,
+        "min_steps": floor,
+        "max_steps": cap,
+        "base_batch_size": batch_size,
+        "max_batch_size": settings.get("max_batch_size"),
+    }
     wanted = passes_steps(passes, train_patches, batch_size)
     if wanted > cap and largest > batch_size:
         # The smallest batch that makes the passes fit the cap, at most `largest`.
