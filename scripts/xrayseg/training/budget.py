@@ -125,8 +125,9 @@ def training_budget(settings, train_patches):
         "max_batch_size": settings.get("max_batch_size"),
     }
     wanted = passes_steps(passes, train_patches, batch_size)
-    if wanted > cap and largest > batch_size:
-        # The smallest batch that makes the passes fit the cap, at most `largest`.
+    if wanted > cap:
+        # The smallest batch that makes the passes fit the cap, at most `largest` (without
+        # max_batch_size: batch_size itself, which leaves the cap to decide).
         batch_size = min(largest, math.ceil(passes * train_patches / cap))
         wanted = passes_steps(passes, train_patches, batch_size)
         if wanted <= cap:

@@ -126,6 +126,7 @@ def test_past_the_cap_the_batch_grows_until_the_passes_fit():
     # 2 passes over 20000 patches: 5000 steps of 8, 1000 of 40 fit the cap.
     budget = training_budget(auto(passes=2, max_steps=1000, max_batch_size=64), 20000)
     assert (budget.batch_size, budget.steps, budget.rule) == (40, 1000, "batch")
+    assert (budget.base_batch_size, budget.max_batch_size) == (8, 64)
     assert budget.lr_factor == pytest.approx(5**0.5)
     assert "batch grown from 8" in budget.describe() and "x2.24" in budget.describe()
     # Every pass is still taken: steps x batch covers the passes.
@@ -146,8 +147,12 @@ def test_below_the_cap_a_growable_batch_stays_as_configured():
     assert (small.batch_size, small.steps, small.rule, small.lr_factor) == (8, 100, "floor", 1.0)
     middle = training_budget(auto(passes=2, max_batch_size=512), 2000)
     assert (middle.batch_size, middle.steps, middle.rule) == (8, 500, "passes")
+    # On the cap itself the passes decide.
+    bound = training_budget(auto(passes=2, max_steps=500, max_batch_size=512), 2000)
+    assert (bound.batch_size, bound.steps, bound.rule) == (8, 500, "passes")
 
 
 def test_a_max_batch_size_below_the_batch_is_refused():
-    with pytest.raises(ValueError, match=r"max_batch_size \(4\) is below training.batch_size"):
+    refused = r"max_batch_size \(4\) is below .* the batch may only grow$"
+    with pytest.raises(ValueError, match=refused):
         training_budget(auto(batch_size=8, max_batch_size=4), 100)
